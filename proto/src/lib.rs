@@ -1,0 +1,18 @@
+//! The messages that cross the townreports bus (`townreports.v1`, generated
+//! from `proto/townreports/v1/*.proto`) and the one place that names the
+//! subjects, streams and consumers they travel on ([`topology`]).
+//!
+//! Reading order: `crawl.proto` (scheduler → fetcher → parser), then
+//! `document.proto` (parser → extractor), `record.proto` (extractor →
+//! indexer) and `events.proto` (indexer → subscribers).
+
+pub mod topology;
+
+/// Generated prost types with pbjson serde impls (proto3 JSON, proto field names).
+#[allow(clippy::all, missing_docs)]
+pub mod v1 {
+    include!(concat!(env!("OUT_DIR"), "/townreports.v1.rs"));
+    include!(concat!(env!("OUT_DIR"), "/townreports.v1.serde.rs"));
+}
+
+pub use prost::Message;

@@ -1,0 +1,130 @@
+//! The connection to NATS, shared by every stage in a process.
+
+use std::time::Duration;
+
+use async_nats::jetstream;
+
+use crate::error::BusError;
+
+/// How to reach NATS. Every binary takes these flags, each with an
+/// environment variable of the same meaning (documented once, here).
+#[derive(Debug, Clone, clap::Args)]
+pub struct NatsOptions {
+    /// NATS server URL(s), comma-separated. Without it, `townreports run`
+    /// starts a private nats-server; the single workers require it.
+    #[arg(long, env = "NATS_URL")]
+    pub nats_url: Option<String>,
+    /// A NATS credentials file (JWT + nkey), for secured clusters.
+    #[arg(long, env = "NATS_CREDS")]
+    pub nats_creds: Option<std::path::PathBuf>,
+    /// User name, with --nats-password.
+    #[arg(long, env = "NATS_USER")]
+    pub nats_user: Option<String>,
+    /// Password, with --nats-user.
+    #[arg(long, env = "NATS_PASSWORD", hide_env_values = true)]
+    pub nats_password: Option<String>,
+    /// Replicas of every stream and consumer: 1 for a single server, 3 for a
+    /// clustered NATS.
+    #[arg(long, env = "NATS_REPLICAS", default_value_t = 1, value_parser = clap::value_parser!(u8).range(1..=5))]
+    pub replicas: u8,
+}
+
+impl NatsOptions {
+    pub fn with_url(url: impl Into<String>) -> Self {
+        Self {
+            nats_url: Some(url.into()),
+            nats_creds: None,
+            nats_user: None,
+            nats_password: None,
+            replicas: 1,
+        }
+    }
+}
+
+/// A connected client and its JetStream context.
+#[derive(Clone)]
+pub struct Bus {
+    client: async_nats::Client,
+    js: jetstream::Context,
+    replicas: usize,
+}
+
+impl Bus {
+    /// Connects, waiting for the first connection up to `connect_timeout`.
+    /// After that the client reconnects forever with backoff; workers report
+    /// not-ready while it is away instead of exiting.
+    pub async fn connect(opts: &NatsOptions, name: &str) -> Result<Bus, BusError> {
+        let url = opts
+            .nats_url
+            .clone()
+            .ok_or_else(|| BusError::Other("NATS_URL is not set: pass --nats-url or set NATS_URL".into()))?;
+        let mut options = match &opts.nats_creds {
+            Some(path) => async_nats::ConnectOptions::with_credentials_file(path)
+                .await
+                .map_err(|e| BusError::Other(format!("cannot read NATS credentials {}: {e}", path.display())))?,
+            None => async_nats::ConnectOptions::new(),
+        };
+        if let (Some(user), Some(pass)) = (&opts.nats_user, &opts.nats_password) {
+            options = options.user_and_password(user.clone(), pass.clone());
+        }
+        let options = options
+            .name(name)
+            .connection_timeout(Duration::from_secs(5))
+            .max_reconnects(None)
+            // Reconnect with capped exponential backoff: a restarted server is
+            // found within seconds, a long outage is not hammered.
+            .reconnect_delay_callback(|attempts| {
+                let ms = 100u64.saturating_mul(1 << attempts.min(6)).min(5_000);
+                Duration::from_millis(ms)
+            })
+            .event_callback(|event| async move {
+                match event {
+                    async_nats::Event::Connected => tracing::info!("NATS connected"),
+                    async_nats::Event::Disconnected => tracing::warn!("NATS disconnected; reconnecting"),
+                    other => tracing::debug!(event = %other, "NATS event"),
+                }
+            });
+        let addrs: Vec<async_nats::ServerAddr> = url
+            .split(',')
+            .map(|u| u.trim().parse())
+            .collect::<Result<_, _>>()
+            .map_err(|e| BusError::Other(format!("invalid NATS_URL {url:?}: {e}")))?;
+        let client = options
+            .connect(addrs)
+            .await
+            .map_err(|source| BusError::Connect { url: url.clone(), source })?;
+        Ok(Self::from_client(client, opts.replicas as usize))
+    }
+
+    pub fn from_client(client: async_nats::Client, replicas: usize) -> Bus {
+        let js = jetstream::new(client.clone());
+        Bus {
+            client,
+            js,
+            replicas: replicas.max(1),
+        }
+    }
+
+    pub fn client(&self) -> &async_nats::Client {
+        &self.client
+    }
+
+    pub fn jetstream(&self) -> &jetstream::Context {
+        &self.js
+    }
+
+    pub fn replicas(&self) -> usize {
+        self.replicas
+    }
+
+    pub fn is_connected(&self) -> bool {
+        self.client.connection_state() == async_nats::connection::State::Connected
+    }
+
+    /// Sends buffered publishes; used before exiting.
+    pub async fn flush(&self) {
+        if let Err(e) = self.client.flush().await {
+            tracing::warn!(error = %e, "NATS flush failed");
+        }
+    }
+}

@@ -1,0 +1,34 @@
+//! Shared NATS JetStream plumbing for every townreports worker, written once.
+//!
+//! Start reading at [`worker`]: a service implements [`worker::Stage`] (decode
+//! one input, return the messages to publish) and [`worker::run_stage`] does
+//! the rest — pull from the stage's durable consumer, publish the outputs with
+//! content-derived `Nats-Msg-Id`s, ack the input only after JetStream
+//! acknowledged every output, retry transient failures with backoff, and
+//! dead-letter poison messages with their reason.
+//!
+//! The other modules are the pieces it stands on: [`connect`] (a client that
+//! reconnects forever), [`topology`] (streams and consumers, created
+//! idempotently), [`dlq`], [`blob`] (payloads too large for a message),
+//! [`kv`] (key-value buckets that work on nats-server 2.9), [`health`]
+//! (`/healthz`, `/readyz`, `/metrics`), [`shutdown`] and [`embedded`] (the
+//! private `nats-server` child of the one-machine default).
+
+pub mod blob;
+pub mod connect;
+pub mod dlq;
+pub mod embedded;
+pub mod error;
+pub mod health;
+pub mod kv;
+pub mod publish;
+pub mod shutdown;
+pub mod telemetry;
+pub mod topology;
+pub mod worker;
+
+pub use connect::{Bus, NatsOptions};
+pub use error::BusError;
+pub use publish::Publish;
+pub use shutdown::Shutdown;
+pub use worker::{Stage, StageError, WorkerOptions};

@@ -1,0 +1,152 @@
+//! Streams and consumers, created idempotently by whichever service starts
+//! first. Names come from [`townreports_proto::topology`]; this module only
+//! says how each is configured.
+//!
+//! Only nats-server 2.9 features are used: one filter per consumer, no
+//! metadata, no per-message TTL.
+
+use std::time::Duration;
+
+use async_nats::jetstream::{self, consumer, stream};
+use townreports_proto::topology::{self as names, Stage};
+
+use crate::{Bus, BusError};
+
+/// How many times a worker tries one message before dead-lettering it.
+/// The server's `max_deliver` is one more, so the worker always sees the
+/// last delivery and dead-letters it itself: a message that crashes the
+/// worker every time is dead-lettered too instead of sticking in the queue.
+pub const MAX_ATTEMPTS: i64 = 5;
+
+/// Redeliveries of the same publish within this window are dropped by
+/// JetStream (`Nats-Msg-Id`).
+pub const DUPLICATE_WINDOW: Duration = Duration::from_secs(10 * 60);
+
+/// How long a worker may hold a message before the server redelivers it.
+/// The fetcher retries with backoff inside one delivery, so it gets longer.
+pub fn ack_wait(stage: Stage) -> Duration {
+    match stage {
+        Stage::Fetcher => Duration::from_secs(180),
+        _ => Duration::from_secs(60),
+    }
+}
+
+/// The work-queue stream a stage consumes.
+pub fn work_stream_config(stage: Stage, replicas: usize) -> stream::Config {
+    stream::Config {
+        name: stage.stream().to_string(),
+        subjects: vec![stage.stream_subjects().to_string()],
+        retention: stream::RetentionPolicy::WorkQueue,
+        storage: stream::StorageType::File,
+        num_replicas: replicas,
+        duplicate_window: DUPLICATE_WINDOW,
+        ..Default::default()
+    }
+}
+
+/// The events stream: one message per subject, forever. A second "new"
+/// event for the same report is rejected by the server (discard new per
+/// subject), on top of the indexer's own bookkeeping.
+pub fn events_stream_config(replicas: usize) -> stream::Config {
+    stream::Config {
+        name: names::STREAM_EVENTS.to_string(),
+        subjects: vec![format!("{}.>", names::SUBJECT_REPORTS)],
+        retention: stream::RetentionPolicy::Limits,
+        storage: stream::StorageType::File,
+        num_replicas: replicas,
+        duplicate_window: DUPLICATE_WINDOW,
+        max_messages_per_subject: 1,
+        discard: stream::DiscardPolicy::New,
+        discard_new_per_subject: true,
+        ..Default::default()
+    }
+}
+
+/// Dead letters are kept 30 days for `townreports dlq` to inspect and replay.
+pub fn dlq_stream_config(replicas: usize) -> stream::Config {
+    stream::Config {
+        name: names::STREAM_DLQ.to_string(),
+        subjects: vec![format!("{}.>", names::SUBJECT_DLQ)],
+        retention: stream::RetentionPolicy::Limits,
+        storage: stream::StorageType::File,
+        num_replicas: replicas,
+        duplicate_window: DUPLICATE_WINDOW,
+        max_age: Duration::from_secs(30 * 24 * 3600),
+        ..Default::default()
+    }
+}
+
+/// The durable pull consumer every replica of `stage` shares.
+pub fn consumer_config(stage: Stage, replicas: usize) -> consumer::pull::Config {
+    consumer::pull::Config {
+        durable_name: Some(stage.consumer().to_string()),
+        description: Some(format!("townreports {} workers", stage.name())),
+        ack_policy: consumer::AckPolicy::Explicit,
+        ack_wait: ack_wait(stage),
+        max_deliver: MAX_ATTEMPTS + 1,
+        max_ack_pending: 1_000,
+        num_replicas: replicas,
+        ..Default::default()
+    }
+}
+
+impl Bus {
+    /// Creates every stream and consumer that does not exist yet. Safe to
+    /// call from every process at start-up, concurrently.
+    pub async fn ensure_topology(&self) -> Result<(), BusError> {
+        let js = self.jetstream();
+        for stage in Stage::ALL {
+            let stream = ensure_stream(js, work_stream_config(stage, self.replicas())).await?;
+            stream
+                .get_or_create_consumer(stage.consumer(), consumer_config(stage, self.replicas()))
+                .await
+                .map_err(|e| BusError::topology(format!("consumer {}", stage.consumer()), e))?;
+        }
+        ensure_stream(js, events_stream_config(self.replicas())).await?;
+        ensure_stream(js, dlq_stream_config(self.replicas())).await?;
+        Ok(())
+    }
+
+    /// The durable consumer of `stage` (created if missing).
+    pub async fn consumer(&self, stage: Stage) -> Result<consumer::PullConsumer, BusError> {
+        let stream = ensure_stream(self.jetstream(), work_stream_config(stage, self.replicas())).await?;
+        stream
+            .get_or_create_consumer(stage.consumer(), consumer_config(stage, self.replicas()))
+            .await
+            .map_err(|e| BusError::topology(format!("consumer {}", stage.consumer()), e))
+    }
+
+    /// Messages waiting in each stage's work queue (including those being
+    /// worked on: a work queue drops a message only when it is acked).
+    pub async fn queue_depths(&self) -> Result<Vec<(Stage, u64)>, BusError> {
+        let mut depths = Vec::with_capacity(Stage::ALL.len());
+        for stage in Stage::ALL {
+            let mut stream = self
+                .jetstream()
+                .get_stream(stage.stream())
+                .await
+                .map_err(|e| BusError::topology(stage.stream(), e))?;
+            let info = stream.info().await.map_err(|e| BusError::topology(stage.stream(), e))?;
+            depths.push((stage, info.state.messages));
+        }
+        Ok(depths)
+    }
+
+    /// Number of messages in a stream (events, dead letters).
+    pub async fn stream_messages(&self, name: &str) -> Result<u64, BusError> {
+        let mut stream = self
+            .jetstream()
+            .get_stream(name)
+            .await
+            .map_err(|e| BusError::topology(name, e))?;
+        let info = stream.info().await.map_err(|e| BusError::topology(name, e))?;
+        Ok(info.state.messages)
+    }
+}
+
+pub(crate) async fn ensure_stream(js: &jetstream::Context, config: stream::Config) -> Result<stream::Stream, BusError> {
+    let name = config.name.clone();
+    js.get_or_create_stream(config)
+        .await
+        .map_err(|e| BusError::topology(format!("stream {name}"), e))
+}

@@ -1,0 +1,1 @@
+//! The townreports command-line tool.

@@ -1,0 +1,1 @@
+//! Turns a township report document into a structured, evidence-backed record.

@@ -1,0 +1,1 @@
+//! Fetches URLs over HTTP, safely and politely.

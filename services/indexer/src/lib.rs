@@ -1,0 +1,1 @@
+//! Stores records and announces new reports.

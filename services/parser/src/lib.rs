@@ -1,0 +1,1 @@
+//! Decodes fetched pages and reduces them to documents and links.

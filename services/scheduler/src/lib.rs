@@ -1,0 +1,1 @@
+//! The crawl frontier: which URL to fetch next, politely.
