@@ -129,7 +129,11 @@ impl EventKind {
 /// `townreports.reports.<kind>.<province>.<city>.<county>.<township>.<report_id>`
 /// where the place tokens are the 2-, 4-, 6- and 9-digit prefixes of the
 /// division code, `_` where that level is unknown.
-pub fn report_event_subject(kind: EventKind, division_code: Option<&str>, report_id: &str) -> String {
+pub fn report_event_subject(
+    kind: EventKind,
+    division_code: Option<&str>,
+    report_id: &str,
+) -> String {
     let [p, c, co, t] = division_tokens(division_code);
     format!(
         "{SUBJECT_REPORTS}.{}.{p}.{c}.{co}.{t}.{}",
@@ -154,9 +158,21 @@ pub fn division_tokens(code: Option<&str>) -> [String; 4] {
         }
     };
     let province = level(2, 0..2);
-    let city = if province == "_" { "_".into() } else { level(4, 2..4) };
-    let county = if city == "_" { "_".into() } else { level(6, 4..6) };
-    let township = if county == "_" { "_".into() } else { level(9, 6..9) };
+    let city = if province == "_" {
+        "_".into()
+    } else {
+        level(4, 2..4)
+    };
+    let county = if city == "_" {
+        "_".into()
+    } else {
+        level(6, 4..6)
+    };
+    let township = if county == "_" {
+        "_".into()
+    } else {
+        level(9, 6..9)
+    };
     [province, city, county, township]
 }
 
@@ -164,7 +180,13 @@ pub fn division_tokens(code: Option<&str>) -> [String; 4] {
 pub fn subject_token(s: &str) -> String {
     let t: String = s
         .chars()
-        .map(|c| if c == '.' || c == '*' || c == '>' || c.is_whitespace() { '_' } else { c })
+        .map(|c| {
+            if c == '.' || c == '*' || c == '>' || c.is_whitespace() {
+                '_'
+            } else {
+                c
+            }
+        })
         .collect();
     if t.is_empty() { "_".into() } else { t }
 }

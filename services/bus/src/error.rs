@@ -3,13 +3,17 @@ use thiserror::Error;
 /// Failures of the bus itself (as opposed to a stage's own errors).
 #[derive(Debug, Error)]
 pub enum BusError {
-    #[error("cannot connect to NATS at {url}: {source}. Is nats-server running? Set NATS_URL, or run without it to start an embedded server")]
+    #[error(
+        "cannot connect to NATS at {url}: {source}. Is nats-server running? Set NATS_URL, or run without it to start an embedded server"
+    )]
     Connect {
         url: String,
         #[source]
         source: async_nats::ConnectError,
     },
-    #[error("JetStream setup of {what} failed: {message}. Is JetStream enabled on the server (nats-server -js)?")]
+    #[error(
+        "JetStream setup of {what} failed: {message}. Is JetStream enabled on the server (nats-server -js)?"
+    )]
     Topology { what: String, message: String },
     #[error("publish to {subject} failed: {message}")]
     Publish { subject: String, message: String },

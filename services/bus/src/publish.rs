@@ -3,7 +3,8 @@
 use std::time::Duration;
 
 use async_nats::HeaderMap;
-use async_nats::jetstream::context::{PublishErrorKind, PublishMessage};
+use async_nats::jetstream::context::PublishErrorKind;
+use async_nats::jetstream::message::PublishMessage;
 use bytes::Bytes;
 use sha2::{Digest, Sha256};
 
@@ -29,7 +30,11 @@ pub struct Publish {
 impl Publish {
     /// A protobuf message whose id is derived from `identity` (the parts
     /// that make this output unique, e.g. a URL and a schedule time).
-    pub fn proto(subject: impl Into<String>, message: &impl prost::Message, identity: &[&str]) -> Self {
+    pub fn proto(
+        subject: impl Into<String>,
+        message: &impl prost::Message,
+        identity: &[&str],
+    ) -> Self {
         let subject = subject.into();
         let msg_id = content_id(&subject, identity);
         Publish {
@@ -98,7 +103,10 @@ impl Bus {
                     message = message.header(name.clone(), value.clone());
                 }
             }
-            let sent = self.jetstream().send_publish(p.subject.clone(), message).await;
+            let sent = self
+                .jetstream()
+                .send_publish(p.subject.clone(), message)
+                .await;
             let result = match sent {
                 Ok(ack) => match tokio::time::timeout(ACK_TIMEOUT, ack).await {
                     Ok(result) => result,
@@ -111,7 +119,11 @@ impl Bus {
             };
             match result {
                 Ok(ack) if ack.duplicate => return Ok(Published::Duplicate),
-                Ok(ack) => return Ok(Published::Stored { sequence: ack.sequence }),
+                Ok(ack) => {
+                    return Ok(Published::Stored {
+                        sequence: ack.sequence,
+                    });
+                }
                 Err(e) if is_subject_full(&e) => return Ok(Published::SubjectFull),
                 Err(e) if e.kind() == PublishErrorKind::MaxPayloadExceeded => {
                     return Err(BusError::Publish {

@@ -1,0 +1,349 @@
+//! The consume → process → publish → ack loop every worker runs.
+//!
+//! A service implements [`Stage`]: decode nothing, publish nothing, just turn
+//! one input into the messages to publish. [`run_stage`] owns delivery:
+//!
+//! - the input is acked only after JetStream acknowledged every output, so a
+//!   crash at any point means redelivery, never loss;
+//! - outputs carry content-derived `Nats-Msg-Id`s, so a redelivery's outputs
+//!   are deduplicated by the server;
+//! - a [`StageError::Permanent`] (bad input) is dead-lettered at once; a
+//!   [`StageError::Transient`] one is retried with backoff and dead-lettered
+//!   after [`MAX_ATTEMPTS`] deliveries; a panic is caught and dead-lettered;
+//! - on shutdown it stops pulling, lets in-flight messages finish within the
+//!   grace period, and naks what it fetched but did not start.
+
+use std::future::Future;
+use std::panic::AssertUnwindSafe;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use async_nats::jetstream::{self, AckKind};
+use futures::{FutureExt, StreamExt};
+use prost::Message as _;
+use tokio::sync::Semaphore;
+use tokio::task::JoinSet;
+use townreports_proto::topology::Stage as StageName;
+
+use crate::dlq::DeadLetter;
+use crate::topology::MAX_ATTEMPTS;
+use crate::{Bus, BusError, Publish, Shutdown};
+
+/// What a message is about, for logs and spans.
+#[derive(Debug, Clone, Default)]
+pub struct Label {
+    pub site: String,
+    pub url: String,
+}
+
+/// One worker type's logic, as seen by the loop.
+pub trait Stage: Send + Sync + 'static {
+    type Input: prost::Message + Default + Send + 'static;
+
+    /// Which consumer this stage reads.
+    const NAME: StageName;
+
+    fn label(input: &Self::Input) -> Label;
+
+    /// Handles one input. Returns the messages to publish; the loop publishes
+    /// them and then acks. A stage whose effects must be ordered around its
+    /// publishes (the indexer) may publish itself through `bus` and return
+    /// nothing.
+    fn process(
+        &self,
+        input: Self::Input,
+        bus: &Bus,
+    ) -> impl Future<Output = Result<Vec<Publish>, StageError>> + Send;
+}
+
+/// A classified failure of one message.
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum StageError {
+    /// The input itself is bad: retrying cannot help. Dead-lettered at once.
+    #[error("{class}: {message}")]
+    Permanent { class: String, message: String },
+    /// Something outside the input failed (network, database, NATS): retried
+    /// with backoff, after `retry_after` when the cause says how long.
+    #[error("{class}: {message}")]
+    Transient {
+        class: String,
+        message: String,
+        retry_after: Option<Duration>,
+    },
+}
+
+impl StageError {
+    pub fn permanent(class: impl Into<String>, message: impl std::fmt::Display) -> Self {
+        StageError::Permanent {
+            class: class.into(),
+            message: message.to_string(),
+        }
+    }
+
+    pub fn transient(class: impl Into<String>, message: impl std::fmt::Display) -> Self {
+        StageError::Transient {
+            class: class.into(),
+            message: message.to_string(),
+            retry_after: None,
+        }
+    }
+
+    pub fn class(&self) -> &str {
+        match self {
+            StageError::Permanent { class, .. } | StageError::Transient { class, .. } => class,
+        }
+    }
+}
+
+impl From<BusError> for StageError {
+    fn from(e: BusError) -> Self {
+        StageError::transient("nats", e)
+    }
+}
+
+/// How a worker runs.
+#[derive(Debug, Clone, clap::Args)]
+pub struct WorkerOptions {
+    /// Messages processed at once by this process.
+    #[arg(long, env = "CONCURRENCY", default_value_t = 4)]
+    pub concurrency: usize,
+    /// On SIGTERM, how long in-flight messages may take to finish before the
+    /// worker gives them back and exits.
+    #[arg(long, env = "GRACE_PERIOD", default_value = "25s", value_parser = humantime::parse_duration)]
+    pub grace_period: Duration,
+}
+
+impl Default for WorkerOptions {
+    fn default() -> Self {
+        WorkerOptions {
+            concurrency: 4,
+            grace_period: Duration::from_secs(25),
+        }
+    }
+}
+
+/// Runs `stage` on its durable consumer until `shutdown`.
+pub async fn run_stage<S: Stage>(
+    bus: Bus,
+    stage: Arc<S>,
+    opts: WorkerOptions,
+    shutdown: Shutdown,
+) -> Result<(), BusError> {
+    let name = S::NAME.name();
+    let concurrency = opts.concurrency.max(1);
+    let permits = Arc::new(Semaphore::new(concurrency));
+    let mut tasks = JoinSet::new();
+    let mut backoff = Duration::from_millis(100);
+    tracing::info!(stage = name, concurrency, "worker started");
+
+    'connect: while !shutdown.is_triggered() {
+        let messages = async {
+            let consumer = bus.consumer(S::NAME).await?;
+            consumer
+                .stream()
+                .max_messages_per_batch(concurrency)
+                .heartbeat(Duration::from_secs(5))
+                .expires(Duration::from_secs(30))
+                .messages()
+                .await
+                .map_err(|e| {
+                    BusError::Other(format!("cannot pull from {}: {e}", S::NAME.consumer()))
+                })
+        };
+        let mut messages = tokio::select! {
+            _ = shutdown.wait() => break 'connect,
+            m = messages => match m {
+                Ok(m) => m,
+                Err(e) => {
+                    tracing::warn!(stage = name, error = %e, "consumer unavailable; retrying");
+                    tokio::select! { _ = shutdown.wait() => break 'connect, _ = tokio::time::sleep(backoff) => {} }
+                    backoff = (backoff * 2).min(Duration::from_secs(5));
+                    continue 'connect;
+                }
+            },
+        };
+        backoff = Duration::from_millis(100);
+
+        loop {
+            // Take a permit before pulling, so nothing waits in our buffer
+            // while its ack deadline runs.
+            let permit = tokio::select! {
+                _ = shutdown.wait() => break 'connect,
+                p = permits.clone().acquire_owned() => p.expect("semaphore is never closed"),
+            };
+            let next = tokio::select! {
+                _ = shutdown.wait() => break 'connect,
+                n = messages.next() => n,
+            };
+            match next {
+                Some(Ok(message)) => {
+                    let bus = bus.clone();
+                    let stage = stage.clone();
+                    tasks.spawn(async move {
+                        handle(&bus, stage.as_ref(), message).await;
+                        drop(permit);
+                    });
+                }
+                Some(Err(e)) => {
+                    tracing::warn!(stage = name, error = %e, "pull failed; reconnecting consumer");
+                    continue 'connect;
+                }
+                None => continue 'connect,
+            }
+            while tasks.try_join_next().is_some() {}
+        }
+    }
+
+    // Stop: give the in-flight messages the grace period, then hand them back.
+    let in_flight = tasks.len();
+    if in_flight > 0 {
+        tracing::info!(stage = name, in_flight, "finishing in-flight messages");
+    }
+    let finished = tokio::time::timeout(opts.grace_period, async {
+        while tasks.join_next().await.is_some() {}
+    })
+    .await;
+    if finished.is_err() {
+        tracing::warn!(
+            stage = name,
+            "grace period over; abandoning in-flight messages to redelivery"
+        );
+        tasks.abort_all();
+    }
+    bus.flush().await;
+    tracing::info!(stage = name, "worker stopped");
+    Ok(())
+}
+
+/// Processes one delivery to its ack, nak or dead letter.
+async fn handle<S: Stage>(bus: &Bus, stage: &S, message: jetstream::Message) {
+    let name = S::NAME.name();
+    let started = Instant::now();
+    let (delivered, origin) = match message.info() {
+        Ok(info) => (
+            info.delivered,
+            format!("{}:{}", info.stream, info.stream_sequence),
+        ),
+        Err(_) => (1, String::new()),
+    };
+    metrics::gauge!("townreports_in_flight", "stage" => name).increment(1.0);
+
+    let outcome = if delivered > MAX_ATTEMPTS {
+        // We saw this message MAX_ATTEMPTS times without settling it: it
+        // probably crashes or hangs the worker.
+        Err(StageError::permanent(
+            "max_deliveries",
+            format!(
+                "not settled after {MAX_ATTEMPTS} deliveries (the worker may crash or hang on it)"
+            ),
+        ))
+    } else {
+        match S::Input::decode(message.payload.clone()) {
+            Err(e) => Err(StageError::permanent(
+                "decode",
+                format!("not a valid {name} input: {e}"),
+            )),
+            Ok(input) => {
+                let label = S::label(&input);
+                let span = tracing::info_span!("message", stage = name, site = %label.site, url = %label.url, delivered);
+                let work = async {
+                    let outputs = stage.process(input, bus).await?;
+                    bus.publish_all(&outputs).await?;
+                    Ok::<(), StageError>(())
+                };
+                match AssertUnwindSafe(tracing::Instrument::instrument(work, span))
+                    .catch_unwind()
+                    .await
+                {
+                    Ok(result) => result,
+                    Err(panic) => Err(StageError::permanent("panic", panic_message(&panic))),
+                }
+            }
+        }
+    };
+
+    let settled = match &outcome {
+        Ok(()) => {
+            metrics::counter!("townreports_messages_total", "stage" => name, "outcome" => "ok")
+                .increment(1);
+            ack(&message, AckKind::Ack).await
+        }
+        Err(e @ StageError::Transient { retry_after, .. }) if delivered < MAX_ATTEMPTS => {
+            let delay = retry_after.unwrap_or_else(|| retry_delay(delivered));
+            tracing::warn!(stage = name, class = e.class(), error = %e, delivered, ?delay, "will retry");
+            metrics::counter!("townreports_messages_total", "stage" => name, "outcome" => "retry")
+                .increment(1);
+            metrics::counter!("townreports_message_errors_total", "stage" => name, "class" => e.class().to_string())
+                .increment(1);
+            ack(&message, AckKind::Nak(Some(delay))).await
+        }
+        Err(e) => {
+            metrics::counter!("townreports_messages_total", "stage" => name, "outcome" => "dead_letter").increment(1);
+            metrics::counter!("townreports_message_errors_total", "stage" => name, "class" => e.class().to_string())
+                .increment(1);
+            let (class, text) = match e {
+                StageError::Permanent { class, message }
+                | StageError::Transient { class, message, .. } => (class.clone(), message.clone()),
+            };
+            let letter = DeadLetter {
+                stage: S::NAME,
+                class,
+                message: text,
+                deliveries: delivered,
+                original_subject: message.subject.to_string(),
+                origin,
+            };
+            match bus.dead_letter(&letter, message.payload.clone()).await {
+                Ok(()) => ack(&message, AckKind::Term).await,
+                // Could not store the dead letter: keep the message.
+                Err(e) => {
+                    tracing::error!(stage = name, error = %e, "cannot dead-letter; will retry");
+                    ack(&message, AckKind::Nak(Some(retry_delay(delivered)))).await
+                }
+            }
+        }
+    };
+    if let Err(e) = settled {
+        // The server will redeliver; outputs dedupe by message id.
+        tracing::warn!(stage = name, error = %e, "ack failed; the message will be redelivered");
+    }
+    metrics::histogram!("townreports_processing_seconds", "stage" => name)
+        .record(started.elapsed().as_secs_f64());
+    metrics::gauge!("townreports_in_flight", "stage" => name).decrement(1.0);
+}
+
+/// Acks are confirmed by the server (double ack) so a lost ack is noticed.
+async fn ack(message: &jetstream::Message, kind: AckKind) -> Result<(), async_nats::Error> {
+    message.double_ack_with(kind).await
+}
+
+/// 1 s, 4 s, 16 s, … capped at 60 s, with ±20 % jitter so a burst of
+/// failures does not return in lock-step.
+pub fn retry_delay(delivered: i64) -> Duration {
+    let exp = (delivered.max(1) - 1).min(4) as u32;
+    let base = Duration::from_secs(4u64.pow(exp)).min(Duration::from_secs(60));
+    let jitter = rand::random_range(0.8..1.2);
+    base.mul_f64(jitter)
+}
+
+fn panic_message(panic: &Box<dyn std::any::Any + Send>) -> String {
+    panic
+        .downcast_ref::<&str>()
+        .map(|s| s.to_string())
+        .or_else(|| panic.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "panic".into())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn retry_delays_grow_and_are_capped() {
+        let first = retry_delay(1);
+        assert!(first >= Duration::from_millis(800) && first <= Duration::from_millis(1200));
+        let third = retry_delay(3);
+        assert!(third >= Duration::from_millis(12_800) && third <= Duration::from_millis(19_200));
+        assert!(retry_delay(50) <= Duration::from_secs(72));
+    }
+}

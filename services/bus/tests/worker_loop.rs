@@ -1,0 +1,227 @@
+//! The worker loop against a real nats-server: outputs before acks, dedupe on
+//! redelivery, dead letters with their reason, panics contained.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use townreports_bus::embedded::NatsServerProcess;
+use townreports_bus::worker::{Label, run_stage};
+use townreports_bus::{Bus, NatsOptions, Publish, Shutdown, Stage, StageError, WorkerOptions};
+use townreports_proto::topology::{self as names, Stage as StageName};
+use townreports_proto::v1::{FetchJob, FetchOutcome};
+
+/// A fetcher stand-in: echoes each job as an outcome, fails on request.
+struct Echo;
+
+impl Stage for Echo {
+    type Input = FetchJob;
+    const NAME: StageName = StageName::Fetcher;
+
+    fn label(input: &FetchJob) -> Label {
+        Label {
+            site: input.site_id.clone(),
+            url: input.url.clone(),
+        }
+    }
+
+    async fn process(&self, job: FetchJob, _bus: &Bus) -> Result<Vec<Publish>, StageError> {
+        if job.url.contains("poison") {
+            return Err(StageError::permanent("invalid_job", "poison url"));
+        }
+        if job.url.contains("panic") {
+            panic!("stage bug on {}", job.url);
+        }
+        let outcome = FetchOutcome {
+            job: Some(job.clone()),
+            http_status: 200,
+            ..Default::default()
+        };
+        Ok(vec![Publish::proto(
+            names::SUBJECT_FRONTIER_OUTCOMES,
+            &outcome,
+            &[&job.url],
+        )])
+    }
+}
+
+async fn wait_for(bus: &Bus, stream: &str, want: u64) -> u64 {
+    let mut got = 0;
+    for _ in 0..200 {
+        got = bus.stream_messages(stream).await.unwrap();
+        if got >= want {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    got
+}
+
+#[tokio::test]
+async fn outputs_are_published_once_and_poison_is_dead_lettered() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut server = NatsServerProcess::start(dir.path()).await.unwrap();
+    let bus = Bus::connect(&NatsOptions::with_url(server.url()), "test")
+        .await
+        .unwrap();
+    bus.ensure_topology().await.unwrap();
+    // Twice: creation is idempotent.
+    bus.ensure_topology().await.unwrap();
+
+    for url in [
+        "http://a/1",
+        "http://a/2",
+        "http://a/poison",
+        "http://a/panic",
+    ] {
+        let job = FetchJob {
+            url: url.into(),
+            site_id: "s".into(),
+            ..Default::default()
+        };
+        bus.publish(&Publish::proto(names::SUBJECT_FETCH_JOBS, &job, &[url]))
+            .await
+            .unwrap();
+    }
+    // The same job published again (a scheduler redelivery) is deduplicated.
+    let again = FetchJob {
+        url: "http://a/1".into(),
+        site_id: "s".into(),
+        ..Default::default()
+    };
+    let dup = bus
+        .publish(&Publish::proto(
+            names::SUBJECT_FETCH_JOBS,
+            &again,
+            &["http://a/1"],
+        ))
+        .await
+        .unwrap();
+    assert_eq!(dup, townreports_bus::publish::Published::Duplicate);
+    // Garbage that is not a FetchJob at all.
+    bus.publish(&Publish {
+        subject: names::SUBJECT_FETCH_JOBS.into(),
+        payload: bytes::Bytes::from_static(&[0xff, 0xff, 0xff]),
+        msg_id: "garbage".into(),
+        headers: Default::default(),
+    })
+    .await
+    .unwrap();
+
+    let shutdown = Shutdown::new();
+    let worker = tokio::spawn(run_stage(
+        bus.clone(),
+        Arc::new(Echo),
+        WorkerOptions::default(),
+        shutdown.clone(),
+    ));
+
+    assert_eq!(wait_for(&bus, StageName::Scheduler.stream(), 2).await, 2);
+    assert_eq!(wait_for(&bus, names::STREAM_DLQ, 3).await, 3);
+    // Work queue drained: everything was acked or terminated.
+    for _ in 0..100 {
+        if bus
+            .stream_messages(StageName::Fetcher.stream())
+            .await
+            .unwrap()
+            == 0
+        {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(
+        bus.stream_messages(StageName::Fetcher.stream())
+            .await
+            .unwrap(),
+        0
+    );
+
+    // Dead letters carry their class.
+    let dlq = bus.jetstream().get_stream(names::STREAM_DLQ).await.unwrap();
+    let mut classes = Vec::new();
+    for seq in 1..=3 {
+        let m = dlq.get_raw_message(seq).await.unwrap();
+        let h = m.headers;
+        classes.push(h.get(names::HEADER_ERROR_CLASS).unwrap().to_string());
+        assert_eq!(h.get(names::HEADER_STAGE).unwrap().as_str(), "fetcher");
+    }
+    classes.sort();
+    assert_eq!(classes, ["decode", "invalid_job", "panic"]);
+
+    shutdown.trigger();
+    tokio::time::timeout(Duration::from_secs(30), worker)
+        .await
+        .unwrap()
+        .unwrap()
+        .unwrap();
+    server.terminate().await;
+}
+
+#[tokio::test]
+async fn transient_failures_after_max_attempts_are_dead_lettered() {
+    struct Flaky;
+    impl Stage for Flaky {
+        type Input = FetchJob;
+        const NAME: StageName = StageName::Parser;
+        fn label(input: &FetchJob) -> Label {
+            Label {
+                site: input.site_id.clone(),
+                url: input.url.clone(),
+            }
+        }
+        async fn process(&self, _job: FetchJob, _bus: &Bus) -> Result<Vec<Publish>, StageError> {
+            Err(StageError::Transient {
+                class: "db_down".into(),
+                message: "always".into(),
+                retry_after: Some(Duration::from_millis(10)),
+            })
+        }
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let mut server = NatsServerProcess::start(dir.path()).await.unwrap();
+    let bus = Bus::connect(&NatsOptions::with_url(server.url()), "test")
+        .await
+        .unwrap();
+    bus.ensure_topology().await.unwrap();
+    let job = FetchJob {
+        url: "http://b/1".into(),
+        ..Default::default()
+    };
+    bus.publish(&Publish::proto(names::SUBJECT_PAGES_FETCHED, &job, &["b1"]))
+        .await
+        .unwrap();
+
+    let shutdown = Shutdown::new();
+    let worker = tokio::spawn(run_stage(
+        bus.clone(),
+        Arc::new(Flaky),
+        WorkerOptions::default(),
+        shutdown.clone(),
+    ));
+    assert_eq!(wait_for(&bus, names::STREAM_DLQ, 1).await, 1);
+    let dlq = bus.jetstream().get_stream(names::STREAM_DLQ).await.unwrap();
+    let letter = dlq.get_raw_message(1).await.unwrap();
+    assert_eq!(
+        letter
+            .headers
+            .get(names::HEADER_ERROR_CLASS)
+            .unwrap()
+            .as_str(),
+        "db_down"
+    );
+    assert_eq!(
+        letter
+            .headers
+            .get(names::HEADER_DELIVERIES)
+            .unwrap()
+            .as_str(),
+        townreports_bus::topology::MAX_ATTEMPTS.to_string()
+    );
+    shutdown.trigger();
+    tokio::time::timeout(Duration::from_secs(30), worker)
+        .await
+        .unwrap()
+        .unwrap()
+        .unwrap();
+    server.terminate().await;
+}
