@@ -1,0 +1,452 @@
+//! The sites file (TOML): which township sites to crawl and how.
+//!
+//! ```toml
+//! [fetch]                                   # optional
+//! allow_private_networks = ["127.0.0.0/8"]  # default none: private and loopback targets are refused
+//! min_delay = "1s"                          # per host, between two requests
+//! user_agent = "townreports/0.1 (+https://example.org/townreports)"
+//! timeout = "30s"                           # one request, connect to last byte
+//! max_body = 20000000                       # bytes
+//! [[site]]
+//! id = "example-town"                       # stable, [a-z0-9-]
+//! name = "某某镇人民政府"
+//! division_code = "510000000"               # optional, 9 digits
+//! start_urls = ["http://127.0.0.1:8080/zfxxgk/index.html"]
+//! allowed_hosts = ["127.0.0.1:8080"]        # optional; default: the hosts of start_urls
+//! revisit = "6h"                            # list pages; default 6h
+//! ```
+//!
+//! Everything is validated before anything starts, and every error names the
+//! file, line, column and key, because a typo found an hour into a crawl
+//! costs an hour.
+
+use std::collections::HashSet;
+use std::ops::Range;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use ipnet::IpNet;
+use serde::Deserialize;
+use toml::Spanned;
+use url::Url;
+
+/// A bad sites file, located.
+#[derive(Debug, thiserror::Error)]
+#[error("{path}:{line}:{column}: {key}: {message}", path = path.display())]
+pub struct SitesError {
+    pub path: PathBuf,
+    pub line: usize,
+    pub column: usize,
+    /// The offending key (`site[2].start_urls`), or `-` for syntax errors.
+    pub key: String,
+    pub message: String,
+}
+
+/// A validated sites file.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SitesFile {
+    pub fetch: FetchSettings,
+    pub sites: Vec<Site>,
+}
+
+/// How the fetcher behaves towards every site.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FetchSettings {
+    /// Private/loopback networks the fetcher may reach (tests allow 127.0.0.0/8).
+    pub allow_private_networks: Vec<IpNet>,
+    /// Minimum time between two requests to one host.
+    pub min_delay: Duration,
+    /// Sent on every request; should name a contact URL.
+    pub user_agent: String,
+    /// Whole-request timeout.
+    pub timeout: Duration,
+    /// Body size cap in bytes, enforced while streaming.
+    pub max_body: u64,
+}
+
+pub const DEFAULT_USER_AGENT: &str =
+    "townreports/0.1 (+https://github.com/townreports/townreports; township report crawler)";
+
+impl Default for FetchSettings {
+    fn default() -> Self {
+        FetchSettings {
+            allow_private_networks: Vec::new(),
+            min_delay: Duration::from_secs(1),
+            user_agent: DEFAULT_USER_AGENT.to_string(),
+            timeout: Duration::from_secs(30),
+            max_body: 20_000_000,
+        }
+    }
+}
+
+/// One township (or county) site.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Site {
+    pub id: String,
+    pub name: String,
+    pub division_code: Option<String>,
+    pub start_urls: Vec<Url>,
+    /// `host` or `host:port` values a crawled URL may have.
+    pub allowed_hosts: Vec<String>,
+    pub revisit: Duration,
+}
+
+impl Site {
+    /// Whether `url` belongs to this site's crawl.
+    pub fn allows(&self, url: &Url) -> bool {
+        let Some(host) = url.host_str() else {
+            return false;
+        };
+        let with_port = url.port_or_known_default().map(|p| format!("{host}:{p}"));
+        self.allowed_hosts.iter().any(|h| {
+            h.eq_ignore_ascii_case(host)
+                || with_port
+                    .as_deref()
+                    .is_some_and(|hp| h.eq_ignore_ascii_case(hp))
+        })
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawFile {
+    #[serde(default)]
+    fetch: Option<Spanned<RawFetch>>,
+    #[serde(default)]
+    site: Vec<RawSite>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawFetch {
+    #[serde(default)]
+    allow_private_networks: Vec<Spanned<String>>,
+    min_delay: Option<Spanned<String>>,
+    user_agent: Option<Spanned<String>>,
+    timeout: Option<Spanned<String>>,
+    max_body: Option<Spanned<u64>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawSite {
+    id: Spanned<String>,
+    name: Spanned<String>,
+    division_code: Option<Spanned<String>>,
+    start_urls: Spanned<Vec<Spanned<String>>>,
+    allowed_hosts: Option<Vec<Spanned<String>>>,
+    revisit: Option<Spanned<String>>,
+}
+
+impl SitesFile {
+    /// Reads and validates `path`.
+    pub fn load(path: &Path) -> Result<SitesFile, SitesError> {
+        let text = std::fs::read_to_string(path).map_err(|e| SitesError {
+            path: path.to_path_buf(),
+            line: 0,
+            column: 0,
+            key: "-".into(),
+            message: format!("cannot read the sites file: {e}"),
+        })?;
+        Self::parse(&text, path)
+    }
+
+    /// Validates `text`; `path` is only used in error messages.
+    pub fn parse(text: &str, path: &Path) -> Result<SitesFile, SitesError> {
+        let at = |span: Range<usize>, key: &str, message: String| {
+            let (line, column) = line_column(text, span.start);
+            SitesError {
+                path: path.to_path_buf(),
+                line,
+                column,
+                key: key.to_string(),
+                message,
+            }
+        };
+        let raw: RawFile = toml::from_str(text).map_err(|e| {
+            let span = e.span().unwrap_or(0..0);
+            let key = e
+                .message()
+                .split('`')
+                .nth(1)
+                .filter(|_| e.message().starts_with("unknown field"))
+                .unwrap_or("-")
+                .to_string();
+            at(span, &key, e.message().trim().to_string())
+        })?;
+
+        let fetch = match raw.fetch {
+            None => FetchSettings::default(),
+            Some(fetch) => {
+                let fetch = fetch.into_inner();
+                let mut settings = FetchSettings::default();
+                for net in fetch.allow_private_networks {
+                    let parsed = net.get_ref().parse::<IpNet>().map_err(|e| {
+                        at(
+                            net.span(),
+                            "fetch.allow_private_networks",
+                            format!(
+                                "{:?} is not a network like \"127.0.0.0/8\": {e}",
+                                net.get_ref()
+                            ),
+                        )
+                    })?;
+                    settings.allow_private_networks.push(parsed);
+                }
+                if let Some(d) = fetch.min_delay {
+                    settings.min_delay =
+                        duration(&d).map_err(|m| at(d.span(), "fetch.min_delay", m))?;
+                }
+                if let Some(t) = fetch.timeout {
+                    settings.timeout =
+                        duration(&t).map_err(|m| at(t.span(), "fetch.timeout", m))?;
+                    if settings.timeout.is_zero() {
+                        return Err(at(t.span(), "fetch.timeout", "must be more than 0s".into()));
+                    }
+                }
+                if let Some(ua) = fetch.user_agent {
+                    if ua.get_ref().trim().is_empty() {
+                        return Err(at(
+                            ua.span(),
+                            "fetch.user_agent",
+                            "must not be empty: say who crawls and how to reach you".into(),
+                        ));
+                    }
+                    settings.user_agent = ua.into_inner();
+                }
+                if let Some(max) = fetch.max_body {
+                    if *max.get_ref() == 0 {
+                        return Err(at(
+                            max.span(),
+                            "fetch.max_body",
+                            "must be more than 0 bytes".into(),
+                        ));
+                    }
+                    settings.max_body = max.into_inner();
+                }
+                settings
+            }
+        };
+
+        let mut ids = HashSet::new();
+        let mut sites = Vec::with_capacity(raw.site.len());
+        for (i, site) in raw.site.into_iter().enumerate() {
+            let key = |k: &str| format!("site[{i}].{k}");
+            let id = site.id.get_ref();
+            if id.is_empty()
+                || !id
+                    .chars()
+                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+            {
+                return Err(at(
+                    site.id.span(),
+                    &key("id"),
+                    format!("{id:?} must be non-empty and use only a-z, 0-9 and -"),
+                ));
+            }
+            if !ids.insert(id.clone()) {
+                return Err(at(
+                    site.id.span(),
+                    &key("id"),
+                    format!("duplicate site id {id:?}: ids must be unique"),
+                ));
+            }
+            if site.name.get_ref().trim().is_empty() {
+                return Err(at(
+                    site.name.span(),
+                    &key("name"),
+                    "must not be empty".into(),
+                ));
+            }
+            let division_code = match site.division_code {
+                None => None,
+                Some(code) => {
+                    let c = code.get_ref();
+                    if c.len() != 9 || !c.chars().all(|c| c.is_ascii_digit()) {
+                        return Err(at(
+                            code.span(),
+                            &key("division_code"),
+                            format!("{c:?} must be 9 digits (e.g. \"511102109\")"),
+                        ));
+                    }
+                    Some(code.into_inner())
+                }
+            };
+            let urls_span = site.start_urls.span();
+            let mut start_urls = Vec::new();
+            for u in site.start_urls.into_inner() {
+                let url = Url::parse(u.get_ref()).map_err(|e| {
+                    at(
+                        u.span(),
+                        &key("start_urls"),
+                        format!("{:?} is not a URL: {e}", u.get_ref()),
+                    )
+                })?;
+                if !matches!(url.scheme(), "http" | "https") || url.host_str().is_none() {
+                    return Err(at(
+                        u.span(),
+                        &key("start_urls"),
+                        format!("{:?} must be an http(s) URL with a host", u.get_ref()),
+                    ));
+                }
+                start_urls.push(url);
+            }
+            if start_urls.is_empty() {
+                return Err(at(
+                    urls_span,
+                    &key("start_urls"),
+                    "needs at least one URL".into(),
+                ));
+            }
+            let allowed_hosts = match site.allowed_hosts {
+                Some(hosts) => hosts
+                    .into_iter()
+                    .map(|h| h.into_inner().to_ascii_lowercase())
+                    .collect(),
+                None => start_urls
+                    .iter()
+                    .filter_map(|u| {
+                        Some(match u.port() {
+                            Some(p) => format!("{}:{p}", u.host_str()?),
+                            None => u.host_str()?.to_string(),
+                        })
+                    })
+                    .collect::<Vec<_>>(),
+            };
+            let revisit = match site.revisit {
+                None => Duration::from_secs(6 * 3600),
+                Some(r) => {
+                    let d = duration(&r).map_err(|m| at(r.span(), &key("revisit"), m))?;
+                    if d < Duration::from_secs(1) {
+                        return Err(at(r.span(), &key("revisit"), "must be at least 1s".into()));
+                    }
+                    d
+                }
+            };
+            sites.push(Site {
+                id: site.id.into_inner(),
+                name: site.name.into_inner(),
+                division_code,
+                start_urls,
+                allowed_hosts,
+                revisit,
+            });
+        }
+        if sites.is_empty() {
+            return Err(SitesError {
+                path: path.to_path_buf(),
+                line: 1,
+                column: 1,
+                key: "site".into(),
+                message: "no [[site]] tables: nothing to crawl".into(),
+            });
+        }
+        Ok(SitesFile { fetch, sites })
+    }
+
+    pub fn site(&self, id: &str) -> Option<&Site> {
+        self.sites.iter().find(|s| s.id == id)
+    }
+}
+
+fn duration(value: &Spanned<String>) -> Result<Duration, String> {
+    humantime::parse_duration(value.get_ref()).map_err(|e| {
+        format!(
+            "{:?} is not a duration like \"1s\" or \"6h\": {e}",
+            value.get_ref()
+        )
+    })
+}
+
+/// 1-based line and column of a byte offset.
+fn line_column(text: &str, offset: usize) -> (usize, usize) {
+    let offset = offset.min(text.len());
+    let before = &text[..text.floor_char_boundary(offset)];
+    let line = before.matches('\n').count() + 1;
+    let column = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
+    (line, column)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const GOOD: &str = r#"
+[fetch]
+allow_private_networks = ["127.0.0.0/8"]
+min_delay = "250ms"
+
+[[site]]
+id = "town-a"
+name = "甲镇人民政府"
+division_code = "510000000"
+start_urls = ["http://127.0.0.1:8080/zfxxgk/index.html"]
+revisit = "6h"
+"#;
+
+    fn parse(text: &str) -> Result<SitesFile, SitesError> {
+        SitesFile::parse(text, Path::new("sites.toml"))
+    }
+
+    #[test]
+    fn a_good_file_parses_with_defaults() {
+        let f = parse(GOOD).unwrap();
+        assert_eq!(f.fetch.min_delay, Duration::from_millis(250));
+        assert_eq!(
+            f.fetch.allow_private_networks,
+            vec!["127.0.0.0/8".parse::<IpNet>().unwrap()]
+        );
+        let site = &f.sites[0];
+        assert_eq!(site.allowed_hosts, vec!["127.0.0.1:8080"]);
+        assert!(site.allows(&Url::parse("http://127.0.0.1:8080/x").unwrap()));
+        assert!(!site.allows(&Url::parse("http://127.0.0.1:9090/x").unwrap()));
+        assert_eq!(site.revisit, Duration::from_secs(6 * 3600));
+    }
+
+    #[test]
+    fn unknown_keys_name_file_line_and_key() {
+        let text = GOOD.replace("revisit = \"6h\"", "revisit = \"6h\"\nrevisti = \"1h\"");
+        let e = parse(&text).unwrap_err();
+        assert_eq!((e.line, e.key.as_str()), (12, "revisti"), "{e}");
+        assert!(e.to_string().starts_with("sites.toml:12:"), "{e}");
+    }
+
+    #[test]
+    fn wrong_types_and_bad_values_are_located() {
+        let e = parse(&GOOD.replace("revisit = \"6h\"", "revisit = 6")).unwrap_err();
+        assert_eq!(e.line, 11, "{e}");
+        let e = parse(&GOOD.replace("\"6h\"", "\"six hours\"")).unwrap_err();
+        assert_eq!((e.line, e.key.as_str()), (11, "site[0].revisit"), "{e}");
+        let e = parse(&GOOD.replace("http://127.0.0.1:8080/zfxxgk/index.html", "not a url"))
+            .unwrap_err();
+        assert_eq!((e.line, e.key.as_str()), (10, "site[0].start_urls"), "{e}");
+        let e = parse(&GOOD.replace("510000000", "5100")).unwrap_err();
+        assert_eq!(e.key, "site[0].division_code");
+        let e = parse(&GOOD.replace("\"127.0.0.0/8\"", "\"localhost\"")).unwrap_err();
+        assert_eq!(
+            (e.line, e.key.as_str()),
+            (3, "fetch.allow_private_networks"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn duplicate_ids_are_refused() {
+        let second = &GOOD[GOOD.find("[[site]]").unwrap()..];
+        let e = parse(&format!("{GOOD}\n{second}")).unwrap_err();
+        assert!(e.message.contains("duplicate"), "{e}");
+        assert_eq!(e.key, "site[1].id");
+        assert_eq!(e.line, 14, "{e}");
+    }
+
+    #[test]
+    fn bad_ids_and_empty_files_are_refused() {
+        assert!(parse(&GOOD.replace("town-a", "Town A")).is_err());
+        assert!(
+            parse("[fetch]\nmin_delay = \"1s\"\n")
+                .unwrap_err()
+                .message
+                .contains("nothing to crawl")
+        );
+    }
+}
