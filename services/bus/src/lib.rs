@@ -27,6 +27,7 @@ pub mod telemetry;
 pub mod topology;
 pub mod worker;
 
+pub use async_nats;
 pub use connect::{Bus, NatsOptions};
 pub use error::BusError;
 pub use publish::Publish;

@@ -1,1 +1,10 @@
-//! The crawl frontier: which URL to fetch next, politely.
+//! The crawl scheduler: keeps the frontier (every known URL and when to fetch
+//! it next) and releases fetch jobs only when they are due and polite.
+//!
+//! Pure logic: [`canon`] (URL canonicalisation) and [`frontier`]. NATS glue:
+//! [`worker`] (consumes fetch outcomes and discovered links, persists the
+//! frontier in a JetStream key-value bucket, publishes fetch jobs).
+
+pub mod canon;
+pub mod frontier;
+pub mod worker;

@@ -1,0 +1,775 @@
+//! The frontier: every known URL with its state, and the per-host queues that
+//! decide which URL may be fetched next.
+//!
+//! Modelled on URLFrontier: URLs are handed out per host, only when due and
+//! polite — at most one request in flight per host, and at least the
+//! configured delay between the end of one fetch and the start of the next.
+//! Pure logic: time comes in as milliseconds, persistence is the caller's
+//! (it takes the changed entries with [`Frontier::take_dirty`]).
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+use townreports_proto::v1::{DiscoveredLinks, FetchJob, FetchOutcome, FetchStatus, Link, PageKind};
+use townreports_sites::{Site, SitesFile};
+use url::Url;
+
+use crate::canon::{canonical, host_key};
+
+/// How often an article is re-checked for edits in continuous mode.
+const ARTICLE_RECHECK: Duration = Duration::from_secs(30 * 24 * 3600);
+/// An in-flight job with no outcome after this long is given up and
+/// rescheduled (its fetcher died and the job was dead-lettered).
+const IN_FLIGHT_LEASE: Duration = Duration::from_secs(15 * 60);
+
+/// Crawl-trap guards.
+#[derive(Debug, Clone, Copy)]
+pub struct Limits {
+    pub max_depth: u32,
+    pub max_pages_per_site: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            max_depth: 8,
+            max_pages_per_site: 5_000,
+        }
+    }
+}
+
+/// Continuous crawling revisits list pages; a one-off crawl visits every
+/// list page once and every new article once.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    Continuous,
+    Once,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum UrlStatus {
+    Pending,
+    InFlight,
+    Fetched,
+    NotModified,
+    NotFound,
+    Blocked,
+    Refused,
+    Failed,
+}
+
+/// What the frontier knows about one URL; persisted as JSON.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct UrlState {
+    pub url: String,
+    pub site_id: String,
+    /// `PageKind` as its protobuf number.
+    pub kind: i32,
+    pub depth: u32,
+    pub referrer: String,
+    pub anchor_text: String,
+    pub status: UrlStatus,
+    /// Unix ms when it should be fetched next; `None`: not again.
+    pub next_due_ms: Option<i64>,
+    pub dispatched_at_ms: Option<i64>,
+    pub last_fetch_ms: Option<i64>,
+    pub http_status: u32,
+    pub etag: String,
+    pub last_modified: String,
+    /// SHA-256 of the clean text at the last fetch: change is judged by it.
+    pub text_sha256: String,
+    /// The current revisit interval (adapted for list pages).
+    pub revisit_ms: i64,
+    pub fetches: u32,
+    pub failures: u32,
+    pub error_class: String,
+}
+
+impl UrlState {
+    fn kind(&self) -> PageKind {
+        PageKind::try_from(self.kind).unwrap_or(PageKind::Unspecified)
+    }
+
+    fn is_due(&self, now: i64) -> bool {
+        self.status != UrlStatus::InFlight && self.next_due_ms.is_some_and(|due| due <= now)
+    }
+}
+
+#[derive(Debug, Default, Clone)]
+struct HostState {
+    in_flight: Option<String>,
+    next_allowed_ms: i64,
+}
+
+/// Per-site counts for `townreports status` and the run summary.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct SiteStats {
+    pub known: usize,
+    pub fetched: usize,
+    pub pending: usize,
+    pub in_flight: usize,
+    pub blocked: usize,
+    pub failed_by_class: BTreeMap<String, usize>,
+    pub last_success_ms: Option<i64>,
+    pub next_visit_ms: Option<i64>,
+}
+
+pub struct Frontier {
+    sites: HashMap<String, Site>,
+    urls: HashMap<String, UrlState>,
+    hosts: HashMap<String, HostState>,
+    min_delay_ms: i64,
+    mode: Mode,
+    limits: Limits,
+    dirty: HashSet<String>,
+}
+
+impl Frontier {
+    pub fn new(sites: &SitesFile, mode: Mode, limits: Limits) -> Frontier {
+        Frontier {
+            sites: sites
+                .sites
+                .iter()
+                .map(|s| (s.id.clone(), s.clone()))
+                .collect(),
+            urls: HashMap::new(),
+            hosts: HashMap::new(),
+            min_delay_ms: sites.fetch.min_delay.as_millis() as i64,
+            mode,
+            limits,
+            dirty: HashSet::new(),
+        }
+    }
+
+    /// Restores persisted entries (before [`Frontier::seed`]). Entries in
+    /// flight keep their host busy until their outcome arrives or the lease ends.
+    pub fn restore(&mut self, states: impl IntoIterator<Item = UrlState>) {
+        for state in states {
+            let Ok(url) = Url::parse(&state.url) else {
+                continue;
+            };
+            let key = canonical(&url).to_string();
+            if state.status == UrlStatus::InFlight {
+                let host = self.hosts.entry(host_key(&url)).or_default();
+                host.in_flight = Some(key.clone());
+            }
+            self.urls.insert(key, state);
+        }
+    }
+
+    /// Adds every site's start URLs. In once mode every known list page is
+    /// due again now (one round over the lists finds what is new).
+    pub fn seed(&mut self, now: i64) {
+        let starts: Vec<(String, Url, i64)> = self
+            .sites
+            .values()
+            .flat_map(|s| {
+                s.start_urls
+                    .iter()
+                    .map(|u| (s.id.clone(), u.clone(), s.revisit.as_millis() as i64))
+            })
+            .collect();
+        for (site, url, revisit) in starts {
+            let key = canonical(&url).to_string();
+            if !self.urls.contains_key(&key) {
+                self.insert_new(
+                    key,
+                    &url,
+                    &site,
+                    PageKind::List,
+                    0,
+                    String::new(),
+                    String::new(),
+                    now,
+                    revisit,
+                );
+            }
+        }
+        if self.mode == Mode::Once {
+            let keys: Vec<String> = self
+                .urls
+                .iter()
+                .filter(|(_, s)| {
+                    s.kind() == PageKind::List
+                        && s.status != UrlStatus::InFlight
+                        && self.sites.contains_key(&s.site_id)
+                })
+                .map(|(k, _)| k.clone())
+                .collect();
+            for key in keys {
+                if let Some(state) = self.urls.get_mut(&key) {
+                    state.next_due_ms = Some(now);
+                    self.dirty.insert(key);
+                }
+            }
+        }
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    /// `key` is the canonical form (identity); `url` the form to fetch, as
+    /// first seen, since a server need not answer the canonical spelling.
+    fn insert_new(
+        &mut self,
+        key: String,
+        url: &Url,
+        site: &str,
+        kind: PageKind,
+        depth: u32,
+        referrer: String,
+        anchor: String,
+        now: i64,
+        revisit: i64,
+    ) {
+        self.urls.insert(
+            key.clone(),
+            UrlState {
+                url: url.to_string(),
+                site_id: site.to_string(),
+                kind: kind as i32,
+                depth,
+                referrer,
+                anchor_text: anchor,
+                status: UrlStatus::Pending,
+                next_due_ms: Some(now),
+                dispatched_at_ms: None,
+                last_fetch_ms: None,
+                http_status: 0,
+                etag: String::new(),
+                last_modified: String::new(),
+                text_sha256: String::new(),
+                revisit_ms: revisit,
+                fetches: 0,
+                failures: 0,
+                error_class: String::new(),
+            },
+        );
+        self.dirty.insert(key);
+    }
+
+    /// Hands out the jobs that are due and polite now: per host at most one
+    /// in flight, and not before the host's delay has passed. The chosen
+    /// URLs are marked in flight.
+    pub fn due_jobs(&mut self, now: i64, max: usize) -> Vec<FetchJob> {
+        self.expire_leases(now);
+        // The earliest-due URL of every free host.
+        let mut best: HashMap<String, (i64, String)> = HashMap::new();
+        for (key, state) in &self.urls {
+            if !state.is_due(now) || !self.sites.contains_key(&state.site_id) {
+                continue;
+            }
+            let Ok(url) = Url::parse(key) else { continue };
+            let host = host_key(&url);
+            if let Some(h) = self.hosts.get(&host)
+                && (h.in_flight.is_some() || h.next_allowed_ms > now)
+            {
+                continue;
+            }
+            let due = state.next_due_ms.unwrap_or(now);
+            match best.get(&host) {
+                Some((d, k)) if (*d, k.as_str()) <= (due, key.as_str()) => {}
+                _ => {
+                    best.insert(host, (due, key.clone()));
+                }
+            }
+        }
+        let mut chosen: Vec<(String, String)> = best
+            .into_iter()
+            .map(|(host, (_, key))| (host, key))
+            .collect();
+        chosen.sort();
+        chosen.truncate(max);
+        chosen
+            .into_iter()
+            .filter_map(|(host, key)| {
+                let state = self.urls.get_mut(&key)?;
+                state.status = UrlStatus::InFlight;
+                state.dispatched_at_ms = Some(now);
+                self.hosts.entry(host).or_default().in_flight = Some(key.clone());
+                self.dirty.insert(key);
+                Some(FetchJob {
+                    url: state.url.clone(),
+                    site_id: state.site_id.clone(),
+                    kind: state.kind,
+                    depth: state.depth,
+                    etag: state.etag.clone(),
+                    last_modified: state.last_modified.clone(),
+                    referrer: state.referrer.clone(),
+                    anchor_text: state.anchor_text.clone(),
+                    scheduled_at_ms: now,
+                })
+            })
+            .collect()
+    }
+
+    /// A dispatched job could not be published: make it due again.
+    pub fn revert(&mut self, job: &FetchJob) {
+        let Ok(url) = Url::parse(&job.url) else {
+            return;
+        };
+        let key = canonical(&url).to_string();
+        if let Some(state) = self.urls.get_mut(&key) {
+            state.status = UrlStatus::Pending;
+            state.dispatched_at_ms = None;
+            self.dirty.insert(key);
+        }
+        if let Some(host) = self.hosts.get_mut(&host_key(&url)) {
+            host.in_flight = None;
+        }
+    }
+
+    fn expire_leases(&mut self, now: i64) {
+        let lease = IN_FLIGHT_LEASE.as_millis() as i64;
+        let expired: Vec<String> = self
+            .urls
+            .iter()
+            .filter(|(_, s)| {
+                s.status == UrlStatus::InFlight
+                    && s.dispatched_at_ms.is_none_or(|d| d + lease <= now)
+            })
+            .map(|(_, s)| s.url.clone())
+            .collect();
+        for url in expired {
+            tracing::warn!(%url, "no fetch outcome within the lease; rescheduling");
+            self.revert(&FetchJob {
+                url,
+                ..Default::default()
+            });
+        }
+    }
+
+    /// A fetch ended: free the host, record the result, schedule the next visit.
+    pub fn on_outcome(&mut self, outcome: &FetchOutcome, now: i64) {
+        let Some(job) = &outcome.job else { return };
+        let Ok(url) = Url::parse(&job.url) else {
+            return;
+        };
+        let key = canonical(&url).to_string();
+        let host = self.hosts.entry(host_key(&url)).or_default();
+        if host.in_flight.as_deref() == Some(key.as_str()) {
+            host.in_flight = None;
+        }
+        let wait = self.min_delay_ms.max(outcome.retry_after_ms as i64);
+        host.next_allowed_ms = host.next_allowed_ms.max(now + wait);
+
+        let Some(state) = self.urls.get_mut(&key) else {
+            return;
+        };
+        // A late outcome of an older dispatch must not clobber a newer one.
+        if state.status == UrlStatus::InFlight
+            && state
+                .dispatched_at_ms
+                .is_some_and(|d| d > job.scheduled_at_ms)
+        {
+            return;
+        }
+        let status = FetchStatus::try_from(outcome.status).unwrap_or(FetchStatus::Failed);
+        state.status = match status {
+            FetchStatus::Ok => UrlStatus::Fetched,
+            FetchStatus::NotModified => UrlStatus::NotModified,
+            FetchStatus::NotFound => UrlStatus::NotFound,
+            FetchStatus::Blocked => UrlStatus::Blocked,
+            FetchStatus::Refused => UrlStatus::Refused,
+            FetchStatus::Failed | FetchStatus::Unspecified => UrlStatus::Failed,
+        };
+        state.dispatched_at_ms = None;
+        state.last_fetch_ms = Some(now);
+        state.http_status = outcome.http_status;
+        state.fetches += 1;
+        state.error_class = outcome.error_class.clone();
+        if matches!(state.status, UrlStatus::Fetched | UrlStatus::NotModified) {
+            state.failures = 0;
+            if !outcome.etag.is_empty() {
+                state.etag = outcome.etag.clone();
+            }
+            if !outcome.last_modified.is_empty() {
+                state.last_modified = outcome.last_modified.clone();
+            }
+        } else {
+            state.failures += 1;
+        }
+        state.next_due_ms = match (self.mode, state.status, state.kind()) {
+            (Mode::Once, _, _) => None,
+            (_, UrlStatus::Fetched | UrlStatus::NotModified, PageKind::List) => {
+                Some(now + state.revisit_ms)
+            }
+            (_, UrlStatus::Fetched | UrlStatus::NotModified, _) => {
+                Some(now + ARTICLE_RECHECK.as_millis() as i64)
+            }
+            // Failures back off: 1 h, 2 h, 4 h … up to the article recheck.
+            _ => {
+                let backoff = 3_600_000i64.saturating_mul(1 << state.failures.min(10));
+                Some(now + backoff.min(ARTICLE_RECHECK.as_millis() as i64))
+            }
+        };
+        self.dirty.insert(key);
+    }
+
+    /// A page was parsed: note its text hash (adapting a list page's revisit
+    /// interval to how often it changes) and add the links it has.
+    pub fn on_links(&mut self, links: &DiscoveredLinks, now: i64) {
+        let Some(job) = &links.job else { return };
+        let Ok(from) = Url::parse(&job.url) else {
+            return;
+        };
+        let from_key = canonical(&from).to_string();
+        let Some(site) = self.sites.get(&job.site_id).cloned() else {
+            return;
+        };
+        if let Some(state) = self.urls.get_mut(&from_key) {
+            let changed =
+                !state.text_sha256.is_empty() && state.text_sha256 != links.clean_text_sha256;
+            let first = state.text_sha256.is_empty();
+            state.text_sha256 = links.clean_text_sha256.clone();
+            if self.mode == Mode::Continuous && state.kind() == PageKind::List && !first {
+                state.revisit_ms = adapt_interval(state.revisit_ms, changed, site.revisit);
+                state.next_due_ms = state.last_fetch_ms.map(|t| t + state.revisit_ms);
+            }
+            self.dirty.insert(from_key.clone());
+        }
+        for link in &links.links {
+            self.add_link(&site, job, link, now);
+        }
+    }
+
+    fn add_link(&mut self, site: &Site, from: &FetchJob, link: &Link, now: i64) {
+        let Ok(url) = Url::parse(&link.url) else {
+            return;
+        };
+        if !matches!(url.scheme(), "http" | "https") || !site.allows(&url) {
+            return;
+        }
+        let depth = from.depth + 1;
+        if depth > self.limits.max_depth {
+            return;
+        }
+        let key = canonical(&url).to_string();
+        if self.urls.contains_key(&key) {
+            return;
+        }
+        let pages = self.urls.values().filter(|s| s.site_id == site.id).count();
+        if pages >= self.limits.max_pages_per_site {
+            tracing::warn!(site = %site.id, "page limit reached; not adding more URLs");
+            return;
+        }
+        let kind = PageKind::try_from(link.kind).unwrap_or(PageKind::Article);
+        self.insert_new(
+            key,
+            &url,
+            &site.id,
+            kind,
+            depth,
+            from.url.clone(),
+            link.anchor_text.clone(),
+            now,
+            site.revisit.as_millis() as i64,
+        );
+    }
+
+    /// Nothing in flight and nothing due: a one-off crawl is complete (once
+    /// the work queues are empty too).
+    pub fn is_idle(&self, now: i64) -> bool {
+        self.urls
+            .values()
+            .filter(|s| self.sites.contains_key(&s.site_id))
+            .all(|s| s.status != UrlStatus::InFlight && !s.is_due(now))
+    }
+
+    /// Entries changed since the last call, for persistence.
+    pub fn take_dirty(&mut self) -> Vec<UrlState> {
+        let keys: Vec<String> = self.dirty.drain().collect();
+        keys.into_iter()
+            .filter_map(|k| self.urls.get(&k).cloned())
+            .collect()
+    }
+
+    /// The entry of `url`, in any spelling.
+    pub fn get(&self, url: &str) -> Option<&UrlState> {
+        let key = canonical(&Url::parse(url).ok()?).to_string();
+        self.urls.get(&key)
+    }
+
+    pub fn stats(&self) -> BTreeMap<String, SiteStats> {
+        let mut stats: BTreeMap<String, SiteStats> = self
+            .sites
+            .keys()
+            .map(|k| (k.clone(), SiteStats::default()))
+            .collect();
+        for state in self.urls.values() {
+            let Some(s) = stats.get_mut(&state.site_id) else {
+                continue;
+            };
+            s.known += 1;
+            match state.status {
+                UrlStatus::Fetched | UrlStatus::NotModified => {
+                    s.fetched += 1;
+                    s.last_success_ms = s.last_success_ms.max(state.last_fetch_ms);
+                }
+                UrlStatus::Pending => s.pending += 1,
+                UrlStatus::InFlight => s.in_flight += 1,
+                UrlStatus::Blocked => s.blocked += 1,
+                UrlStatus::NotFound | UrlStatus::Refused | UrlStatus::Failed => {
+                    let class = if state.error_class.is_empty() {
+                        format!("{:?}", state.status).to_lowercase()
+                    } else {
+                        state.error_class.clone()
+                    };
+                    *s.failed_by_class.entry(class).or_default() += 1;
+                }
+            }
+            if let Some(due) = state.next_due_ms {
+                s.next_visit_ms = Some(s.next_visit_ms.map_or(due, |n| n.min(due)));
+            }
+        }
+        stats
+    }
+}
+
+/// Nutch's adaptive schedule: a page that changed is visited sooner (×0.8),
+/// one that did not, later (×1.4), within [configured/8, configured×8].
+pub fn adapt_interval(current_ms: i64, changed: bool, configured: Duration) -> i64 {
+    let configured = configured.as_millis() as i64;
+    let next = if changed {
+        current_ms as f64 * 0.8
+    } else {
+        current_ms as f64 * 1.4
+    };
+    (next as i64).clamp((configured / 8).max(1_000), configured.saturating_mul(8))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::path::Path;
+
+    fn sites(min_delay: &str) -> SitesFile {
+        SitesFile::parse(
+            &format!(
+                r#"
+[fetch]
+allow_private_networks = ["127.0.0.0/8"]
+min_delay = "{min_delay}"
+[[site]]
+id = "a"
+name = "甲镇"
+start_urls = ["http://127.0.0.1:1000/list/index.html"]
+revisit = "1h"
+[[site]]
+id = "b"
+name = "乙镇"
+start_urls = ["http://127.0.0.1:2000/"]
+"#
+            ),
+            Path::new("t.toml"),
+        )
+        .unwrap()
+    }
+
+    fn outcome(job: &FetchJob, status: FetchStatus) -> FetchOutcome {
+        FetchOutcome {
+            job: Some(job.clone()),
+            status: status as i32,
+            http_status: 200,
+            ..Default::default()
+        }
+    }
+
+    fn links(job: &FetchJob, hash: &str, urls: &[(&str, PageKind)]) -> DiscoveredLinks {
+        DiscoveredLinks {
+            job: Some(job.clone()),
+            clean_text_sha256: hash.into(),
+            links: urls
+                .iter()
+                .map(|(u, k)| Link {
+                    url: u.to_string(),
+                    kind: *k as i32,
+                    anchor_text: String::new(),
+                })
+                .collect(),
+        }
+    }
+
+    #[test]
+    fn one_request_per_host_and_the_delay_between() {
+        let mut f = Frontier::new(&sites("1s"), Mode::Once, Limits::default());
+        f.seed(0);
+        let jobs = f.due_jobs(0, 10);
+        assert_eq!(jobs.len(), 2, "one per host");
+        assert!(f.due_jobs(0, 10).is_empty(), "both hosts busy");
+
+        let a = jobs.iter().find(|j| j.site_id == "a").unwrap();
+        assert_eq!(
+            a.url, "http://127.0.0.1:1000/list/index.html",
+            "fetched as written"
+        );
+        f.on_outcome(&outcome(a, FetchStatus::Ok), 100);
+        f.on_links(
+            &links(
+                a,
+                "h1",
+                &[
+                    ("http://127.0.0.1:1000/list/index_1.html", PageKind::List),
+                    ("http://127.0.0.1:1000/list/", PageKind::List),
+                    ("http://127.0.0.1:1000/art/1.html#x", PageKind::Article),
+                    ("http://127.0.0.1:1000/art/1.html", PageKind::Article),
+                    ("http://elsewhere.example/art/2.html", PageKind::Article),
+                ],
+            ),
+            100,
+        );
+        assert_eq!(f.stats()["a"].known, 3, "deduplicated, off-site dropped");
+        assert!(f.due_jobs(500, 10).is_empty(), "host a waits its delay");
+        let next = f.due_jobs(1_100, 10);
+        assert_eq!(next.len(), 1);
+        assert_eq!(next[0].depth, 1);
+        assert!(!f.is_idle(1_100));
+    }
+
+    #[test]
+    fn once_mode_finishes_and_a_new_round_revisits_only_lists() {
+        let mut f = Frontier::new(&sites("0s"), Mode::Once, Limits::default());
+        f.seed(0);
+        let mut now = 0;
+        while !f.is_idle(now) {
+            now += 1;
+            for job in f.due_jobs(now, 10) {
+                f.on_outcome(&outcome(&job, FetchStatus::Ok), now);
+                if job.kind == PageKind::List as i32 {
+                    f.on_links(
+                        &links(
+                            &job,
+                            "h",
+                            &[("http://127.0.0.1:1000/art/1.html", PageKind::Article)],
+                        ),
+                        now,
+                    );
+                }
+            }
+            assert!(now < 100, "bounded");
+        }
+        assert_eq!(f.stats()["a"].fetched, 2);
+        // A restart in once mode: the lists are due again, the article is not.
+        let saved: Vec<UrlState> = f.urls.values().cloned().collect();
+        let mut g = Frontier::new(&sites("0s"), Mode::Once, Limits::default());
+        g.restore(saved);
+        g.seed(1_000);
+        let jobs = g.due_jobs(1_000, 10);
+        assert_eq!(jobs.len(), 2);
+        assert!(jobs.iter().all(|j| j.kind == PageKind::List as i32));
+    }
+
+    #[test]
+    fn continuous_mode_adapts_list_revisits() {
+        let mut f = Frontier::new(&sites("0s"), Mode::Continuous, Limits::default());
+        f.seed(0);
+        let job = f
+            .due_jobs(0, 10)
+            .into_iter()
+            .find(|j| j.site_id == "a")
+            .unwrap();
+        f.on_outcome(&outcome(&job, FetchStatus::Ok), 10);
+        f.on_links(&links(&job, "h1", &[]), 10);
+        let hour = 3_600_000;
+        assert_eq!(f.get(&job.url).unwrap().next_due_ms, Some(10 + hour));
+        // Unchanged: later; changed: sooner.
+        let job = FetchJob {
+            scheduled_at_ms: 10 + hour,
+            ..job
+        };
+        f.on_outcome(&outcome(&job, FetchStatus::Ok), 10 + hour);
+        f.on_links(&links(&job, "h1", &[]), 10 + hour);
+        assert_eq!(
+            f.get(&job.url).unwrap().revisit_ms,
+            (hour as f64 * 1.4) as i64
+        );
+        f.on_outcome(&outcome(&job, FetchStatus::Ok), 20 + 2 * hour);
+        f.on_links(&links(&job, "h2", &[]), 20 + 2 * hour);
+        assert_eq!(
+            f.get(&job.url).unwrap().revisit_ms,
+            (hour as f64 * 1.4 * 0.8) as i64
+        );
+    }
+
+    #[test]
+    fn failures_back_off_and_retry_after_is_honoured() {
+        let mut f = Frontier::new(&sites("1s"), Mode::Continuous, Limits::default());
+        f.seed(0);
+        let job = f
+            .due_jobs(0, 10)
+            .into_iter()
+            .find(|j| j.site_id == "a")
+            .unwrap();
+        let mut o = outcome(&job, FetchStatus::Failed);
+        o.retry_after_ms = 60_000;
+        o.error_class = "http_503".into();
+        f.on_outcome(&o, 0);
+        let st = f.get(&job.url).unwrap();
+        assert_eq!(st.failures, 1);
+        assert_eq!(st.next_due_ms, Some(2 * 3_600_000));
+        assert_eq!(f.stats()["a"].failed_by_class["http_503"], 1);
+    }
+
+    #[test]
+    fn depth_and_page_limits_hold() {
+        let mut f = Frontier::new(
+            &sites("0s"),
+            Mode::Once,
+            Limits {
+                max_depth: 1,
+                max_pages_per_site: 3,
+            },
+        );
+        f.seed(0);
+        let job = f
+            .due_jobs(0, 10)
+            .into_iter()
+            .find(|j| j.site_id == "a")
+            .unwrap();
+        let many: Vec<(String, PageKind)> = (0..10)
+            .map(|i| {
+                (
+                    format!("http://127.0.0.1:1000/a/{i}.html"),
+                    PageKind::Article,
+                )
+            })
+            .collect();
+        let refs: Vec<(&str, PageKind)> = many.iter().map(|(u, k)| (u.as_str(), *k)).collect();
+        f.on_links(&links(&job, "h", &refs), 0);
+        assert_eq!(f.stats()["a"].known, 3);
+        let deep = FetchJob { depth: 1, ..job };
+        f.on_links(
+            &links(
+                &deep,
+                "h",
+                &[("http://127.0.0.1:1000/deeper.html", PageKind::Article)],
+            ),
+            0,
+        );
+        assert!(f.get("http://127.0.0.1:1000/deeper.html").is_none());
+    }
+
+    #[test]
+    fn dispatches_survive_a_restart_without_double_fetching() {
+        let mut f = Frontier::new(&sites("0s"), Mode::Continuous, Limits::default());
+        f.seed(0);
+        let jobs = f.due_jobs(0, 10);
+        let saved = f.take_dirty();
+        let mut g = Frontier::new(&sites("0s"), Mode::Continuous, Limits::default());
+        g.restore(saved);
+        g.seed(5);
+        assert!(g.due_jobs(5, 10).is_empty(), "in flight before the restart");
+        for job in &jobs {
+            g.on_outcome(&outcome(job, FetchStatus::Ok), 6);
+        }
+        assert!(g.is_idle(7));
+        // A lost job is rescheduled after its lease.
+        let mut h = Frontier::new(&sites("0s"), Mode::Continuous, Limits::default());
+        h.seed(0);
+        h.due_jobs(0, 10);
+        assert_eq!(
+            h.due_jobs(IN_FLIGHT_LEASE.as_millis() as i64 + 1, 10).len(),
+            2
+        );
+    }
+}

@@ -1,0 +1,200 @@
+//! NATS glue: the frontier's state lives in the JetStream key-value bucket
+//! [`FRONTIER_BUCKET`] (one entry per URL), so a restarted or replacement
+//! scheduler continues where the last one stopped.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use futures::TryStreamExt;
+use sha2::{Digest, Sha256};
+use tokio::sync::{Mutex, Notify};
+use townreports_bus::async_nats::jetstream::kv;
+use townreports_bus::worker::{Label, run_stage};
+use townreports_bus::{Bus, BusError, Publish, Shutdown, Stage, StageError, WorkerOptions};
+use townreports_proto::topology::{self as names, Stage as StageName};
+use townreports_proto::v1::FrontierUpdate;
+use townreports_proto::v1::frontier_update::Update;
+use townreports_sites::SitesFile;
+
+use crate::frontier::{Frontier, Limits, Mode, SiteStats, UrlState};
+
+pub const FRONTIER_BUCKET: &str = "townreports_frontier";
+/// How often the dispatcher looks for due work when nothing wakes it.
+const TICK: Duration = Duration::from_millis(50);
+/// Jobs released per tick at most.
+const BATCH: usize = 200;
+
+pub struct Scheduler {
+    frontier: Mutex<Frontier>,
+    kv: kv::Store,
+    wake: Notify,
+}
+
+pub fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as i64)
+}
+
+fn kv_key(url: &str) -> String {
+    hex::encode(&Sha256::digest(url.as_bytes())[..16])
+}
+
+impl Scheduler {
+    /// Loads the persisted frontier, adds the sites' start URLs and saves.
+    pub async fn start(
+        bus: &Bus,
+        sites: &SitesFile,
+        mode: Mode,
+    ) -> Result<Arc<Scheduler>, BusError> {
+        let kv = bus.key_value(FRONTIER_BUCKET, 1).await?;
+        let kv_err = |e: &dyn std::fmt::Display| BusError::Kv {
+            bucket: FRONTIER_BUCKET.into(),
+            message: e.to_string(),
+        };
+        let keys: Vec<String> = kv
+            .keys()
+            .await
+            .map_err(|e| kv_err(&e))?
+            .try_collect()
+            .await
+            .map_err(|e| kv_err(&e))?;
+        let mut states = Vec::with_capacity(keys.len());
+        for key in keys {
+            if let Some(bytes) = kv.get(&key).await.map_err(|e| kv_err(&e))? {
+                match serde_json::from_slice::<UrlState>(&bytes) {
+                    Ok(state) => states.push(state),
+                    Err(e) => tracing::warn!(key, error = %e, "unreadable frontier entry skipped"),
+                }
+            }
+        }
+        tracing::info!(restored = states.len(), "frontier loaded");
+        let mut frontier = Frontier::new(sites, mode, Limits::default());
+        frontier.restore(states);
+        frontier.seed(now_ms());
+        let scheduler = Arc::new(Scheduler {
+            frontier: Mutex::new(frontier),
+            kv,
+            wake: Notify::new(),
+        });
+        let mut frontier = scheduler.frontier.lock().await;
+        scheduler.persist(&mut frontier).await?;
+        drop(frontier);
+        Ok(scheduler)
+    }
+
+    async fn persist(&self, frontier: &mut Frontier) -> Result<(), BusError> {
+        for state in frontier.take_dirty() {
+            let value = serde_json::to_vec(&state).map_err(|e| BusError::Other(e.to_string()))?;
+            self.kv
+                .put(kv_key(&state.url), value.into())
+                .await
+                .map_err(|e| BusError::Kv {
+                    bucket: FRONTIER_BUCKET.into(),
+                    message: e.to_string(),
+                })?;
+        }
+        Ok(())
+    }
+
+    pub async fn is_idle(&self) -> bool {
+        self.frontier.lock().await.is_idle(now_ms())
+    }
+
+    pub async fn stats(&self) -> BTreeMap<String, SiteStats> {
+        self.frontier.lock().await.stats()
+    }
+
+    /// Releases due, polite jobs until shutdown.
+    pub async fn dispatch(self: Arc<Self>, bus: Bus, shutdown: Shutdown) {
+        while !shutdown.is_triggered() {
+            if let Err(e) = self.dispatch_once(&bus).await {
+                tracing::warn!(error = %e, "dispatch failed; retrying");
+            }
+            tokio::select! {
+                _ = shutdown.wait() => break,
+                _ = self.wake.notified() => {}
+                _ = tokio::time::sleep(TICK) => {}
+            }
+        }
+    }
+
+    async fn dispatch_once(&self, bus: &Bus) -> Result<(), BusError> {
+        let mut frontier = self.frontier.lock().await;
+        let jobs = frontier.due_jobs(now_ms(), BATCH);
+        if jobs.is_empty() {
+            return Ok(());
+        }
+        // In flight is saved before the job exists: a crash in between
+        // leaves a lease to expire, never a job fetched twice.
+        self.persist(&mut frontier).await?;
+        for job in jobs {
+            let at = job.scheduled_at_ms.to_string();
+            let publish = Publish::proto(names::SUBJECT_FETCH_JOBS, &job, &[&job.url, &at]);
+            if let Err(e) = bus.publish(&publish).await {
+                frontier.revert(&job);
+                self.persist(&mut frontier).await?;
+                return Err(e);
+            }
+            metrics::counter!("townreports_jobs_dispatched_total", "site" => job.site_id.clone())
+                .increment(1);
+        }
+        Ok(())
+    }
+}
+
+impl Stage for Scheduler {
+    type Input = FrontierUpdate;
+    const NAME: StageName = StageName::Scheduler;
+
+    fn label(input: &FrontierUpdate) -> Label {
+        let job = match &input.update {
+            Some(Update::Outcome(o)) => o.job.as_ref(),
+            Some(Update::Links(l)) => l.job.as_ref(),
+            None => None,
+        };
+        job.map(|j| Label {
+            site: j.site_id.clone(),
+            url: j.url.clone(),
+        })
+        .unwrap_or_default()
+    }
+
+    async fn process(&self, input: FrontierUpdate, _bus: &Bus) -> Result<Vec<Publish>, StageError> {
+        let mut frontier = self.frontier.lock().await;
+        let now = now_ms();
+        match &input.update {
+            Some(Update::Outcome(outcome)) => frontier.on_outcome(outcome, now),
+            Some(Update::Links(links)) => frontier.on_links(links, now),
+            None => {
+                return Err(StageError::permanent(
+                    "invalid_update",
+                    "a frontier update with neither outcome nor links",
+                ));
+            }
+        }
+        self.persist(&mut frontier).await?;
+        drop(frontier);
+        self.wake.notify_one();
+        Ok(Vec::new())
+    }
+}
+
+/// Runs a scheduler until shutdown: the update consumer and the dispatcher.
+pub async fn run(
+    bus: Bus,
+    scheduler: Arc<Scheduler>,
+    opts: WorkerOptions,
+    shutdown: Shutdown,
+) -> Result<(), BusError> {
+    let dispatcher = tokio::spawn(scheduler.clone().dispatch(bus.clone(), shutdown.clone()));
+    // The frontier is one state: updates are applied one at a time.
+    let opts = WorkerOptions {
+        concurrency: 1,
+        ..opts
+    };
+    let result = run_stage(bus, scheduler, opts, shutdown).await;
+    let _ = dispatcher.await;
+    result
+}
