@@ -22,6 +22,7 @@ pub mod error;
 pub mod health;
 pub mod kv;
 pub mod publish;
+pub mod service;
 pub mod shutdown;
 pub mod telemetry;
 pub mod topology;

@@ -1,1 +1,10 @@
-//! Fetches URLs over HTTP, safely and politely.
+//! The fetcher: turns fetch jobs into responses, safely (the private-address
+//! guard, size caps, bounded redirects and retries) and honestly (a
+//! User-Agent with a contact URL; anti-bot challenges recorded, not evaded).
+//!
+//! Pure logic: [`guard`], [`antibot`], [`http`]. NATS glue: [`worker`].
+
+pub mod antibot;
+pub mod guard;
+pub mod http;
+pub mod worker;

@@ -1,0 +1,39 @@
+//! What every worker binary shares: its flags and environment variables, its
+//! start-up (connect, create the topology, serve health and metrics).
+
+use std::net::SocketAddr;
+
+use crate::health::{self, Readiness};
+use crate::{Bus, BusError, NatsOptions, Shutdown, WorkerOptions};
+
+/// Flags of every worker (`townreports fetcher`, `townreports-fetcher`, …).
+#[derive(Debug, Clone, clap::Args)]
+pub struct ServiceArgs {
+    #[command(flatten)]
+    pub nats: NatsOptions,
+    #[command(flatten)]
+    pub worker: WorkerOptions,
+    /// Where /healthz, /readyz and /metrics listen (e.g. 0.0.0.0:9090);
+    /// not served when unset.
+    #[arg(long, env = "METRICS_ADDR")]
+    pub metrics_addr: Option<SocketAddr>,
+}
+
+/// Connects to NATS and creates the streams and consumers if missing.
+pub async fn connect(args: &ServiceArgs, name: &str) -> Result<Bus, BusError> {
+    let bus = Bus::connect(&args.nats, name).await?;
+    bus.ensure_topology().await?;
+    Ok(bus)
+}
+
+/// Serves health and metrics when `METRICS_ADDR` is set.
+pub async fn serve_health(
+    args: &ServiceArgs,
+    readiness: Readiness,
+    shutdown: &Shutdown,
+) -> Result<(), BusError> {
+    if let Some(addr) = args.metrics_addr {
+        health::serve(addr, readiness, shutdown.clone()).await?;
+    }
+    Ok(())
+}

@@ -1,0 +1,92 @@
+//! NATS glue: one fetch job in; its outcome to the scheduler and, for a page,
+//! the page to the parser (by reference through the object store when large).
+
+use std::sync::Arc;
+
+use sha2::{Digest, Sha256};
+
+use townreports_bus::blob::INLINE_LIMIT;
+use townreports_bus::health::Readiness;
+use townreports_bus::service::{self, ServiceArgs};
+use townreports_bus::worker::{Label, run_stage};
+use townreports_bus::{Bus, BusError, Publish, Shutdown, Stage, StageError};
+use townreports_proto::topology::{self as names, Stage as StageName};
+use townreports_proto::v1::{FetchJob, FetchedPage, FrontierUpdate, frontier_update::Update};
+use townreports_sites::SitesFile;
+
+use crate::http::Fetcher;
+
+pub struct FetchStage {
+    fetcher: Fetcher,
+}
+
+impl FetchStage {
+    pub fn new(sites: &SitesFile) -> Result<FetchStage, BusError> {
+        let fetcher = Fetcher::new(&sites.fetch).map_err(|e| BusError::Other(e.to_string()))?;
+        Ok(FetchStage { fetcher })
+    }
+}
+
+impl Stage for FetchStage {
+    type Input = FetchJob;
+    const NAME: StageName = StageName::Fetcher;
+
+    fn label(job: &FetchJob) -> Label {
+        Label {
+            site: job.site_id.clone(),
+            url: job.url.clone(),
+        }
+    }
+
+    async fn process(&self, job: FetchJob, bus: &Bus) -> Result<Vec<Publish>, StageError> {
+        let fetched = self.fetcher.fetch(&job).await;
+        // A job's outputs are identified by the job, not by what this
+        // delivery happened to receive: a redelivered job's outputs dedupe.
+        let at = job.scheduled_at_ms.to_string();
+        let identity = [job.url.as_str(), at.as_str()];
+        let mut outputs = Vec::with_capacity(2);
+        if let Some(page) = fetched.page {
+            let mut message = FetchedPage {
+                job: Some(job.clone()),
+                final_url: page.final_url,
+                http_status: u32::from(page.status),
+                content_type: page.content_type,
+                body_sha256: hex::encode(Sha256::digest(&page.body)),
+                fetched_at_ms: fetched.outcome.fetched_at_ms,
+                ..Default::default()
+            };
+            if page.body.len() > INLINE_LIMIT {
+                message.body_ref = Some(bus.put_blob(&page.body).await?);
+            } else {
+                message.body = page.body.to_vec();
+            }
+            outputs.push(Publish::proto(
+                names::SUBJECT_PAGES_FETCHED,
+                &message,
+                &identity,
+            ));
+        }
+        let update = FrontierUpdate {
+            update: Some(Update::Outcome(fetched.outcome)),
+        };
+        outputs.push(Publish::proto(
+            names::SUBJECT_FRONTIER_OUTCOMES,
+            &update,
+            &identity,
+        ));
+        Ok(outputs)
+    }
+}
+
+/// Runs fetcher workers until shutdown.
+pub async fn run(args: ServiceArgs, sites: SitesFile, shutdown: Shutdown) -> Result<(), BusError> {
+    let bus = service::connect(&args, "townreports-fetcher").await?;
+    service::serve_health(&args, Readiness::nats(&bus), &shutdown).await?;
+    run_stage(
+        bus,
+        Arc::new(FetchStage::new(&sites)?),
+        args.worker,
+        shutdown,
+    )
+    .await
+}
