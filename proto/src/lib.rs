@@ -16,3 +16,10 @@ pub mod v1 {
 }
 
 pub use prost::Message;
+
+/// Hex SHA-256 of a record's text: `ReportRecord.content_sha256` is defined
+/// as this, and the indexer checks it.
+pub fn content_sha256(text: &str) -> String {
+    use sha2::{Digest, Sha256};
+    hex::encode(Sha256::digest(text.as_bytes()))
+}

@@ -126,20 +126,29 @@ impl EventKind {
     }
 }
 
-/// `townreports.reports.<kind>.<province>.<city>.<county>.<township>.<report_id>`
+/// `townreports.reports.new.<province>.<city>.<county>.<township>.<report_id>`
 /// where the place tokens are the 2-, 4-, 6- and 9-digit prefixes of the
 /// division code, `_` where that level is unknown.
+///
+/// Updates carry the version as a last token
+/// (`townreports.reports.updated.….<report_id>.<version>`): the events
+/// stream keeps one message per subject, so each version needs its own.
 pub fn report_event_subject(
     kind: EventKind,
     division_code: Option<&str>,
     report_id: &str,
+    version: i64,
 ) -> String {
     let [p, c, co, t] = division_tokens(division_code);
-    format!(
+    let base = format!(
         "{SUBJECT_REPORTS}.{}.{p}.{c}.{co}.{t}.{}",
         kind.token(),
         subject_token(report_id)
-    )
+    );
+    match kind {
+        EventKind::New => base,
+        EventKind::Updated => format!("{base}.{version}"),
+    }
 }
 
 /// The four place tokens of an event subject for a (possibly partial) code.
@@ -198,7 +207,7 @@ mod tests {
     #[test]
     fn event_subject_carries_every_known_level() {
         assert_eq!(
-            report_event_subject(EventKind::New, Some("511102109"), "r1"),
+            report_event_subject(EventKind::New, Some("511102109"), "r1", 1),
             "townreports.reports.new.51.5111.511102.511102109.r1"
         );
     }
@@ -206,13 +215,13 @@ mod tests {
     #[test]
     fn unknown_levels_are_underscores() {
         assert_eq!(
-            report_event_subject(EventKind::New, None, "abc"),
+            report_event_subject(EventKind::New, None, "abc", 1),
             "townreports.reports.new._._._._.abc"
         );
         // a province-only code (510000000) knows only the province
         assert_eq!(
-            report_event_subject(EventKind::Updated, Some("510000000"), "x.y"),
-            "townreports.reports.updated.51._._._.x_y"
+            report_event_subject(EventKind::Updated, Some("510000000"), "x.y", 2),
+            "townreports.reports.updated.51._._._.x_y.2"
         );
     }
 

@@ -1,1 +1,36 @@
-//! Stores records and announces new reports.
+//! The indexer: stores each report once (an upsert keyed by the report id)
+//! and announces it once — a new-report event for the first version, an
+//! update event for each changed version after.
+//!
+//! Pure logic: [`validate`] and [`store`] (SQLite). NATS glue: [`worker`].
+
+pub mod store;
+pub mod worker;
+
+use townreports_proto::content_sha256;
+use townreports_proto::v1::ReportRecord;
+
+/// Why a record cannot be stored: it contradicts itself.
+#[derive(Debug, thiserror::Error)]
+#[error("invalid record: {0}")]
+pub struct InvalidRecord(pub String);
+
+/// A record must say what it is and match its own content hash.
+pub fn validate(record: &ReportRecord) -> Result<(), InvalidRecord> {
+    if record.id.trim().is_empty() {
+        return Err(InvalidRecord("empty id".into()));
+    }
+    if record.is_report.is_none() {
+        return Err(InvalidRecord(format!(
+            "{}: is_report is not set",
+            record.id
+        )));
+    }
+    if record.content_sha256 != content_sha256(&record.text) {
+        return Err(InvalidRecord(format!(
+            "{}: content_sha256 does not match the text",
+            record.id
+        )));
+    }
+    Ok(())
+}

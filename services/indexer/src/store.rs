@@ -1,0 +1,274 @@
+//! Where records live. The embedded default is SQLite in the data
+//! directory; every write is one transaction, so a crash leaves either the
+//! old or the new state, never half of one.
+
+use std::path::Path;
+use std::str::FromStr;
+use std::time::Duration;
+
+use sqlx::Row;
+use sqlx::sqlite::{
+    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
+};
+use townreports_proto::topology::EventKind;
+use townreports_proto::v1::{ReportRecord, Source};
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("database unavailable: {0}")]
+    Unavailable(String),
+    #[error("cannot open the database at {path}: {message}")]
+    Open { path: String, message: String },
+    #[error("database migration failed: {0}. Is this data directory from a newer townreports?")]
+    Migration(String),
+    #[error("stored record {id} is unreadable: {message}")]
+    Corrupt { id: String, message: String },
+}
+
+impl From<sqlx::Error> for StoreError {
+    fn from(e: sqlx::Error) -> Self {
+        StoreError::Unavailable(e.to_string())
+    }
+}
+
+/// What an upsert did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Change {
+    New,
+    Updated,
+    Unchanged,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Stored {
+    pub change: Change,
+    pub version: i64,
+    /// The event still owed for this version (a crash may have come between
+    /// storing and announcing: the redelivery announces).
+    pub owed_event: Option<EventKind>,
+}
+
+pub struct SqliteStore {
+    pool: SqlitePool,
+}
+
+impl SqliteStore {
+    /// Opens (creating if needed) `path` and migrates it.
+    pub async fn open(path: &Path) -> Result<SqliteStore, StoreError> {
+        if let Some(dir) = path.parent() {
+            std::fs::create_dir_all(dir).map_err(|e| StoreError::Open {
+                path: path.display().to_string(),
+                message: e.to_string(),
+            })?;
+        }
+        let options = SqliteConnectOptions::from_str(&format!("sqlite://{}", path.display()))
+            .map_err(|e| StoreError::Open {
+                path: path.display().to_string(),
+                message: e.to_string(),
+            })?
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            .synchronous(SqliteSynchronous::Normal)
+            .foreign_keys(true)
+            // Another process holding the lock (an export, a backup) makes
+            // writers wait a little before the indexer retries the message.
+            .busy_timeout(Duration::from_secs(5));
+        let pool = SqlitePoolOptions::new()
+            .max_connections(4)
+            .connect_with(options)
+            .await
+            .map_err(|e| StoreError::Open {
+                path: path.display().to_string(),
+                message: e.to_string(),
+            })?;
+        sqlx::migrate!("./migrations/sqlite")
+            .run(&pool)
+            .await
+            .map_err(|e| StoreError::Migration(e.to_string()))?;
+        Ok(SqliteStore { pool })
+    }
+
+    pub async fn ping(&self) -> Result<(), StoreError> {
+        sqlx::query("SELECT 1").execute(&self.pool).await?;
+        Ok(())
+    }
+
+    /// Stores `record` (keyed by its id) unless the same content is stored
+    /// already; records where it was seen.
+    pub async fn upsert(&self, record: &ReportRecord, now_ms: i64) -> Result<Stored, StoreError> {
+        let json = serde_json::to_string(record).map_err(|e| StoreError::Corrupt {
+            id: record.id.clone(),
+            message: e.to_string(),
+        })?;
+        let division = record.division.clone().unwrap_or_default();
+        let mut tx = self.pool.begin().await?;
+        let existing = sqlx::query(
+            "SELECT version, content_sha256, announced_version FROM reports WHERE id = ?",
+        )
+        .bind(&record.id)
+        .fetch_optional(&mut *tx)
+        .await?;
+        let (stored, write) = match existing {
+            None => (
+                Stored {
+                    change: Change::New,
+                    version: 1,
+                    owed_event: Some(EventKind::New),
+                },
+                true,
+            ),
+            Some(row) => {
+                let version: i64 = row.get(0);
+                let sha: String = row.get(1);
+                let announced: i64 = row.get(2);
+                if sha == record.content_sha256 {
+                    let owed = (announced < version).then_some(if announced == 0 {
+                        EventKind::New
+                    } else {
+                        EventKind::Updated
+                    });
+                    (
+                        Stored {
+                            change: Change::Unchanged,
+                            version,
+                            owed_event: owed,
+                        },
+                        false,
+                    )
+                } else {
+                    let owed = if announced == 0 {
+                        EventKind::New
+                    } else {
+                        EventKind::Updated
+                    };
+                    (
+                        Stored {
+                            change: Change::Updated,
+                            version: version + 1,
+                            owed_event: Some(owed),
+                        },
+                        true,
+                    )
+                }
+            }
+        };
+        if write {
+            sqlx::query(
+                "INSERT INTO reports (id, version, content_sha256, is_report, doc_type, title, township, county, city, province,
+                     division_code, review_year, plan_year, record_json, first_seen_ms, updated_ms)
+                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                 ON CONFLICT (id) DO UPDATE SET version = excluded.version, content_sha256 = excluded.content_sha256,
+                     is_report = excluded.is_report, doc_type = excluded.doc_type, title = excluded.title,
+                     township = excluded.township, county = excluded.county, city = excluded.city,
+                     province = excluded.province, division_code = excluded.division_code,
+                     review_year = excluded.review_year, plan_year = excluded.plan_year,
+                     record_json = excluded.record_json, updated_ms = excluded.updated_ms",
+            )
+            .bind(&record.id)
+            .bind(stored.version)
+            .bind(&record.content_sha256)
+            .bind(record.is_report.unwrap_or(false))
+            .bind(&record.doc_type)
+            .bind(&record.title)
+            .bind(&division.township)
+            .bind(&division.county)
+            .bind(&division.city)
+            .bind(&division.province)
+            .bind(&division.code)
+            .bind(record.review_year)
+            .bind(record.plan_year)
+            .bind(&json)
+            .bind(now_ms)
+            .bind(now_ms)
+            .execute(&mut *tx)
+            .await?;
+            sqlx::query("INSERT INTO report_versions (report_id, version, content_sha256, record_json, stored_ms) VALUES (?, ?, ?, ?, ?)")
+                .bind(&record.id)
+                .bind(stored.version)
+                .bind(&record.content_sha256)
+                .bind(&json)
+                .bind(now_ms)
+                .execute(&mut *tx)
+                .await?;
+        }
+        if let Some(source) = &record.source {
+            let url = source
+                .url
+                .clone()
+                .or_else(|| source.path.clone())
+                .unwrap_or_default();
+            sqlx::query("INSERT OR IGNORE INTO report_sources (report_id, url, site_id, first_seen_ms) VALUES (?, ?, ?, ?)")
+                .bind(&record.id)
+                .bind(url)
+                .bind(&source.site_id)
+                .bind(now_ms)
+                .execute(&mut *tx)
+                .await?;
+        }
+        tx.commit().await?;
+        Ok(stored)
+    }
+
+    /// JetStream acknowledged the event for `version`.
+    pub async fn mark_announced(&self, id: &str, version: i64) -> Result<(), StoreError> {
+        sqlx::query(
+            "UPDATE reports SET announced_version = MAX(announced_version, ?) WHERE id = ?",
+        )
+        .bind(version)
+        .bind(id)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    /// Every stored report's latest record, with all its sources, oldest first.
+    pub async fn records(&self) -> Result<Vec<ReportRecord>, StoreError> {
+        let rows = sqlx::query("SELECT id, record_json FROM reports ORDER BY first_seen_ms, id")
+            .fetch_all(&self.pool)
+            .await?;
+        let mut records = Vec::with_capacity(rows.len());
+        for row in rows {
+            let id: String = row.get(0);
+            let json: String = row.get(1);
+            let mut record: ReportRecord =
+                serde_json::from_str(&json).map_err(|e| StoreError::Corrupt {
+                    id: id.clone(),
+                    message: e.to_string(),
+                })?;
+            let sources = sqlx::query("SELECT url, site_id FROM report_sources WHERE report_id = ? ORDER BY first_seen_ms, url")
+                .bind(&id)
+                .fetch_all(&self.pool)
+                .await?;
+            record.sources = sources
+                .into_iter()
+                .map(|s| Source {
+                    url: Some(s.get(0)),
+                    site_id: s.get(1),
+                    ..Default::default()
+                })
+                .collect();
+            records.push(record);
+        }
+        Ok(records)
+    }
+
+    /// How many versions `id` has.
+    pub async fn versions(&self, id: &str) -> Result<i64, StoreError> {
+        let row = sqlx::query("SELECT COUNT(*) FROM report_versions WHERE report_id = ?")
+            .bind(id)
+            .fetch_one(&self.pool)
+            .await?;
+        Ok(row.get(0))
+    }
+
+    pub async fn count(&self) -> Result<i64, StoreError> {
+        let row = sqlx::query("SELECT COUNT(*) FROM reports")
+            .fetch_one(&self.pool)
+            .await?;
+        Ok(row.get(0))
+    }
+
+    pub async fn close(&self) {
+        self.pool.close().await
+    }
+}

@@ -1,0 +1,116 @@
+//! NATS glue: a record in; stored, then announced, then acked. An event is
+//! owed until JetStream acknowledged it, so a crash anywhere in between
+//! ends, after redelivery, with the record stored once and announced once.
+
+use std::path::Path;
+use std::sync::Arc;
+
+use townreports_bus::health::Readiness;
+use townreports_bus::publish::Published;
+use townreports_bus::service::{self, ServiceArgs};
+use townreports_bus::worker::{Label, run_stage};
+use townreports_bus::{Bus, BusError, Publish, Shutdown, Stage, StageError};
+use townreports_proto::topology::{EventKind, Stage as StageName, report_event_subject};
+use townreports_proto::v1::{ReportEvent, ReportEventKind, ReportRecord};
+
+use crate::store::{SqliteStore, StoreError};
+use crate::validate;
+
+pub struct IndexStage {
+    store: Arc<SqliteStore>,
+}
+
+impl IndexStage {
+    pub fn new(store: Arc<SqliteStore>) -> IndexStage {
+        IndexStage { store }
+    }
+}
+
+fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as i64)
+}
+
+fn database_error(e: StoreError) -> StageError {
+    StageError::transient("database", e)
+}
+
+impl Stage for IndexStage {
+    type Input = ReportRecord;
+    const NAME: StageName = StageName::Indexer;
+
+    fn label(record: &ReportRecord) -> Label {
+        let source = record.source.clone().unwrap_or_default();
+        Label {
+            site: source.site_id,
+            url: source.url.or(source.path).unwrap_or_default(),
+        }
+    }
+
+    async fn process(&self, record: ReportRecord, bus: &Bus) -> Result<Vec<Publish>, StageError> {
+        validate(&record).map_err(|e| StageError::permanent("invalid_record", e))?;
+        let now = now_ms();
+        let stored = self
+            .store
+            .upsert(&record, now)
+            .await
+            .map_err(database_error)?;
+        let Some(kind) = stored.owed_event else {
+            tracing::debug!(id = %record.id, "unchanged; nothing to announce");
+            return Ok(Vec::new());
+        };
+        let code = record.division.as_ref().and_then(|d| d.code.clone());
+        let subject = report_event_subject(kind, code.as_deref(), &record.id, stored.version);
+        let event = ReportEvent {
+            kind: match kind {
+                EventKind::New => ReportEventKind::New,
+                EventKind::Updated => ReportEventKind::Updated,
+            } as i32,
+            report_id: record.id.clone(),
+            stored_at_ms: now,
+            version: stored.version,
+            record: Some(record.clone()),
+            changed: Vec::new(),
+        };
+        let version = stored.version.to_string();
+        let publish = Publish::proto(&subject, &event, &[&record.id, &version]);
+        match bus.publish(&publish).await? {
+            Published::Stored { .. } => {
+                metrics::counter!("townreports_events_published_total", "kind" => kind.token())
+                    .increment(1);
+                tracing::info!(id = %record.id, %subject, "announced");
+            }
+            // Announced before (a redelivery after a crash): nothing new.
+            Published::Duplicate | Published::SubjectFull => {}
+        }
+        self.store
+            .mark_announced(&record.id, stored.version)
+            .await
+            .map_err(database_error)?;
+        metrics::counter!("townreports_reports_stored_total")
+            .increment(u64::from(stored.change != crate::store::Change::Unchanged));
+        Ok(Vec::new())
+    }
+}
+
+/// The SQLite file under a data directory.
+pub fn sqlite_path(data_dir: &Path) -> std::path::PathBuf {
+    data_dir.join("townreports.sqlite")
+}
+
+/// Runs indexer workers until shutdown.
+pub async fn run(
+    args: ServiceArgs,
+    store: Arc<SqliteStore>,
+    shutdown: Shutdown,
+) -> Result<(), BusError> {
+    let bus = service::connect(&args, "townreports-indexer").await?;
+    let db = store.clone();
+    let readiness = Readiness::nats(&bus).with("database", move || {
+        let db = db.clone();
+        async move { db.ping().await.map_err(|e| e.to_string()) }
+    });
+    service::serve_health(&args, readiness, &shutdown).await?;
+    run_stage(bus, Arc::new(IndexStage::new(store)), args.worker, shutdown).await
+}
