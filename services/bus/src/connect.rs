@@ -54,18 +54,14 @@ impl Bus {
     /// After that the client reconnects forever with backoff; workers report
     /// not-ready while it is away instead of exiting.
     pub async fn connect(opts: &NatsOptions, name: &str) -> Result<Bus, BusError> {
-        let url = opts.nats_url.clone().ok_or_else(|| {
-            BusError::Other("NATS_URL is not set: pass --nats-url or set NATS_URL".into())
-        })?;
+        let url = opts
+            .nats_url
+            .clone()
+            .ok_or_else(|| BusError::Other("NATS_URL is not set: pass --nats-url or set NATS_URL".into()))?;
         let mut options = match &opts.nats_creds {
             Some(path) => async_nats::ConnectOptions::with_credentials_file(path)
                 .await
-                .map_err(|e| {
-                    BusError::Other(format!(
-                        "cannot read NATS credentials {}: {e}",
-                        path.display()
-                    ))
-                })?,
+                .map_err(|e| BusError::Other(format!("cannot read NATS credentials {}: {e}", path.display())))?,
             None => async_nats::ConnectOptions::new(),
         };
         if let (Some(user), Some(pass)) = (&opts.nats_user, &opts.nats_password) {
@@ -95,13 +91,10 @@ impl Bus {
             .map(|u| u.trim().parse())
             .collect::<Result<_, _>>()
             .map_err(|e| BusError::Other(format!("invalid NATS_URL {url:?}: {e}")))?;
-        let client = options
-            .connect(addrs)
-            .await
-            .map_err(|source| BusError::Connect {
-                url: url.clone(),
-                source,
-            })?;
+        let client = options.connect(addrs).await.map_err(|source| BusError::Connect {
+            url: url.clone(),
+            source,
+        })?;
         Ok(Self::from_client(client, opts.replicas as usize))
     }
 

@@ -36,14 +36,8 @@ impl DeadLetter {
             .take(1000)
             .collect();
         h.insert(names::HEADER_ERROR_MESSAGE, message.as_str());
-        h.insert(
-            names::HEADER_DELIVERIES,
-            self.deliveries.to_string().as_str(),
-        );
-        h.insert(
-            names::HEADER_ORIGINAL_SUBJECT,
-            self.original_subject.as_str(),
-        );
+        h.insert(names::HEADER_DELIVERIES, self.deliveries.to_string().as_str());
+        h.insert(names::HEADER_ORIGINAL_SUBJECT, self.original_subject.as_str());
         h
     }
 }

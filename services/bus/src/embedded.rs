@@ -162,10 +162,7 @@ async fn spawn_ready(binary: &Path, store: &Path, port: u16) -> Result<Child, Bu
         .map_err(|e| BusError::Embedded(format!("cannot start {}: {e}", binary.display())))?;
     let deadline = Instant::now() + START_TIMEOUT;
     loop {
-        if tokio::net::TcpStream::connect(("127.0.0.1", port))
-            .await
-            .is_ok()
-        {
+        if tokio::net::TcpStream::connect(("127.0.0.1", port)).await.is_ok() {
             return Ok(child);
         }
         if let Ok(Some(status)) = child.try_wait() {
@@ -207,11 +204,7 @@ pub fn find_nats_server() -> Result<PathBuf, BusError> {
         return Ok(PathBuf::from(path));
     }
     let mut candidates: Vec<PathBuf> = std::env::var_os("PATH")
-        .map(|p| {
-            std::env::split_paths(&p)
-                .map(|d| d.join("nats-server"))
-                .collect()
-        })
+        .map(|p| std::env::split_paths(&p).map(|d| d.join("nats-server")).collect())
         .unwrap_or_default();
     candidates.extend(
         [

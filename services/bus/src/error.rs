@@ -11,9 +11,7 @@ pub enum BusError {
         #[source]
         source: async_nats::ConnectError,
     },
-    #[error(
-        "JetStream setup of {what} failed: {message}. Is JetStream enabled on the server (nats-server -js)?"
-    )]
+    #[error("JetStream setup of {what} failed: {message}. Is JetStream enabled on the server (nats-server -js)?")]
     Topology { what: String, message: String },
     #[error("publish to {subject} failed: {message}")]
     Publish { subject: String, message: String },

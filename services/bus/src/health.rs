@@ -46,10 +46,8 @@ impl Readiness {
         F: Fn() -> Fut + Send + Sync + 'static,
         Fut: Future<Output = Result<(), String>> + Send + 'static,
     {
-        self.checks.push((
-            name.to_string(),
-            Arc::new(move || Box::pin(check()) as CheckFuture),
-        ));
+        self.checks
+            .push((name.to_string(), Arc::new(move || Box::pin(check()) as CheckFuture)));
         self
     }
 
@@ -72,9 +70,7 @@ pub fn prometheus() -> &'static PrometheusHandle {
         let builder = PrometheusBuilder::new()
             .set_buckets_for_metric(
                 Matcher::Suffix("_seconds".into()),
-                &[
-                    0.001, 0.005, 0.01, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0,
-                ],
+                &[0.001, 0.005, 0.01, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0],
             )
             .expect("static bucket list is not empty");
         let recorder = builder.build_recorder();
@@ -87,11 +83,7 @@ pub fn prometheus() -> &'static PrometheusHandle {
 }
 
 /// Serves the endpoints on `addr` until shutdown. Returns the bound address.
-pub async fn serve(
-    addr: SocketAddr,
-    readiness: Readiness,
-    shutdown: Shutdown,
-) -> Result<SocketAddr, BusError> {
+pub async fn serve(addr: SocketAddr, readiness: Readiness, shutdown: Shutdown) -> Result<SocketAddr, BusError> {
     let handle = prometheus().clone();
     let app = Router::new()
         .route("/healthz", get(|| async { "ok\n" }))
@@ -101,9 +93,7 @@ pub async fn serve(
     let listener = tokio::net::TcpListener::bind(addr)
         .await
         .map_err(|e| BusError::Other(format!("cannot listen on METRICS_ADDR {addr}: {e}")))?;
-    let bound = listener
-        .local_addr()
-        .map_err(|e| BusError::Other(e.to_string()))?;
+    let bound = listener.local_addr().map_err(|e| BusError::Other(e.to_string()))?;
     tokio::spawn(async move {
         let result = axum::serve(listener, app)
             .with_graceful_shutdown(async move { shutdown.wait().await })

@@ -27,12 +27,9 @@ impl Bus {
             ..Default::default()
         };
         ensure_stream(self.jetstream(), config).await?;
-        self.jetstream()
-            .get_key_value(name)
-            .await
-            .map_err(|e| BusError::Kv {
-                bucket: name.to_string(),
-                message: e.to_string(),
-            })
+        self.jetstream().get_key_value(name).await.map_err(|e| BusError::Kv {
+            bucket: name.to_string(),
+            message: e.to_string(),
+        })
     }
 }

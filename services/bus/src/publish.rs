@@ -30,11 +30,7 @@ pub struct Publish {
 impl Publish {
     /// A protobuf message whose id is derived from `identity` (the parts
     /// that make this output unique, e.g. a URL and a schedule time).
-    pub fn proto(
-        subject: impl Into<String>,
-        message: &impl prost::Message,
-        identity: &[&str],
-    ) -> Self {
+    pub fn proto(subject: impl Into<String>, message: &impl prost::Message, identity: &[&str]) -> Self {
         let subject = subject.into();
         let msg_id = content_id(&subject, identity);
         Publish {
@@ -95,18 +91,13 @@ impl Bus {
     pub async fn publish(&self, p: &Publish) -> Result<Published, BusError> {
         let mut last_error = String::new();
         for attempt in 1..=PUBLISH_ATTEMPTS {
-            let mut message = PublishMessage::build()
-                .payload(p.payload.clone())
-                .message_id(&p.msg_id);
+            let mut message = PublishMessage::build().payload(p.payload.clone()).message_id(&p.msg_id);
             for (name, values) in p.headers.iter() {
                 for value in values {
                     message = message.header(name.clone(), value.clone());
                 }
             }
-            let sent = self
-                .jetstream()
-                .send_publish(p.subject.clone(), message)
-                .await;
+            let sent = self.jetstream().send_publish(p.subject.clone(), message).await;
             let result = match sent {
                 Ok(ack) => match tokio::time::timeout(ACK_TIMEOUT, ack).await {
                     Ok(result) => result,
@@ -120,9 +111,7 @@ impl Bus {
             match result {
                 Ok(ack) if ack.duplicate => return Ok(Published::Duplicate),
                 Ok(ack) => {
-                    return Ok(Published::Stored {
-                        sequence: ack.sequence,
-                    });
+                    return Ok(Published::Stored { sequence: ack.sequence });
                 }
                 Err(e) if is_subject_full(&e) => return Ok(Published::SubjectFull),
                 Err(e) if e.kind() == PublishErrorKind::MaxPayloadExceeded => {

@@ -27,13 +27,41 @@ pub async fn connect(args: &ServiceArgs, name: &str) -> Result<Bus, BusError> {
 }
 
 /// Serves health and metrics when `METRICS_ADDR` is set.
-pub async fn serve_health(
-    args: &ServiceArgs,
-    readiness: Readiness,
-    shutdown: &Shutdown,
-) -> Result<(), BusError> {
+pub async fn serve_health(args: &ServiceArgs, readiness: Readiness, shutdown: &Shutdown) -> Result<(), BusError> {
     if let Some(addr) = args.metrics_addr {
         health::serve(addr, readiness, shutdown.clone()).await?;
     }
     Ok(())
+}
+
+/// The body of every worker binary's `main`: flags, logs, signals and the
+/// exit code, so each `main.rs` is three lines.
+pub fn main<A, F, Fut>(serve: F) -> std::process::ExitCode
+where
+    A: clap::Args,
+    F: FnOnce(A, Shutdown) -> Fut,
+    Fut: std::future::Future<Output = anyhow::Result<()>>,
+{
+    use clap::Parser;
+    #[derive(Parser)]
+    struct Cli<T: clap::Args> {
+        #[command(flatten)]
+        args: T,
+    }
+    let cli = Cli::<A>::parse();
+    crate::telemetry::init();
+    let runtime = match tokio::runtime::Runtime::new() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("error: cannot start the async runtime: {e}");
+            return std::process::ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(async { serve(cli.args, Shutdown::on_signals()).await }) {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            std::process::ExitCode::FAILURE
+        }
+    }
 }

@@ -109,8 +109,7 @@ impl Bus {
 
     /// The durable consumer of `stage` (created if missing).
     pub async fn consumer(&self, stage: Stage) -> Result<consumer::PullConsumer, BusError> {
-        let stream =
-            ensure_stream(self.jetstream(), work_stream_config(stage, self.replicas())).await?;
+        let stream = ensure_stream(self.jetstream(), work_stream_config(stage, self.replicas())).await?;
         stream
             .get_or_create_consumer(stage.consumer(), consumer_config(stage, self.replicas()))
             .await
@@ -127,10 +126,7 @@ impl Bus {
                 .get_stream(stage.stream())
                 .await
                 .map_err(|e| BusError::topology(stage.stream(), e))?;
-            let info = stream
-                .info()
-                .await
-                .map_err(|e| BusError::topology(stage.stream(), e))?;
+            let info = stream.info().await.map_err(|e| BusError::topology(stage.stream(), e))?;
             depths.push((stage, info.state.messages));
         }
         Ok(depths)
@@ -143,18 +139,12 @@ impl Bus {
             .get_stream(name)
             .await
             .map_err(|e| BusError::topology(name, e))?;
-        let info = stream
-            .info()
-            .await
-            .map_err(|e| BusError::topology(name, e))?;
+        let info = stream.info().await.map_err(|e| BusError::topology(name, e))?;
         Ok(info.state.messages)
     }
 }
 
-pub(crate) async fn ensure_stream(
-    js: &jetstream::Context,
-    config: stream::Config,
-) -> Result<stream::Stream, BusError> {
+pub(crate) async fn ensure_stream(js: &jetstream::Context, config: stream::Config) -> Result<stream::Stream, BusError> {
     let name = config.name.clone();
     js.get_or_create_stream(config)
         .await

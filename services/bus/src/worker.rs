@@ -49,11 +49,7 @@ pub trait Stage: Send + Sync + 'static {
     /// them and then acks. A stage whose effects must be ordered around its
     /// publishes (the indexer) may publish itself through `bus` and return
     /// nothing.
-    fn process(
-        &self,
-        input: Self::Input,
-        bus: &Bus,
-    ) -> impl Future<Output = Result<Vec<Publish>, StageError>> + Send;
+    fn process(&self, input: Self::Input, bus: &Bus) -> impl Future<Output = Result<Vec<Publish>, StageError>> + Send;
 }
 
 /// A classified failure of one message.
@@ -146,9 +142,7 @@ pub async fn run_stage<S: Stage>(
                 .expires(Duration::from_secs(30))
                 .messages()
                 .await
-                .map_err(|e| {
-                    BusError::Other(format!("cannot pull from {}: {e}", S::NAME.consumer()))
-                })
+                .map_err(|e| BusError::Other(format!("cannot pull from {}: {e}", S::NAME.consumer())))
         };
         let mut messages = tokio::select! {
             _ = shutdown.wait() => break 'connect,
@@ -199,10 +193,7 @@ pub async fn run_stage<S: Stage>(
     if in_flight > 0 {
         tracing::info!(stage = name, in_flight, "finishing in-flight messages");
     }
-    let finished = tokio::time::timeout(opts.grace_period, async {
-        while tasks.join_next().await.is_some() {}
-    })
-    .await;
+    let finished = tokio::time::timeout(opts.grace_period, async { while tasks.join_next().await.is_some() {} }).await;
     if finished.is_err() {
         tracing::warn!(
             stage = name,
@@ -220,10 +211,7 @@ async fn handle<S: Stage>(bus: &Bus, stage: &S, message: jetstream::Message) {
     let name = S::NAME.name();
     let started = Instant::now();
     let (delivered, origin) = match message.info() {
-        Ok(info) => (
-            info.delivered,
-            format!("{}:{}", info.stream, info.stream_sequence),
-        ),
+        Ok(info) => (info.delivered, format!("{}:{}", info.stream, info.stream_sequence)),
         Err(_) => (1, String::new()),
     };
     metrics::gauge!("townreports_in_flight", "stage" => name).increment(1.0);
@@ -233,9 +221,7 @@ async fn handle<S: Stage>(bus: &Bus, stage: &S, message: jetstream::Message) {
         // probably crashes or hangs the worker.
         Err(StageError::permanent(
             "max_deliveries",
-            format!(
-                "not settled after {MAX_ATTEMPTS} deliveries (the worker may crash or hang on it)"
-            ),
+            format!("not settled after {MAX_ATTEMPTS} deliveries (the worker may crash or hang on it)"),
         ))
     } else {
         match S::Input::decode(message.payload.clone()) {
@@ -245,7 +231,8 @@ async fn handle<S: Stage>(bus: &Bus, stage: &S, message: jetstream::Message) {
             )),
             Ok(input) => {
                 let label = S::label(&input);
-                let span = tracing::info_span!("message", stage = name, site = %label.site, url = %label.url, delivered);
+                let span =
+                    tracing::info_span!("message", stage = name, site = %label.site, url = %label.url, delivered);
                 let work = async {
                     let outputs = stage.process(input, bus).await?;
                     bus.publish_all(&outputs).await?;
@@ -264,15 +251,13 @@ async fn handle<S: Stage>(bus: &Bus, stage: &S, message: jetstream::Message) {
 
     let settled = match &outcome {
         Ok(()) => {
-            metrics::counter!("townreports_messages_total", "stage" => name, "outcome" => "ok")
-                .increment(1);
+            metrics::counter!("townreports_messages_total", "stage" => name, "outcome" => "ok").increment(1);
             ack(&message, AckKind::Ack).await
         }
         Err(e @ StageError::Transient { retry_after, .. }) if delivered < MAX_ATTEMPTS => {
             let delay = retry_after.unwrap_or_else(|| retry_delay(delivered));
             tracing::warn!(stage = name, class = e.class(), error = %e, delivered, ?delay, "will retry");
-            metrics::counter!("townreports_messages_total", "stage" => name, "outcome" => "retry")
-                .increment(1);
+            metrics::counter!("townreports_messages_total", "stage" => name, "outcome" => "retry").increment(1);
             metrics::counter!("townreports_message_errors_total", "stage" => name, "class" => e.class().to_string())
                 .increment(1);
             ack(&message, AckKind::Nak(Some(delay))).await
@@ -282,8 +267,9 @@ async fn handle<S: Stage>(bus: &Bus, stage: &S, message: jetstream::Message) {
             metrics::counter!("townreports_message_errors_total", "stage" => name, "class" => e.class().to_string())
                 .increment(1);
             let (class, text) = match e {
-                StageError::Permanent { class, message }
-                | StageError::Transient { class, message, .. } => (class.clone(), message.clone()),
+                StageError::Permanent { class, message } | StageError::Transient { class, message, .. } => {
+                    (class.clone(), message.clone())
+                }
             };
             let letter = DeadLetter {
                 stage: S::NAME,
@@ -307,8 +293,7 @@ async fn handle<S: Stage>(bus: &Bus, stage: &S, message: jetstream::Message) {
         // The server will redeliver; outputs dedupe by message id.
         tracing::warn!(stage = name, error = %e, "ack failed; the message will be redelivered");
     }
-    metrics::histogram!("townreports_processing_seconds", "stage" => name)
-        .record(started.elapsed().as_secs_f64());
+    metrics::histogram!("townreports_processing_seconds", "stage" => name).record(started.elapsed().as_secs_f64());
     metrics::gauge!("townreports_in_flight", "stage" => name).decrement(1.0);
 }
 

@@ -67,12 +67,7 @@ async fn outputs_are_published_once_and_poison_is_dead_lettered() {
     // Twice: creation is idempotent.
     bus.ensure_topology().await.unwrap();
 
-    for url in [
-        "http://a/1",
-        "http://a/2",
-        "http://a/poison",
-        "http://a/panic",
-    ] {
+    for url in ["http://a/1", "http://a/2", "http://a/poison", "http://a/panic"] {
         let job = FetchJob {
             url: url.into(),
             site_id: "s".into(),
@@ -89,11 +84,7 @@ async fn outputs_are_published_once_and_poison_is_dead_lettered() {
         ..Default::default()
     };
     let dup = bus
-        .publish(&Publish::proto(
-            names::SUBJECT_FETCH_JOBS,
-            &again,
-            &["http://a/1"],
-        ))
+        .publish(&Publish::proto(names::SUBJECT_FETCH_JOBS, &again, &["http://a/1"]))
         .await
         .unwrap();
     assert_eq!(dup, townreports_bus::publish::Published::Duplicate);
@@ -119,22 +110,12 @@ async fn outputs_are_published_once_and_poison_is_dead_lettered() {
     assert_eq!(wait_for(&bus, names::STREAM_DLQ, 3).await, 3);
     // Work queue drained: everything was acked or terminated.
     for _ in 0..100 {
-        if bus
-            .stream_messages(StageName::Fetcher.stream())
-            .await
-            .unwrap()
-            == 0
-        {
+        if bus.stream_messages(StageName::Fetcher.stream()).await.unwrap() == 0 {
             break;
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
-    assert_eq!(
-        bus.stream_messages(StageName::Fetcher.stream())
-            .await
-            .unwrap(),
-        0
-    );
+    assert_eq!(bus.stream_messages(StageName::Fetcher.stream()).await.unwrap(), 0);
 
     // Dead letters carry their class.
     let dlq = bus.jetstream().get_stream(names::STREAM_DLQ).await.unwrap();
@@ -202,19 +183,11 @@ async fn transient_failures_after_max_attempts_are_dead_lettered() {
     let dlq = bus.jetstream().get_stream(names::STREAM_DLQ).await.unwrap();
     let letter = dlq.get_raw_message(1).await.unwrap();
     assert_eq!(
-        letter
-            .headers
-            .get(names::HEADER_ERROR_CLASS)
-            .unwrap()
-            .as_str(),
+        letter.headers.get(names::HEADER_ERROR_CLASS).unwrap().as_str(),
         "db_down"
     );
     assert_eq!(
-        letter
-            .headers
-            .get(names::HEADER_DELIVERIES)
-            .unwrap()
-            .as_str(),
+        letter.headers.get(names::HEADER_DELIVERIES).unwrap().as_str(),
         townreports_bus::topology::MAX_ATTEMPTS.to_string()
     );
     shutdown.trigger();

@@ -20,16 +20,10 @@ const MARKERS: &[(&str, &str)] = &[
 pub fn blocked_reason(status: u16, body: &[u8]) -> Option<String> {
     let head = &body[..body.len().min(64 * 1024)];
     let text = String::from_utf8_lossy(head);
-    let marker = MARKERS
-        .iter()
-        .find(|(m, _)| text.contains(m))
-        .map(|(_, r)| *r);
+    let marker = MARKERS.iter().find(|(m, _)| text.contains(m)).map(|(_, r)| *r);
     match status {
         412 => Some(format!("HTTP 412 {}", marker.unwrap_or("challenge"))),
-        521 => Some(format!(
-            "HTTP 521 {}",
-            marker.unwrap_or("jiasule challenge")
-        )),
+        521 => Some(format!("HTTP 521 {}", marker.unwrap_or("jiasule challenge"))),
         // A challenge can answer 202 or even 200: then only a page with
         // (almost) no readable text counts, since real pages behind such a
         // gateway still carry its scripts.

@@ -90,12 +90,7 @@ fn v6_reason(ip: Ipv6Addr) -> Option<&'static str> {
         Some("link-local address")
     } else if seg[0] == 0x64 && seg[1] == 0xff9b {
         // NAT64 can wrap an internal IPv4 address.
-        let v4 = Ipv4Addr::new(
-            (seg[6] >> 8) as u8,
-            seg[6] as u8,
-            (seg[7] >> 8) as u8,
-            seg[7] as u8,
-        );
+        let v4 = Ipv4Addr::new((seg[6] >> 8) as u8, seg[6] as u8, (seg[7] >> 8) as u8, seg[7] as u8);
         v4_reason(v4)
     } else {
         None
@@ -128,8 +123,7 @@ impl reqwest::dns::Resolve for GuardedResolver {
         let guard = self.guard.clone();
         Box::pin(async move {
             let host = name.as_str().to_string();
-            let addrs: Vec<SocketAddr> =
-                tokio::net::lookup_host((host.as_str(), 0)).await?.collect();
+            let addrs: Vec<SocketAddr> = tokio::net::lookup_host((host.as_str(), 0)).await?.collect();
             let mut refused = None;
             let allowed: Vec<SocketAddr> = addrs
                 .into_iter()
@@ -143,8 +137,7 @@ impl reqwest::dns::Resolve for GuardedResolver {
                 .collect();
             if allowed.is_empty() {
                 let reason = refused.unwrap_or("unresolvable address");
-                return Err(Box::new(RefusedTarget { host, reason })
-                    as Box<dyn std::error::Error + Send + Sync>);
+                return Err(Box::new(RefusedTarget { host, reason }) as Box<dyn std::error::Error + Send + Sync>);
             }
             Ok(Box::new(allowed.into_iter()) as reqwest::dns::Addrs)
         })

@@ -63,9 +63,7 @@ impl FetchError {
 
     fn status(&self) -> FetchStatus {
         match self {
-            FetchError::Refused(_) | FetchError::TooLarge { .. } | FetchError::InvalidUrl(_) => {
-                FetchStatus::Refused
-            }
+            FetchError::Refused(_) | FetchError::TooLarge { .. } | FetchError::InvalidUrl(_) => FetchStatus::Refused,
             _ => FetchStatus::Failed,
         }
     }
@@ -112,9 +110,7 @@ impl Fetcher {
         let redirect_guard = guard.clone();
         let policy = redirect::Policy::custom(move |attempt| {
             if attempt.previous().len() > MAX_REDIRECTS {
-                return attempt.error(RedirectRefused(format!(
-                    "more than {MAX_REDIRECTS} redirects"
-                )));
+                return attempt.error(RedirectRefused(format!("more than {MAX_REDIRECTS} redirects")));
             }
             let next = attempt.url().clone();
             if attempt.previous().contains(&next) {
@@ -150,14 +146,12 @@ impl Fetcher {
             let result = self.fetch_once(job).await;
             let retry_wait = match &result {
                 Err(e) if e.retryable() && attempt < ATTEMPTS => Some(backoff(attempt)),
-                Ok(r) if (r.status >= 500 || r.status == 429) && attempt < ATTEMPTS => {
-                    match retry_after(&r.headers) {
-                        Some(d) if d > INLINE_RETRY_AFTER => None,
-                        Some(d) => Some(d),
-                        None if r.status == 429 => None,
-                        None => Some(backoff(attempt)),
-                    }
-                }
+                Ok(r) if (r.status >= 500 || r.status == 429) && attempt < ATTEMPTS => match retry_after(&r.headers) {
+                    Some(d) if d > INLINE_RETRY_AFTER => None,
+                    Some(d) => Some(d),
+                    None if r.status == 429 => None,
+                    None => Some(backoff(attempt)),
+                },
                 _ => None,
             };
             match retry_wait {
@@ -185,12 +179,8 @@ impl Fetcher {
                 outcome.status = e.status() as i32;
                 outcome.error_class = e.class().to_string();
                 outcome.error_message = e.to_string();
-                metrics::counter!("townreports_pages_fetched_total", "status" => e.class())
-                    .increment(1);
-                return Fetched {
-                    outcome,
-                    page: None,
-                };
+                metrics::counter!("townreports_pages_fetched_total", "status" => e.class()).increment(1);
+                return Fetched { outcome, page: None };
             }
         };
         let header = |name: header::HeaderName| {
@@ -211,9 +201,7 @@ impl Fetcher {
         metrics::counter!("townreports_bytes_fetched_total").increment(response.body.len() as u64);
 
         let (status, class) = match response.status {
-            _ if blocked_reason(response.status, &response.body).is_some() => {
-                (FetchStatus::Blocked, "blocked")
-            }
+            _ if blocked_reason(response.status, &response.body).is_some() => (FetchStatus::Blocked, "blocked"),
             304 => (FetchStatus::NotModified, ""),
             200..=299 => (FetchStatus::Ok, ""),
             404 | 410 => (FetchStatus::NotFound, "not_found"),
@@ -224,8 +212,7 @@ impl Fetcher {
         outcome.status = status as i32;
         outcome.error_class = class.to_string();
         if status == FetchStatus::Blocked {
-            outcome.error_message =
-                blocked_reason(response.status, &response.body).unwrap_or_default();
+            outcome.error_message = blocked_reason(response.status, &response.body).unwrap_or_default();
             tracing::warn!(url = %job.url, reason = %outcome.error_message, "blocked by an anti-bot challenge; not evading");
         } else if status == FetchStatus::Failed {
             outcome.error_message = format!("HTTP {}", response.status);
@@ -241,8 +228,7 @@ impl Fetcher {
 
     /// One request, no retries.
     pub async fn fetch_once(&self, job: &FetchJob) -> Result<Response, FetchError> {
-        let url = Url::parse(&job.url)
-            .map_err(|e| FetchError::InvalidUrl(format!("{}: {e}", job.url)))?;
+        let url = Url::parse(&job.url).map_err(|e| FetchError::InvalidUrl(format!("{}: {e}", job.url)))?;
         if !matches!(url.scheme(), "http" | "https") {
             return Err(FetchError::InvalidUrl(format!(
                 "{}: only http and https are fetched",
@@ -263,18 +249,14 @@ impl Fetcher {
         let final_url = response.url().to_string();
         let headers = response.headers().clone();
         if response.content_length().is_some_and(|n| n > self.max_body) {
-            return Err(FetchError::TooLarge {
-                limit: self.max_body,
-            });
+            return Err(FetchError::TooLarge { limit: self.max_body });
         }
         // The cap counts decoded bytes as they stream in, so a compression
         // bomb stops at the limit like an endless body does.
         let mut body = BytesMut::new();
         while let Some(chunk) = response.chunk().await.map_err(classify)? {
             if (body.len() + chunk.len()) as u64 > self.max_body {
-                return Err(FetchError::TooLarge {
-                    limit: self.max_body,
-                });
+                return Err(FetchError::TooLarge { limit: self.max_body });
             }
             body.extend_from_slice(&chunk);
         }

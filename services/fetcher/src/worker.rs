@@ -9,7 +9,7 @@ use townreports_bus::blob::INLINE_LIMIT;
 use townreports_bus::health::Readiness;
 use townreports_bus::service::{self, ServiceArgs};
 use townreports_bus::worker::{Label, run_stage};
-use townreports_bus::{Bus, BusError, Publish, Shutdown, Stage, StageError};
+use townreports_bus::{Bus, BusError, Publish, Shutdown, Stage, StageError, WorkerOptions};
 use townreports_proto::topology::{self as names, Stage as StageName};
 use townreports_proto::v1::{FetchJob, FetchedPage, FrontierUpdate, frontier_update::Update};
 use townreports_sites::SitesFile;
@@ -60,33 +60,36 @@ impl Stage for FetchStage {
             } else {
                 message.body = page.body.to_vec();
             }
-            outputs.push(Publish::proto(
-                names::SUBJECT_PAGES_FETCHED,
-                &message,
-                &identity,
-            ));
+            outputs.push(Publish::proto(names::SUBJECT_PAGES_FETCHED, &message, &identity));
         }
         let update = FrontierUpdate {
             update: Some(Update::Outcome(fetched.outcome)),
         };
-        outputs.push(Publish::proto(
-            names::SUBJECT_FRONTIER_OUTCOMES,
-            &update,
-            &identity,
-        ));
+        outputs.push(Publish::proto(names::SUBJECT_FRONTIER_OUTCOMES, &update, &identity));
         Ok(outputs)
     }
 }
 
-/// Runs fetcher workers until shutdown.
-pub async fn run(args: ServiceArgs, sites: SitesFile, shutdown: Shutdown) -> Result<(), BusError> {
-    let bus = service::connect(&args, "townreports-fetcher").await?;
-    service::serve_health(&args, Readiness::nats(&bus), &shutdown).await?;
-    run_stage(
-        bus,
-        Arc::new(FetchStage::new(&sites)?),
-        args.worker,
-        shutdown,
-    )
-    .await
+/// Flags of a fetcher process.
+#[derive(Debug, Clone, clap::Args)]
+pub struct Args {
+    /// The sites file (its `[fetch]` settings apply).
+    #[arg(long, env = "SITES_FILE")]
+    pub sites: std::path::PathBuf,
+    #[command(flatten)]
+    pub service: ServiceArgs,
+}
+
+/// Runs fetcher workers on `bus` until shutdown.
+pub async fn run(bus: Bus, sites: &SitesFile, opts: WorkerOptions, shutdown: Shutdown) -> Result<(), BusError> {
+    run_stage(bus, Arc::new(FetchStage::new(sites)?), opts, shutdown).await
+}
+
+/// A fetcher process: connect, serve health, run until shutdown.
+pub async fn serve(args: Args, shutdown: Shutdown) -> anyhow::Result<()> {
+    let sites = SitesFile::load(&args.sites)?;
+    let bus = service::connect(&args.service, "townreports-fetcher").await?;
+    service::serve_health(&args.service, Readiness::nats(&bus), &shutdown).await?;
+    run(bus, &sites, args.service.worker, shutdown).await?;
+    Ok(())
 }

@@ -32,10 +32,7 @@ async fn serve() -> (String, Arc<AtomicUsize>) {
         .route(
             "/conditional",
             get(|headers: HeaderMap| async move {
-                if headers
-                    .get(header::IF_NONE_MATCH)
-                    .is_some_and(|v| v == "\"v1\"")
-                {
+                if headers.get(header::IF_NONE_MATCH).is_some_and(|v| v == "\"v1\"") {
                     StatusCode::NOT_MODIFIED.into_response()
                 } else {
                     ([(header::ETAG, "\"v1\"")], "body").into_response()
@@ -57,28 +54,18 @@ async fn serve() -> (String, Arc<AtomicUsize>) {
                 }
             }),
         )
-        .route(
-            "/always500",
-            get(|| async { StatusCode::INTERNAL_SERVER_ERROR }),
-        )
+        .route("/always500", get(|| async { StatusCode::INTERNAL_SERVER_ERROR }))
         .route(
             "/challenge",
-            get(|| async {
-                (
-                    StatusCode::PRECONDITION_FAILED,
-                    "<script>$_ts=window['$_ts'];</script>",
-                )
-            }),
+            get(|| async { (StatusCode::PRECONDITION_FAILED, "<script>$_ts=window['$_ts'];</script>") }),
         )
         .route("/loop-a", get(|| async { Redirect::temporary("/loop-b") }))
         .route("/loop-b", get(|| async { Redirect::temporary("/loop-a") }))
         .route(
             "/chain/{n}",
-            get(
-                |axum::extract::Path(n): axum::extract::Path<u32>| async move {
-                    Redirect::temporary(&format!("/chain/{}", n + 1))
-                },
-            ),
+            get(|axum::extract::Path(n): axum::extract::Path<u32>| async move {
+                Redirect::temporary(&format!("/chain/{}", n + 1))
+            }),
         );
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let port = listener.local_addr().unwrap().port();
@@ -169,10 +156,7 @@ async fn internal_targets_are_refused_unless_allowed() {
     // are both refused.
     let strict = Fetcher::new(&settings(&[])).unwrap();
     let port = base.rsplit(':').next().unwrap().to_string();
-    for url in [
-        format!("{base}/page"),
-        format!("http://localhost:{port}/page"),
-    ] {
+    for url in [format!("{base}/page"), format!("http://localhost:{port}/page")] {
         let got = strict.fetch(&job(url.clone())).await;
         assert_eq!(
             got.outcome.status,
@@ -192,19 +176,11 @@ async fn internal_targets_are_refused_unless_allowed() {
         }),
     );
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let hop = format!(
-        "http://127.0.0.1:{}/hop",
-        listener.local_addr().unwrap().port()
-    );
+    let hop = format!("http://127.0.0.1:{}/hop", listener.local_addr().unwrap().port());
     tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
     let narrow = Fetcher::new(&settings(&["127.0.0.1/32"])).unwrap();
     let got = narrow.fetch(&job(hop)).await;
-    assert_eq!(
-        got.outcome.status,
-        FetchStatus::Failed as i32,
-        "{:?}",
-        got.outcome
-    );
+    assert_eq!(got.outcome.status, FetchStatus::Failed as i32, "{:?}", got.outcome);
     assert_eq!(got.outcome.error_class, "redirect");
     assert!(
         got.outcome.error_message.contains("loopback"),

@@ -21,10 +21,7 @@ pub fn validate(record: &ReportRecord) -> Result<(), InvalidRecord> {
         return Err(InvalidRecord("empty id".into()));
     }
     if record.is_report.is_none() {
-        return Err(InvalidRecord(format!(
-            "{}: is_report is not set",
-            record.id
-        )));
+        return Err(InvalidRecord(format!("{}: is_report is not set", record.id)));
     }
     if record.content_sha256 != content_sha256(&record.text) {
         return Err(InvalidRecord(format!(

@@ -7,9 +7,7 @@ use std::str::FromStr;
 use std::time::Duration;
 
 use sqlx::Row;
-use sqlx::sqlite::{
-    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
-};
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous};
 use townreports_proto::topology::EventKind;
 use townreports_proto::v1::{ReportRecord, Source};
 
@@ -102,12 +100,10 @@ impl SqliteStore {
         })?;
         let division = record.division.clone().unwrap_or_default();
         let mut tx = self.pool.begin().await?;
-        let existing = sqlx::query(
-            "SELECT version, content_sha256, announced_version FROM reports WHERE id = ?",
-        )
-        .bind(&record.id)
-        .fetch_optional(&mut *tx)
-        .await?;
+        let existing = sqlx::query("SELECT version, content_sha256, announced_version FROM reports WHERE id = ?")
+            .bind(&record.id)
+            .fetch_optional(&mut *tx)
+            .await?;
         let (stored, write) = match existing {
             None => (
                 Stored {
@@ -192,18 +188,16 @@ impl SqliteStore {
                 .await?;
         }
         if let Some(source) = &record.source {
-            let url = source
-                .url
-                .clone()
-                .or_else(|| source.path.clone())
-                .unwrap_or_default();
-            sqlx::query("INSERT OR IGNORE INTO report_sources (report_id, url, site_id, first_seen_ms) VALUES (?, ?, ?, ?)")
-                .bind(&record.id)
-                .bind(url)
-                .bind(&source.site_id)
-                .bind(now_ms)
-                .execute(&mut *tx)
-                .await?;
+            let url = source.url.clone().or_else(|| source.path.clone()).unwrap_or_default();
+            sqlx::query(
+                "INSERT OR IGNORE INTO report_sources (report_id, url, site_id, first_seen_ms) VALUES (?, ?, ?, ?)",
+            )
+            .bind(&record.id)
+            .bind(url)
+            .bind(&source.site_id)
+            .bind(now_ms)
+            .execute(&mut *tx)
+            .await?;
         }
         tx.commit().await?;
         Ok(stored)
@@ -211,13 +205,11 @@ impl SqliteStore {
 
     /// JetStream acknowledged the event for `version`.
     pub async fn mark_announced(&self, id: &str, version: i64) -> Result<(), StoreError> {
-        sqlx::query(
-            "UPDATE reports SET announced_version = MAX(announced_version, ?) WHERE id = ?",
-        )
-        .bind(version)
-        .bind(id)
-        .execute(&self.pool)
-        .await?;
+        sqlx::query("UPDATE reports SET announced_version = MAX(announced_version, ?) WHERE id = ?")
+            .bind(version)
+            .bind(id)
+            .execute(&self.pool)
+            .await?;
         Ok(())
     }
 
@@ -230,15 +222,15 @@ impl SqliteStore {
         for row in rows {
             let id: String = row.get(0);
             let json: String = row.get(1);
-            let mut record: ReportRecord =
-                serde_json::from_str(&json).map_err(|e| StoreError::Corrupt {
-                    id: id.clone(),
-                    message: e.to_string(),
-                })?;
-            let sources = sqlx::query("SELECT url, site_id FROM report_sources WHERE report_id = ? ORDER BY first_seen_ms, url")
-                .bind(&id)
-                .fetch_all(&self.pool)
-                .await?;
+            let mut record: ReportRecord = serde_json::from_str(&json).map_err(|e| StoreError::Corrupt {
+                id: id.clone(),
+                message: e.to_string(),
+            })?;
+            let sources =
+                sqlx::query("SELECT url, site_id FROM report_sources WHERE report_id = ? ORDER BY first_seen_ms, url")
+                    .bind(&id)
+                    .fetch_all(&self.pool)
+                    .await?;
             record.sources = sources
                 .into_iter()
                 .map(|s| Source {

@@ -9,7 +9,7 @@ use townreports_bus::health::Readiness;
 use townreports_bus::publish::Published;
 use townreports_bus::service::{self, ServiceArgs};
 use townreports_bus::worker::{Label, run_stage};
-use townreports_bus::{Bus, BusError, Publish, Shutdown, Stage, StageError};
+use townreports_bus::{Bus, BusError, Publish, Shutdown, Stage, StageError, WorkerOptions};
 use townreports_proto::topology::{EventKind, Stage as StageName, report_event_subject};
 use townreports_proto::v1::{ReportEvent, ReportEventKind, ReportRecord};
 
@@ -51,11 +51,7 @@ impl Stage for IndexStage {
     async fn process(&self, record: ReportRecord, bus: &Bus) -> Result<Vec<Publish>, StageError> {
         validate(&record).map_err(|e| StageError::permanent("invalid_record", e))?;
         let now = now_ms();
-        let stored = self
-            .store
-            .upsert(&record, now)
-            .await
-            .map_err(database_error)?;
+        let stored = self.store.upsert(&record, now).await.map_err(database_error)?;
         let Some(kind) = stored.owed_event else {
             tracing::debug!(id = %record.id, "unchanged; nothing to announce");
             return Ok(Vec::new());
@@ -77,8 +73,7 @@ impl Stage for IndexStage {
         let publish = Publish::proto(&subject, &event, &[&record.id, &version]);
         match bus.publish(&publish).await? {
             Published::Stored { .. } => {
-                metrics::counter!("townreports_events_published_total", "kind" => kind.token())
-                    .increment(1);
+                metrics::counter!("townreports_events_published_total", "kind" => kind.token()).increment(1);
                 tracing::info!(id = %record.id, %subject, "announced");
             }
             // Announced before (a redelivery after a crash): nothing new.
@@ -99,18 +94,36 @@ pub fn sqlite_path(data_dir: &Path) -> std::path::PathBuf {
     data_dir.join("townreports.sqlite")
 }
 
-/// Runs indexer workers until shutdown.
-pub async fn run(
-    args: ServiceArgs,
-    store: Arc<SqliteStore>,
-    shutdown: Shutdown,
-) -> Result<(), BusError> {
-    let bus = service::connect(&args, "townreports-indexer").await?;
+/// Flags of an indexer process.
+#[derive(Debug, Clone, clap::Args)]
+pub struct Args {
+    /// Where the SQLite database lives.
+    #[arg(long, env = "DATA_DIR", default_value = "./data")]
+    pub data_dir: std::path::PathBuf,
+    #[command(flatten)]
+    pub service: ServiceArgs,
+}
+
+/// Runs indexer workers on `bus` until shutdown.
+pub async fn run(bus: Bus, store: Arc<SqliteStore>, opts: WorkerOptions, shutdown: Shutdown) -> Result<(), BusError> {
+    run_stage(bus, Arc::new(IndexStage::new(store)), opts, shutdown).await
+}
+
+/// Ready when NATS and the database answer.
+pub fn readiness(bus: &Bus, store: &Arc<SqliteStore>) -> Readiness {
     let db = store.clone();
-    let readiness = Readiness::nats(&bus).with("database", move || {
+    Readiness::nats(bus).with("database", move || {
         let db = db.clone();
         async move { db.ping().await.map_err(|e| e.to_string()) }
-    });
-    service::serve_health(&args, readiness, &shutdown).await?;
-    run_stage(bus, Arc::new(IndexStage::new(store)), args.worker, shutdown).await
+    })
+}
+
+/// An indexer process: open the store, connect, serve health, run.
+pub async fn serve(args: Args, shutdown: Shutdown) -> anyhow::Result<()> {
+    let store = Arc::new(SqliteStore::open(&sqlite_path(&args.data_dir)).await?);
+    let bus = service::connect(&args.service, "townreports-indexer").await?;
+    service::serve_health(&args.service, readiness(&bus, &store), &shutdown).await?;
+    run(bus, store.clone(), args.service.worker, shutdown).await?;
+    store.close().await;
+    Ok(())
 }

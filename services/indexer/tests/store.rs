@@ -25,16 +25,11 @@ fn record(id: &str, text: &str, url: &str) -> ReportRecord {
 #[tokio::test]
 async fn stored_once_announced_once_versions_kept() {
     let dir = tempfile::tempdir().unwrap();
-    let store = SqliteStore::open(&dir.path().join("db.sqlite"))
-        .await
-        .unwrap();
+    let store = SqliteStore::open(&dir.path().join("db.sqlite")).await.unwrap();
     let r = record("r1", "正文一", "http://a/1");
 
     let first = store.upsert(&r, 1).await.unwrap();
-    assert_eq!(
-        (first.change, first.owed_event),
-        (Change::New, Some(EventKind::New))
-    );
+    assert_eq!((first.change, first.owed_event), (Change::New, Some(EventKind::New)));
     // Redelivered before the event was acknowledged: still owed.
     let again = store.upsert(&r, 2).await.unwrap();
     assert_eq!(
@@ -42,16 +37,10 @@ async fn stored_once_announced_once_versions_kept() {
         (Change::Unchanged, Some(EventKind::New))
     );
     store.mark_announced("r1", 1).await.unwrap();
-    let after = store
-        .upsert(&record("r1", "正文一", "http://b/copy"), 3)
-        .await
-        .unwrap();
+    let after = store.upsert(&record("r1", "正文一", "http://b/copy"), 3).await.unwrap();
     assert_eq!((after.change, after.owed_event), (Change::Unchanged, None));
 
-    let edited = store
-        .upsert(&record("r1", "正文二", "http://a/1"), 4)
-        .await
-        .unwrap();
+    let edited = store.upsert(&record("r1", "正文二", "http://a/1"), 4).await.unwrap();
     assert_eq!(
         (edited.change, edited.version, edited.owed_event),
         (Change::Updated, 2, Some(EventKind::Updated))
@@ -62,11 +51,7 @@ async fn stored_once_announced_once_versions_kept() {
     let all = store.records().await.unwrap();
     assert_eq!(all.len(), 1);
     assert_eq!(all[0].text, "正文二");
-    let urls: Vec<_> = all[0]
-        .sources
-        .iter()
-        .map(|s| s.url.clone().unwrap())
-        .collect();
+    let urls: Vec<_> = all[0].sources.iter().map(|s| s.url.clone().unwrap()).collect();
     assert_eq!(urls, ["http://a/1", "http://b/copy"]);
 }
 

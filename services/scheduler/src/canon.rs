@@ -4,16 +4,7 @@
 use url::Url;
 
 /// Query parameters that identify a visit, not a document.
-const TRACKING_PARAMS: &[&str] = &[
-    "spm",
-    "from",
-    "share",
-    "isappinstalled",
-    "timestamp",
-    "_t",
-    "t",
-    "_",
-];
+const TRACKING_PARAMS: &[&str] = &["spm", "from", "share", "isappinstalled", "timestamp", "_t", "t", "_"];
 
 /// Lower-case scheme and host, no default port, no fragment, no tracking
 /// parameters, `./` and `../` resolved, and `…/index.html` (or `.htm`,
@@ -87,14 +78,8 @@ mod tests {
 
     #[test]
     fn meaningful_queries_and_ports_stay() {
-        assert_eq!(
-            c("http://h:8080/list?page=2&utm_medium=x"),
-            "http://h:8080/list?page=2"
-        );
+        assert_eq!(c("http://h:8080/list?page=2&utm_medium=x"), "http://h:8080/list?page=2");
         assert_ne!(c("http://h/list?page=2"), c("http://h/list?page=3"));
-        assert_eq!(
-            host_key(&Url::parse("https://H.cn/x").unwrap()),
-            "https://h.cn:443"
-        );
+        assert_eq!(host_key(&Url::parse("https://H.cn/x").unwrap()), "https://h.cn:443");
     }
 }

@@ -129,11 +129,7 @@ pub struct Frontier {
 impl Frontier {
     pub fn new(sites: &SitesFile, mode: Mode, limits: Limits) -> Frontier {
         Frontier {
-            sites: sites
-                .sites
-                .iter()
-                .map(|s| (s.id.clone(), s.clone()))
-                .collect(),
+            sites: sites.sites.iter().map(|s| (s.id.clone(), s.clone())).collect(),
             urls: HashMap::new(),
             hosts: HashMap::new(),
             min_delay_ms: sites.fetch.min_delay.as_millis() as i64,
@@ -192,9 +188,7 @@ impl Frontier {
                 .urls
                 .iter()
                 .filter(|(_, s)| {
-                    s.kind() == PageKind::List
-                        && s.status != UrlStatus::InFlight
-                        && self.sites.contains_key(&s.site_id)
+                    s.kind() == PageKind::List && s.status != UrlStatus::InFlight && self.sites.contains_key(&s.site_id)
                 })
                 .map(|(k, _)| k.clone())
                 .collect();
@@ -274,10 +268,7 @@ impl Frontier {
                 }
             }
         }
-        let mut chosen: Vec<(String, String)> = best
-            .into_iter()
-            .map(|(host, (_, key))| (host, key))
-            .collect();
+        let mut chosen: Vec<(String, String)> = best.into_iter().map(|(host, (_, key))| (host, key)).collect();
         chosen.sort();
         chosen.truncate(max);
         chosen
@@ -324,10 +315,7 @@ impl Frontier {
         let expired: Vec<String> = self
             .urls
             .iter()
-            .filter(|(_, s)| {
-                s.status == UrlStatus::InFlight
-                    && s.dispatched_at_ms.is_none_or(|d| d + lease <= now)
-            })
+            .filter(|(_, s)| s.status == UrlStatus::InFlight && s.dispatched_at_ms.is_none_or(|d| d + lease <= now))
             .map(|(_, s)| s.url.clone())
             .collect();
         for url in expired {
@@ -357,11 +345,7 @@ impl Frontier {
             return;
         };
         // A late outcome of an older dispatch must not clobber a newer one.
-        if state.status == UrlStatus::InFlight
-            && state
-                .dispatched_at_ms
-                .is_some_and(|d| d > job.scheduled_at_ms)
-        {
+        if state.status == UrlStatus::InFlight && state.dispatched_at_ms.is_some_and(|d| d > job.scheduled_at_ms) {
             return;
         }
         let status = FetchStatus::try_from(outcome.status).unwrap_or(FetchStatus::Failed);
@@ -391,12 +375,8 @@ impl Frontier {
         }
         state.next_due_ms = match (self.mode, state.status, state.kind()) {
             (Mode::Once, _, _) => None,
-            (_, UrlStatus::Fetched | UrlStatus::NotModified, PageKind::List) => {
-                Some(now + state.revisit_ms)
-            }
-            (_, UrlStatus::Fetched | UrlStatus::NotModified, _) => {
-                Some(now + ARTICLE_RECHECK.as_millis() as i64)
-            }
+            (_, UrlStatus::Fetched | UrlStatus::NotModified, PageKind::List) => Some(now + state.revisit_ms),
+            (_, UrlStatus::Fetched | UrlStatus::NotModified, _) => Some(now + ARTICLE_RECHECK.as_millis() as i64),
             // Failures back off: 1 h, 2 h, 4 h … up to the article recheck.
             _ => {
                 let backoff = 3_600_000i64.saturating_mul(1 << state.failures.min(10));
@@ -418,8 +398,7 @@ impl Frontier {
             return;
         };
         if let Some(state) = self.urls.get_mut(&from_key) {
-            let changed =
-                !state.text_sha256.is_empty() && state.text_sha256 != links.clean_text_sha256;
+            let changed = !state.text_sha256.is_empty() && state.text_sha256 != links.clean_text_sha256;
             let first = state.text_sha256.is_empty();
             state.text_sha256 = links.clean_text_sha256.clone();
             if self.mode == Mode::Continuous && state.kind() == PageKind::List && !first {
@@ -479,9 +458,7 @@ impl Frontier {
     /// Entries changed since the last call, for persistence.
     pub fn take_dirty(&mut self) -> Vec<UrlState> {
         let keys: Vec<String> = self.dirty.drain().collect();
-        keys.into_iter()
-            .filter_map(|k| self.urls.get(&k).cloned())
-            .collect()
+        keys.into_iter().filter_map(|k| self.urls.get(&k).cloned()).collect()
     }
 
     /// The entry of `url`, in any spelling.
@@ -491,11 +468,8 @@ impl Frontier {
     }
 
     pub fn stats(&self) -> BTreeMap<String, SiteStats> {
-        let mut stats: BTreeMap<String, SiteStats> = self
-            .sites
-            .keys()
-            .map(|k| (k.clone(), SiteStats::default()))
-            .collect();
+        let mut stats: BTreeMap<String, SiteStats> =
+            self.sites.keys().map(|k| (k.clone(), SiteStats::default())).collect();
         for state in self.urls.values() {
             let Some(s) = stats.get_mut(&state.site_id) else {
                 continue;
@@ -599,10 +573,7 @@ start_urls = ["http://127.0.0.1:2000/"]
         assert!(f.due_jobs(0, 10).is_empty(), "both hosts busy");
 
         let a = jobs.iter().find(|j| j.site_id == "a").unwrap();
-        assert_eq!(
-            a.url, "http://127.0.0.1:1000/list/index.html",
-            "fetched as written"
-        );
+        assert_eq!(a.url, "http://127.0.0.1:1000/list/index.html", "fetched as written");
         f.on_outcome(&outcome(a, FetchStatus::Ok), 100);
         f.on_links(
             &links(
@@ -637,11 +608,7 @@ start_urls = ["http://127.0.0.1:2000/"]
                 f.on_outcome(&outcome(&job, FetchStatus::Ok), now);
                 if job.kind == PageKind::List as i32 {
                     f.on_links(
-                        &links(
-                            &job,
-                            "h",
-                            &[("http://127.0.0.1:1000/art/1.html", PageKind::Article)],
-                        ),
+                        &links(&job, "h", &[("http://127.0.0.1:1000/art/1.html", PageKind::Article)]),
                         now,
                     );
                 }
@@ -663,11 +630,7 @@ start_urls = ["http://127.0.0.1:2000/"]
     fn continuous_mode_adapts_list_revisits() {
         let mut f = Frontier::new(&sites("0s"), Mode::Continuous, Limits::default());
         f.seed(0);
-        let job = f
-            .due_jobs(0, 10)
-            .into_iter()
-            .find(|j| j.site_id == "a")
-            .unwrap();
+        let job = f.due_jobs(0, 10).into_iter().find(|j| j.site_id == "a").unwrap();
         f.on_outcome(&outcome(&job, FetchStatus::Ok), 10);
         f.on_links(&links(&job, "h1", &[]), 10);
         let hour = 3_600_000;
@@ -679,27 +642,17 @@ start_urls = ["http://127.0.0.1:2000/"]
         };
         f.on_outcome(&outcome(&job, FetchStatus::Ok), 10 + hour);
         f.on_links(&links(&job, "h1", &[]), 10 + hour);
-        assert_eq!(
-            f.get(&job.url).unwrap().revisit_ms,
-            (hour as f64 * 1.4) as i64
-        );
+        assert_eq!(f.get(&job.url).unwrap().revisit_ms, (hour as f64 * 1.4) as i64);
         f.on_outcome(&outcome(&job, FetchStatus::Ok), 20 + 2 * hour);
         f.on_links(&links(&job, "h2", &[]), 20 + 2 * hour);
-        assert_eq!(
-            f.get(&job.url).unwrap().revisit_ms,
-            (hour as f64 * 1.4 * 0.8) as i64
-        );
+        assert_eq!(f.get(&job.url).unwrap().revisit_ms, (hour as f64 * 1.4 * 0.8) as i64);
     }
 
     #[test]
     fn failures_back_off_and_retry_after_is_honoured() {
         let mut f = Frontier::new(&sites("1s"), Mode::Continuous, Limits::default());
         f.seed(0);
-        let job = f
-            .due_jobs(0, 10)
-            .into_iter()
-            .find(|j| j.site_id == "a")
-            .unwrap();
+        let job = f.due_jobs(0, 10).into_iter().find(|j| j.site_id == "a").unwrap();
         let mut o = outcome(&job, FetchStatus::Failed);
         o.retry_after_ms = 60_000;
         o.error_class = "http_503".into();
@@ -721,29 +674,16 @@ start_urls = ["http://127.0.0.1:2000/"]
             },
         );
         f.seed(0);
-        let job = f
-            .due_jobs(0, 10)
-            .into_iter()
-            .find(|j| j.site_id == "a")
-            .unwrap();
+        let job = f.due_jobs(0, 10).into_iter().find(|j| j.site_id == "a").unwrap();
         let many: Vec<(String, PageKind)> = (0..10)
-            .map(|i| {
-                (
-                    format!("http://127.0.0.1:1000/a/{i}.html"),
-                    PageKind::Article,
-                )
-            })
+            .map(|i| (format!("http://127.0.0.1:1000/a/{i}.html"), PageKind::Article))
             .collect();
         let refs: Vec<(&str, PageKind)> = many.iter().map(|(u, k)| (u.as_str(), *k)).collect();
         f.on_links(&links(&job, "h", &refs), 0);
         assert_eq!(f.stats()["a"].known, 3);
         let deep = FetchJob { depth: 1, ..job };
         f.on_links(
-            &links(
-                &deep,
-                "h",
-                &[("http://127.0.0.1:1000/deeper.html", PageKind::Article)],
-            ),
+            &links(&deep, "h", &[("http://127.0.0.1:1000/deeper.html", PageKind::Article)]),
             0,
         );
         assert!(f.get("http://127.0.0.1:1000/deeper.html").is_none());
@@ -767,9 +707,6 @@ start_urls = ["http://127.0.0.1:2000/"]
         let mut h = Frontier::new(&sites("0s"), Mode::Continuous, Limits::default());
         h.seed(0);
         h.due_jobs(0, 10);
-        assert_eq!(
-            h.due_jobs(IN_FLIGHT_LEASE.as_millis() as i64 + 1, 10).len(),
-            2
-        );
+        assert_eq!(h.due_jobs(IN_FLIGHT_LEASE.as_millis() as i64 + 1, 10).len(), 2);
     }
 }

@@ -10,6 +10,8 @@ use futures::TryStreamExt;
 use sha2::{Digest, Sha256};
 use tokio::sync::{Mutex, Notify};
 use townreports_bus::async_nats::jetstream::kv;
+use townreports_bus::health::Readiness;
+use townreports_bus::service::{self, ServiceArgs};
 use townreports_bus::worker::{Label, run_stage};
 use townreports_bus::{Bus, BusError, Publish, Shutdown, Stage, StageError, WorkerOptions};
 use townreports_proto::topology::{self as names, Stage as StageName};
@@ -43,11 +45,7 @@ fn kv_key(url: &str) -> String {
 
 impl Scheduler {
     /// Loads the persisted frontier, adds the sites' start URLs and saves.
-    pub async fn start(
-        bus: &Bus,
-        sites: &SitesFile,
-        mode: Mode,
-    ) -> Result<Arc<Scheduler>, BusError> {
+    pub async fn start(bus: &Bus, sites: &SitesFile, mode: Mode) -> Result<Arc<Scheduler>, BusError> {
         let kv = bus.key_value(FRONTIER_BUCKET, 1).await?;
         let kv_err = |e: &dyn std::fmt::Display| BusError::Kv {
             bucket: FRONTIER_BUCKET.into(),
@@ -137,8 +135,7 @@ impl Scheduler {
                 self.persist(&mut frontier).await?;
                 return Err(e);
             }
-            metrics::counter!("townreports_jobs_dispatched_total", "site" => job.site_id.clone())
-                .increment(1);
+            metrics::counter!("townreports_jobs_dispatched_total", "site" => job.site_id.clone()).increment(1);
         }
         Ok(())
     }
@@ -181,19 +178,36 @@ impl Stage for Scheduler {
     }
 }
 
+/// Flags of a scheduler process.
+#[derive(Debug, Clone, clap::Args)]
+pub struct Args {
+    /// The sites file.
+    #[arg(long, env = "SITES_FILE")]
+    pub sites: std::path::PathBuf,
+    /// Visit every list page once and every new article once, then idle
+    /// (instead of revisiting continuously).
+    #[arg(long)]
+    pub once: bool,
+    #[command(flatten)]
+    pub service: ServiceArgs,
+}
+
+/// A scheduler process: connect, load the frontier, serve health, run.
+pub async fn serve(args: Args, shutdown: Shutdown) -> anyhow::Result<()> {
+    let sites = SitesFile::load(&args.sites)?;
+    let bus = service::connect(&args.service, "townreports-scheduler").await?;
+    service::serve_health(&args.service, Readiness::nats(&bus), &shutdown).await?;
+    let mode = if args.once { Mode::Once } else { Mode::Continuous };
+    let scheduler = Scheduler::start(&bus, &sites, mode).await?;
+    run(bus, scheduler, args.service.worker, shutdown).await?;
+    Ok(())
+}
+
 /// Runs a scheduler until shutdown: the update consumer and the dispatcher.
-pub async fn run(
-    bus: Bus,
-    scheduler: Arc<Scheduler>,
-    opts: WorkerOptions,
-    shutdown: Shutdown,
-) -> Result<(), BusError> {
+pub async fn run(bus: Bus, scheduler: Arc<Scheduler>, opts: WorkerOptions, shutdown: Shutdown) -> Result<(), BusError> {
     let dispatcher = tokio::spawn(scheduler.clone().dispatch(bus.clone(), shutdown.clone()));
     // The frontier is one state: updates are applied one at a time.
-    let opts = WorkerOptions {
-        concurrency: 1,
-        ..opts
-    };
+    let opts = WorkerOptions { concurrency: 1, ..opts };
     let result = run_stage(bus, scheduler, opts, shutdown).await;
     let _ = dispatcher.await;
     result

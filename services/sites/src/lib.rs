@@ -31,8 +31,7 @@ use toml::Spanned;
 use url::Url;
 
 /// A bad sites file, located.
-#[derive(Debug, thiserror::Error)]
-#[error("{path}:{line}:{column}: {key}: {message}", path = path.display())]
+#[derive(Debug)]
 pub struct SitesError {
     pub path: PathBuf,
     pub line: usize,
@@ -41,6 +40,19 @@ pub struct SitesError {
     pub key: String,
     pub message: String,
 }
+
+impl std::fmt::Display for SitesError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let path = self.path.display();
+        if self.line == 0 {
+            write!(f, "{path}: {}", self.message)
+        } else {
+            write!(f, "{path}:{}:{}: {}: {}", self.line, self.column, self.key, self.message)
+        }
+    }
+}
+
+impl std::error::Error for SitesError {}
 
 /// A validated sites file.
 #[derive(Debug, Clone, PartialEq)]
@@ -98,12 +110,9 @@ impl Site {
             return false;
         };
         let with_port = url.port_or_known_default().map(|p| format!("{host}:{p}"));
-        self.allowed_hosts.iter().any(|h| {
-            h.eq_ignore_ascii_case(host)
-                || with_port
-                    .as_deref()
-                    .is_some_and(|hp| h.eq_ignore_ascii_case(hp))
-        })
+        self.allowed_hosts
+            .iter()
+            .any(|h| h.eq_ignore_ascii_case(host) || with_port.as_deref().is_some_and(|hp| h.eq_ignore_ascii_case(hp)))
     }
 }
 
@@ -185,21 +194,16 @@ impl SitesFile {
                         at(
                             net.span(),
                             "fetch.allow_private_networks",
-                            format!(
-                                "{:?} is not a network like \"127.0.0.0/8\": {e}",
-                                net.get_ref()
-                            ),
+                            format!("{:?} is not a network like \"127.0.0.0/8\": {e}", net.get_ref()),
                         )
                     })?;
                     settings.allow_private_networks.push(parsed);
                 }
                 if let Some(d) = fetch.min_delay {
-                    settings.min_delay =
-                        duration(&d).map_err(|m| at(d.span(), "fetch.min_delay", m))?;
+                    settings.min_delay = duration(&d).map_err(|m| at(d.span(), "fetch.min_delay", m))?;
                 }
                 if let Some(t) = fetch.timeout {
-                    settings.timeout =
-                        duration(&t).map_err(|m| at(t.span(), "fetch.timeout", m))?;
+                    settings.timeout = duration(&t).map_err(|m| at(t.span(), "fetch.timeout", m))?;
                     if settings.timeout.is_zero() {
                         return Err(at(t.span(), "fetch.timeout", "must be more than 0s".into()));
                     }
@@ -216,11 +220,7 @@ impl SitesFile {
                 }
                 if let Some(max) = fetch.max_body {
                     if *max.get_ref() == 0 {
-                        return Err(at(
-                            max.span(),
-                            "fetch.max_body",
-                            "must be more than 0 bytes".into(),
-                        ));
+                        return Err(at(max.span(), "fetch.max_body", "must be more than 0 bytes".into()));
                     }
                     settings.max_body = max.into_inner();
                 }
@@ -252,11 +252,7 @@ impl SitesFile {
                 ));
             }
             if site.name.get_ref().trim().is_empty() {
-                return Err(at(
-                    site.name.span(),
-                    &key("name"),
-                    "must not be empty".into(),
-                ));
+                return Err(at(site.name.span(), &key("name"), "must not be empty".into()));
             }
             let division_code = match site.division_code {
                 None => None,
@@ -292,17 +288,10 @@ impl SitesFile {
                 start_urls.push(url);
             }
             if start_urls.is_empty() {
-                return Err(at(
-                    urls_span,
-                    &key("start_urls"),
-                    "needs at least one URL".into(),
-                ));
+                return Err(at(urls_span, &key("start_urls"), "needs at least one URL".into()));
             }
             let allowed_hosts = match site.allowed_hosts {
-                Some(hosts) => hosts
-                    .into_iter()
-                    .map(|h| h.into_inner().to_ascii_lowercase())
-                    .collect(),
+                Some(hosts) => hosts.into_iter().map(|h| h.into_inner().to_ascii_lowercase()).collect(),
                 None => start_urls
                     .iter()
                     .filter_map(|u| {
@@ -350,12 +339,8 @@ impl SitesFile {
 }
 
 fn duration(value: &Spanned<String>) -> Result<Duration, String> {
-    humantime::parse_duration(value.get_ref()).map_err(|e| {
-        format!(
-            "{:?} is not a duration like \"1s\" or \"6h\": {e}",
-            value.get_ref()
-        )
-    })
+    humantime::parse_duration(value.get_ref())
+        .map_err(|e| format!("{:?} is not a duration like \"1s\" or \"6h\": {e}", value.get_ref()))
 }
 
 /// 1-based line and column of a byte offset.
@@ -417,17 +402,12 @@ revisit = "6h"
         assert_eq!(e.line, 11, "{e}");
         let e = parse(&GOOD.replace("\"6h\"", "\"six hours\"")).unwrap_err();
         assert_eq!((e.line, e.key.as_str()), (11, "site[0].revisit"), "{e}");
-        let e = parse(&GOOD.replace("http://127.0.0.1:8080/zfxxgk/index.html", "not a url"))
-            .unwrap_err();
+        let e = parse(&GOOD.replace("http://127.0.0.1:8080/zfxxgk/index.html", "not a url")).unwrap_err();
         assert_eq!((e.line, e.key.as_str()), (10, "site[0].start_urls"), "{e}");
         let e = parse(&GOOD.replace("510000000", "5100")).unwrap_err();
         assert_eq!(e.key, "site[0].division_code");
         let e = parse(&GOOD.replace("\"127.0.0.0/8\"", "\"localhost\"")).unwrap_err();
-        assert_eq!(
-            (e.line, e.key.as_str()),
-            (3, "fetch.allow_private_networks"),
-            "{e}"
-        );
+        assert_eq!((e.line, e.key.as_str()), (3, "fetch.allow_private_networks"), "{e}");
     }
 
     #[test]
