@@ -1,1 +1,7 @@
-//! The townreports command-line tool.
+//! The `townreports` command-line tool's subcommands, as a library so the
+//! end-to-end tests drive exactly what users run.
+
+pub mod export;
+pub mod extract;
+pub mod run;
+pub mod subscribe;

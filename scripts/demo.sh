@@ -1,0 +1,9 @@
+#!/usr/bin/env bash
+# The main job on the embedded default: simulated township portals, a private
+# nats-server, all five workers and SQLite, one crawl; prints the events a
+# subscriber receives and a summary, and writes the records to
+# data/demo/records.jsonl.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/setup.sh
+cargo run --release --quiet -p townreports -- demo --data-dir data/demo "$@"

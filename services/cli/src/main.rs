@@ -1,0 +1,90 @@
+//! `townreports`: the one command-line tool. Every subcommand is a thin
+//! wrapper over a service library; flags are documented once, here and in
+//! the libraries' `Args` structs, and `--help` prints them.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+use townreports_bus::Shutdown;
+
+use townreports::{export, extract, run, subscribe};
+
+/// Township government reports as live, structured data.
+#[derive(Parser)]
+#[command(name = "townreports", version, about, long_about = None)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the whole pipeline (all five workers) in this process; without
+    /// NATS_URL, on a private nats-server under the data directory.
+    Run(run::RunArgs),
+    /// Start the simulated township portals, crawl them once on the embedded
+    /// default, and show the records and events.
+    Demo(run::DemoArgs),
+    /// Run only the scheduler (the crawl frontier).
+    Scheduler(townreports_scheduler::worker::Args),
+    /// Run only fetcher workers.
+    Fetcher(townreports_fetcher::worker::Args),
+    /// Run only parser workers.
+    Parser(townreports_parser::worker::Args),
+    /// Run only extractor workers.
+    Extractor(townreports_extractor::worker::Args),
+    /// Run only indexer workers.
+    Indexer(townreports_indexer::worker::Args),
+    /// Extract records from HTML or text files, as JSON Lines on stdout.
+    Extract {
+        /// Files to extract (HTML in any charset, or plain text).
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+    },
+    /// Score extraction against hand-checked labels.
+    Eval(extract::EvalArgs),
+    /// Print every stored record as JSON Lines.
+    Export {
+        /// The data directory of `townreports run`.
+        #[arg(long, env = "DATA_DIR", default_value = "./data")]
+        data_dir: PathBuf,
+    },
+    /// Print report events as JSON Lines as they arrive.
+    Subscribe(subscribe::SubscribeArgs),
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    townreports_bus::telemetry::init();
+    let runtime = match tokio::runtime::Runtime::new() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("error: cannot start the async runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let result = runtime.block_on(async move {
+        let shutdown = Shutdown::on_signals();
+        match cli.command {
+            Command::Run(args) => run::run(args, shutdown).await.map(|_| ()),
+            Command::Demo(args) => run::demo(args, shutdown).await,
+            Command::Scheduler(args) => townreports_scheduler::worker::serve(args, shutdown).await,
+            Command::Fetcher(args) => townreports_fetcher::worker::serve(args, shutdown).await,
+            Command::Parser(args) => townreports_parser::worker::serve(args, shutdown).await,
+            Command::Extractor(args) => townreports_extractor::worker::serve(args, shutdown).await,
+            Command::Indexer(args) => townreports_indexer::worker::serve(args, shutdown).await,
+            Command::Extract { files } => extract::extract(&files),
+            Command::Eval(args) => extract::eval(&args),
+            Command::Export { data_dir } => export::export(&data_dir).await,
+            Command::Subscribe(args) => subscribe::subscribe(args, shutdown).await,
+        }
+    });
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}

@@ -1,0 +1,401 @@
+//! `townreports run` and `townreports demo`: the whole pipeline in one
+//! process — on a private nats-server and SQLite under the data directory
+//! unless NATS_URL points elsewhere.
+
+use std::collections::BTreeMap;
+use std::io::IsTerminal;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use anyhow::Context;
+use futures::StreamExt;
+use prost::Message;
+use townreports_bus::async_nats::jetstream::consumer::{self, DeliverPolicy};
+use townreports_bus::embedded::EmbeddedNats;
+use townreports_bus::service::ServiceArgs;
+use townreports_bus::{Bus, BusError, NatsOptions, Shutdown};
+use townreports_indexer::store::SqliteStore;
+use townreports_indexer::worker::sqlite_path;
+use townreports_proto::topology::{HEADER_ERROR_CLASS, HEADER_STAGE, STREAM_DLQ, STREAM_EVENTS, Stage};
+use townreports_proto::v1::ReportEvent;
+use townreports_scheduler::frontier::Mode;
+use townreports_scheduler::worker::Scheduler;
+use townreports_sites::SitesFile;
+
+#[derive(Debug, Clone, clap::Args)]
+pub struct RunArgs {
+    /// The sites file (see the README for its keys).
+    #[arg(long, env = "SITES_FILE")]
+    pub sites: PathBuf,
+    /// Where the embedded nats-server keeps its store and the indexer its
+    /// SQLite database.
+    #[arg(long, env = "DATA_DIR", default_value = "./data")]
+    pub data_dir: PathBuf,
+    /// Crawl every site once (list pages, their pagination, the articles),
+    /// wait until every stage has drained, print a summary and exit.
+    #[arg(long)]
+    pub once: bool,
+    #[command(flatten)]
+    pub service: ServiceArgs,
+}
+
+/// What one run did.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Summary {
+    pub pages_fetched: u64,
+    pub reports_stored: i64,
+    pub reports_new: i64,
+    pub events_published: u64,
+    /// `fetch:<class>` for pages that failed, `<stage>:<class>` for dead letters.
+    pub errors: BTreeMap<String, u64>,
+}
+
+impl std::fmt::Display for Summary {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        writeln!(f, "pages fetched     {}", self.pages_fetched)?;
+        writeln!(f, "reports stored    {} ({} new in this run)", self.reports_stored, self.reports_new)?;
+        writeln!(f, "events published  {}", self.events_published)?;
+        if self.errors.is_empty() {
+            writeln!(f, "errors            none")
+        } else {
+            let list: Vec<String> = self.errors.iter().map(|(k, v)| format!("{k} {v}")).collect();
+            writeln!(f, "errors            {}", list.join(", "))
+        }
+    }
+}
+
+/// The five workers running in this process.
+pub struct Pipeline {
+    pub bus: Bus,
+    embedded: Option<EmbeddedNats>,
+    store: Arc<SqliteStore>,
+    scheduler: Arc<Scheduler>,
+    workers: Shutdown,
+    tasks: tokio::task::JoinSet<(Stage, Result<(), BusError>)>,
+    before: Counts,
+}
+
+#[derive(Debug, Clone, Default)]
+struct Counts {
+    fetches: u64,
+    reports: i64,
+    events: u64,
+    dead_letters_seq: u64,
+}
+
+impl Pipeline {
+    pub async fn start(args: &RunArgs, shutdown: &Shutdown) -> anyhow::Result<Pipeline> {
+        let sites = SitesFile::load(&args.sites)?;
+        std::fs::create_dir_all(&args.data_dir)
+            .with_context(|| format!("cannot create the data directory {}", args.data_dir.display()))?;
+        let (nats, embedded) = match &args.service.nats.nats_url {
+            Some(_) => (args.service.nats.clone(), None),
+            None => {
+                let server = EmbeddedNats::start(&args.data_dir, shutdown).await?;
+                let nats = NatsOptions {
+                    nats_url: Some(server.url().to_string()),
+                    ..args.service.nats.clone()
+                };
+                (nats, Some(server))
+            }
+        };
+        let bus = Bus::connect(&nats, "townreports-run").await?;
+        bus.ensure_topology().await?;
+        let store = Arc::new(SqliteStore::open(&sqlite_path(&args.data_dir)).await?);
+        if let Some(addr) = args.service.metrics_addr {
+            let readiness = townreports_indexer::worker::readiness(&bus, &store);
+            townreports_bus::health::serve(addr, readiness, shutdown.clone()).await?;
+        }
+        let mode = if args.once { Mode::Once } else { Mode::Continuous };
+        let scheduler = Scheduler::start(&bus, &sites, mode).await?;
+        let before = counts(&bus, &store, &scheduler).await?;
+
+        let workers = shutdown.child();
+        let opts = args.service.worker.clone();
+        let mut tasks = tokio::task::JoinSet::new();
+        {
+            let (bus, s, o, w) = (bus.clone(), scheduler.clone(), opts.clone(), workers.clone());
+            tasks.spawn(async move { (Stage::Scheduler, townreports_scheduler::worker::run(bus, s, o, w).await) });
+        }
+        {
+            let (bus, o, w) = (bus.clone(), opts.clone(), workers.clone());
+            tasks.spawn(async move { (Stage::Fetcher, townreports_fetcher::worker::run(bus, &sites, o, w).await) });
+        }
+        {
+            let (bus, o, w) = (bus.clone(), opts.clone(), workers.clone());
+            tasks.spawn(async move { (Stage::Parser, townreports_parser::worker::run(bus, o, w).await) });
+        }
+        {
+            let (bus, o, w) = (bus.clone(), opts.clone(), workers.clone());
+            tasks.spawn(async move { (Stage::Extractor, townreports_extractor::worker::run(bus, o, w).await) });
+        }
+        {
+            let (bus, st, o, w) = (bus.clone(), store.clone(), opts, workers.clone());
+            tasks.spawn(async move { (Stage::Indexer, townreports_indexer::worker::run(bus, st, o, w).await) });
+        }
+        Ok(Pipeline {
+            bus,
+            embedded,
+            store,
+            scheduler,
+            workers,
+            tasks,
+            before,
+        })
+    }
+
+    /// True when the frontier has nothing due or in flight and every work
+    /// queue is empty. A message being worked on stays in its queue until
+    /// acked, and outputs are stored before that ack, so work is always
+    /// visible somewhere until it is done.
+    pub async fn drained(&self) -> anyhow::Result<bool> {
+        if !self.scheduler.is_idle().await {
+            return Ok(false);
+        }
+        Ok(self.bus.queue_depths().await?.iter().all(|(_, n)| *n == 0))
+    }
+
+    /// Waits until drained (seen twice in a row, a moment apart), showing progress.
+    pub async fn wait_drained(&mut self, shutdown: &Shutdown) -> anyhow::Result<()> {
+        let progress = Progress::new();
+        let mut streak = 0;
+        while streak < 2 {
+            if shutdown.is_triggered() {
+                anyhow::bail!("interrupted before the crawl finished");
+            }
+            // Workers run until told to stop: one that ended has failed.
+            if let Some(ended) = self.tasks.try_join_next() {
+                match ended {
+                    Ok((stage, Err(e))) => anyhow::bail!("the {} worker failed: {e}", stage.name()),
+                    Ok((stage, Ok(()))) => anyhow::bail!("the {} worker stopped unexpectedly", stage.name()),
+                    Err(e) => anyhow::bail!("a worker panicked: {e}"),
+                }
+            }
+            streak = if self.drained().await? { streak + 1 } else { 0 };
+            progress.show(self).await;
+            tokio::time::sleep(Duration::from_millis(150)).await;
+        }
+        progress.finish();
+        Ok(())
+    }
+
+    /// Stops the workers and the embedded server; what this run did.
+    pub async fn stop(mut self) -> anyhow::Result<Summary> {
+        let after = counts(&self.bus, &self.store, &self.scheduler).await?;
+        let mut errors = BTreeMap::new();
+        for stats in self.scheduler.stats().await.values() {
+            for (class, n) in &stats.failed_by_class {
+                *errors.entry(format!("fetch:{class}")).or_default() += *n as u64;
+            }
+        }
+        for (key, n) in dead_letters_since(&self.bus, self.before.dead_letters_seq).await? {
+            *errors.entry(key).or_default() += n;
+        }
+        self.workers.trigger();
+        while let Some(joined) = self.tasks.join_next().await {
+            match joined {
+                Ok((stage, Err(e))) => tracing::error!(stage = stage.name(), error = %e, "worker failed"),
+                Err(e) => tracing::error!(error = %e, "worker task panicked"),
+                Ok(_) => {}
+            }
+        }
+        self.bus.flush().await;
+        self.store.close().await;
+        if let Some(server) = self.embedded {
+            server.stop().await;
+        }
+        Ok(Summary {
+            pages_fetched: after.fetches - self.before.fetches,
+            reports_stored: after.reports,
+            reports_new: after.reports - self.before.reports,
+            events_published: after.events - self.before.events,
+            errors,
+        })
+    }
+}
+
+async fn counts(bus: &Bus, store: &SqliteStore, scheduler: &Scheduler) -> anyhow::Result<Counts> {
+    let mut dlq = bus.jetstream().get_stream(STREAM_DLQ).await.context("dead-letter stream")?;
+    Ok(Counts {
+        fetches: scheduler.stats().await.values().map(|s| s.fetches).sum(),
+        reports: store.count().await?,
+        events: bus.stream_messages(STREAM_EVENTS).await?,
+        dead_letters_seq: dlq.info().await.context("dead-letter stream")?.state.last_sequence,
+    })
+}
+
+/// Dead letters after sequence `after`, counted by `<stage>:<class>`.
+async fn dead_letters_since(bus: &Bus, after: u64) -> anyhow::Result<BTreeMap<String, u64>> {
+    let mut dlq = bus.jetstream().get_stream(STREAM_DLQ).await.context("dead-letter stream")?;
+    let last = dlq.info().await.context("dead-letter stream")?.state.last_sequence;
+    let mut counts = BTreeMap::new();
+    for seq in after + 1..=last {
+        let Ok(message) = dlq.get_raw_message(seq).await else { continue };
+        let header = |name: &str| message.headers.get(name).map(|v| v.to_string()).unwrap_or_else(|| "?".into());
+        *counts.entry(format!("{}:{}", header(HEADER_STAGE), header(HEADER_ERROR_CLASS))).or_default() += 1;
+    }
+    Ok(counts)
+}
+
+/// A live line on a terminal; a log line every few seconds otherwise.
+struct Progress {
+    bar: Option<indicatif::ProgressBar>,
+    last_log: std::sync::Mutex<Instant>,
+}
+
+impl Progress {
+    fn new() -> Progress {
+        let bar = std::io::stderr().is_terminal().then(|| {
+            let bar = indicatif::ProgressBar::new_spinner();
+            bar.enable_steady_tick(Duration::from_millis(120));
+            bar
+        });
+        Progress {
+            bar,
+            last_log: std::sync::Mutex::new(Instant::now()),
+        }
+    }
+
+    async fn show(&self, pipeline: &Pipeline) {
+        let pages: u64 = pipeline.scheduler.stats().await.values().map(|s| s.fetches).sum::<u64>() - pipeline.before.fetches;
+        let reports = pipeline.store.count().await.unwrap_or(0);
+        let queues = pipeline
+            .bus
+            .queue_depths()
+            .await
+            .map(|d| d.iter().map(|(s, n)| format!("{} {n}", s.name())).collect::<Vec<_>>().join(" · "))
+            .unwrap_or_default();
+        let line = format!("pages {pages} · reports {reports} · queues: {queues}");
+        match &self.bar {
+            Some(bar) => bar.set_message(line),
+            None => {
+                let mut last = self.last_log.lock().unwrap_or_else(|e| e.into_inner());
+                if last.elapsed() > Duration::from_secs(5) {
+                    tracing::info!("{line}");
+                    *last = Instant::now();
+                }
+            }
+        }
+    }
+
+    fn finish(&self) {
+        if let Some(bar) = &self.bar {
+            bar.finish_and_clear();
+        }
+    }
+}
+
+/// `townreports run`.
+pub async fn run(args: RunArgs, shutdown: Shutdown) -> anyhow::Result<Summary> {
+    let started = Instant::now();
+    let mut pipeline = Pipeline::start(&args, &shutdown).await?;
+    if args.once {
+        let waited = pipeline.wait_drained(&shutdown).await;
+        let summary = pipeline.stop().await?;
+        waited?;
+        println!("crawl finished in {:.1}s", started.elapsed().as_secs_f64());
+        print!("{summary}");
+        Ok(summary)
+    } else {
+        tracing::info!("crawling continuously; Ctrl-C or SIGTERM stops");
+        shutdown.wait().await;
+        pipeline.stop().await
+    }
+}
+
+#[derive(Debug, Clone, clap::Args)]
+pub struct DemoArgs {
+    /// Where the demo keeps its data (wiped first).
+    #[arg(long, default_value = "./data/demo")]
+    pub data_dir: PathBuf,
+}
+
+/// `townreports demo`: the simulated portals, one crawl, what came out.
+pub async fn demo(args: DemoArgs, shutdown: Shutdown) -> anyhow::Result<()> {
+    if args.data_dir.exists() {
+        std::fs::remove_dir_all(&args.data_dir).with_context(|| format!("cannot clear {}", args.data_dir.display()))?;
+    }
+    std::fs::create_dir_all(&args.data_dir)?;
+    let portals = townreports_portals::start().await.context("cannot start the simulated portals")?;
+    let sites_path = args.data_dir.join("sites.toml");
+    std::fs::write(&sites_path, portals.sites_toml("100ms"))?;
+    println!("simulated portals:");
+    for site in portals.sites() {
+        println!("  {:<24} {}", site.id, site.start_urls.join(" "));
+    }
+    let run_args = RunArgs {
+        sites: sites_path,
+        data_dir: args.data_dir.clone(),
+        once: true,
+        service: demo_service_args(),
+    };
+    let mut pipeline = Pipeline::start(&run_args, &shutdown).await?;
+    let events = tokio::spawn(print_events(pipeline.bus.clone(), shutdown.child()));
+    let started = Instant::now();
+    let waited = pipeline.wait_drained(&shutdown).await;
+    // Give the event printer a moment to print the last events.
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    events.abort();
+    let summary = pipeline.stop().await?;
+    waited?;
+    portals.shutdown().await;
+    println!("\ncrawl finished in {:.1}s", started.elapsed().as_secs_f64());
+    print!("{summary}");
+    let records = args.data_dir.join("records.jsonl");
+    write_records(&args.data_dir, &records).await?;
+    println!("\nrecords: {}   (townreports export --data-dir {})", records.display(), args.data_dir.display());
+    Ok(())
+}
+
+fn demo_service_args() -> ServiceArgs {
+    use clap::Parser;
+    #[derive(Parser)]
+    struct Defaults {
+        #[command(flatten)]
+        service: ServiceArgs,
+    }
+    Defaults::parse_from(["townreports"]).service
+}
+
+async fn print_events(bus: Bus, stop: Shutdown) -> anyhow::Result<()> {
+    let stream = bus.jetstream().get_stream(STREAM_EVENTS).await?;
+    let consumer = stream
+        .create_consumer(consumer::pull::Config {
+            deliver_policy: DeliverPolicy::New,
+            ack_policy: consumer::AckPolicy::None,
+            ..Default::default()
+        })
+        .await?;
+    let mut messages = consumer.messages().await?;
+    println!("\nevents (as a subscriber sees them):");
+    loop {
+        let next = tokio::select! { _ = stop.wait() => break, n = messages.next() => n };
+        let Some(Ok(message)) = next else { break };
+        let Ok(event) = ReportEvent::decode(message.payload.clone()) else { continue };
+        let record = event.record.unwrap_or_default();
+        let division = record.division.unwrap_or_default();
+        println!(
+            "  {}\n      {} {} {} · {}",
+            message.subject,
+            division.township.as_deref().unwrap_or("(township unknown)"),
+            record.review_year.map(|y| y.to_string()).unwrap_or_else(|| "-".into()),
+            record.doc_type.as_deref().unwrap_or("-"),
+            record.title.as_deref().unwrap_or("-"),
+        );
+    }
+    Ok(())
+}
+
+async fn write_records(data_dir: &Path, out: &Path) -> anyhow::Result<()> {
+    use std::io::Write;
+    let store = SqliteStore::open(&sqlite_path(data_dir)).await?;
+    let mut file = std::io::BufWriter::new(std::fs::File::create(out)?);
+    for record in store.records().await? {
+        serde_json::to_writer(&mut file, &record)?;
+        writeln!(file)?;
+    }
+    file.flush()?;
+    store.close().await;
+    Ok(())
+}

@@ -1,0 +1,117 @@
+//! End to end over real NATS: a private nats-server, the simulated township
+//! portals on loopback HTTP, all five workers, SQLite. Every report in the
+//! portals yields exactly one new-report event with the right township and
+//! year; a second round over unchanged portals announces nothing; poison is
+//! dead-lettered while the crawl completes.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use prost::Message;
+use townreports::run::{Pipeline, RunArgs};
+use townreports_bus::embedded::NatsServerProcess;
+use townreports_bus::{Bus, NatsOptions, Publish, Shutdown};
+use townreports_indexer::store::SqliteStore;
+use townreports_proto::topology::{self as names, HEADER_ERROR_CLASS, STREAM_DLQ, STREAM_EVENTS};
+use townreports_proto::v1::ReportEvent;
+
+fn run_args(sites: &Path, data_dir: &Path, nats_url: &str) -> RunArgs {
+    use clap::Parser;
+    #[derive(Parser)]
+    struct Wrap {
+        #[command(flatten)]
+        run: RunArgs,
+    }
+    let sites = sites.to_str().unwrap();
+    let data = data_dir.to_str().unwrap();
+    Wrap::parse_from(["t", "--sites", sites, "--data-dir", data, "--once", "--nats-url", nats_url]).run
+}
+
+/// Every event in the stream, by subject.
+async fn events(bus: &Bus) -> Vec<(String, ReportEvent)> {
+    let stream = bus.jetstream().get_stream(STREAM_EVENTS).await.unwrap();
+    let last = bus.stream_messages(STREAM_EVENTS).await.unwrap();
+    let mut out = Vec::new();
+    for seq in 1..=last {
+        let m = stream.get_raw_message(seq).await.unwrap();
+        out.push((m.subject.to_string(), ReportEvent::decode(m.payload).unwrap()));
+    }
+    out
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn crawl_announces_every_report_exactly_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut server = NatsServerProcess::start(&dir.path().join("nats")).await.unwrap();
+    let portals = townreports_portals::start().await.unwrap();
+    let sites = dir.path().join("sites.toml");
+    std::fs::write(&sites, portals.sites_toml("0s")).unwrap();
+    let data = dir.path().join("data");
+    let shutdown = Shutdown::new();
+
+    // Round one, with a poison message thrown into the parser's queue.
+    let mut pipeline = Pipeline::start(&run_args(&sites, &data, &server.url()), &shutdown).await.unwrap();
+    let bus = Bus::connect(&NatsOptions::with_url(server.url()), "test").await.unwrap();
+    bus.publish(&Publish {
+        subject: names::SUBJECT_PAGES_FETCHED.into(),
+        payload: bytes::Bytes::from_static(b"\xff\xfe not protobuf"),
+        msg_id: "poison-1".into(),
+        headers: Default::default(),
+    })
+    .await
+    .unwrap();
+    pipeline.wait_drained(&shutdown).await.unwrap();
+    let summary = pipeline.stop().await.unwrap();
+
+    let expected = portals.expected_reports();
+    assert!(expected.len() >= 5, "the portals hold at least five reports");
+    assert_eq!(summary.reports_new as usize, expected.len(), "{summary:?}");
+    assert_eq!(summary.events_published as usize, expected.len(), "{summary:?}");
+    assert_eq!(summary.errors.get("parser:decode"), Some(&1), "{summary:?}");
+
+    let got = events(&bus).await;
+    assert_eq!(got.len(), expected.len());
+    let mut by_url: BTreeMap<String, &ReportEvent> = BTreeMap::new();
+    for (subject, event) in &got {
+        let record = event.record.as_ref().unwrap();
+        let url = record.source.as_ref().and_then(|s| s.url.clone()).unwrap();
+        assert!(subject.starts_with("townreports.reports.new."), "{subject}");
+        assert!(subject.ends_with(&record.id), "{subject}");
+        assert!(by_url.insert(url, event).is_none(), "one event per report");
+    }
+    for report in &expected {
+        let event = by_url.get(&report.url).unwrap_or_else(|| panic!("no event for {}", report.url));
+        let record = event.record.as_ref().unwrap();
+        let division = record.division.clone().unwrap_or_default();
+        if let Some(township) = &report.township {
+            assert_eq!(division.township.as_ref(), Some(township), "{}", report.url);
+        }
+        if let Some(code) = &report.division_code {
+            let subject_code = got.iter().find(|(_, e)| e.report_id == record.id).unwrap().0.split('.').nth(6).unwrap().to_string();
+            assert_eq!(&subject_code, code, "the subject carries the township code");
+        }
+        assert_eq!(record.review_year, report.review_year, "{}", report.url);
+        assert_eq!(record.is_report, Some(true));
+    }
+
+    // The dead letter says why.
+    let dlq = bus.jetstream().get_stream(STREAM_DLQ).await.unwrap();
+    let letter = dlq.get_raw_message(1).await.unwrap();
+    assert_eq!(letter.headers.get(HEADER_ERROR_CLASS).unwrap().as_str(), "decode");
+
+    // Round two over unchanged portals: nothing new, nothing announced.
+    let mut pipeline = Pipeline::start(&run_args(&sites, &data, &server.url()), &shutdown).await.unwrap();
+    pipeline.wait_drained(&shutdown).await.unwrap();
+    let again = pipeline.stop().await.unwrap();
+    assert_eq!((again.reports_new, again.events_published), (0, 0), "{again:?}");
+    assert!(again.pages_fetched > 0, "the lists were revisited");
+    assert_eq!(events(&bus).await.len(), expected.len());
+
+    // The records are in SQLite.
+    let store = SqliteStore::open(&townreports_indexer::worker::sqlite_path(&data)).await.unwrap();
+    assert_eq!(store.count().await.unwrap() as usize, expected.len());
+    store.close().await;
+
+    portals.shutdown().await;
+    server.terminate().await;
+}
