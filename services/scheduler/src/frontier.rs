@@ -107,6 +107,8 @@ struct HostState {
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct SiteStats {
     pub known: usize,
+    /// Fetch attempts that got an answer, over the frontier's life.
+    pub fetches: u64,
     pub fetched: usize,
     pub pending: usize,
     pub in_flight: usize,
@@ -475,6 +477,7 @@ impl Frontier {
                 continue;
             };
             s.known += 1;
+            s.fetches += u64::from(state.fetches);
             match state.status {
                 UrlStatus::Fetched | UrlStatus::NotModified => {
                     s.fetched += 1;
