@@ -1,0 +1,29 @@
+//! No input makes the parser panic.
+
+use proptest::prelude::*;
+use townreports_parser::parse_page;
+use url::Url;
+
+fn url() -> Url {
+    Url::parse("http://127.0.0.1/a/b.html").unwrap()
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(200))]
+
+    #[test]
+    fn random_bytes_never_panic(bytes in proptest::collection::vec(any::<u8>(), 0..4096), ct in prop::option::of("[a-z/;= 0-9-]{0,40}")) {
+        let _ = parse_page(&url(), &bytes, ct.as_deref());
+    }
+
+    #[test]
+    fn random_tag_soup_never_panics(parts in proptest::collection::vec(prop_oneof![
+        Just("<div>".to_string()), Just("</div>".to_string()), Just("<p>".to_string()), Just("<a href='x'>".to_string()),
+        Just("</a>".to_string()), Just("<script>".to_string()), Just("<table><tr><td>".to_string()), Just("索引号：".to_string()),
+        Just("createPageHTML(99999999999, 0, \"index\", \"html\")".to_string()), Just("<meta charset=gbk>".to_string()),
+        "[\\u4e00-\\u9fa5a-z0-9 ]{0,20}",
+    ], 0..200)) {
+        let html = parts.concat();
+        let _ = parse_page(&url(), html.as_bytes(), None);
+    }
+}
