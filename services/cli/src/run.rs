@@ -54,7 +54,11 @@ pub struct Summary {
 impl std::fmt::Display for Summary {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         writeln!(f, "pages fetched     {}", self.pages_fetched)?;
-        writeln!(f, "reports stored    {} ({} new in this run)", self.reports_stored, self.reports_new)?;
+        writeln!(
+            f,
+            "reports stored    {} ({} new in this run)",
+            self.reports_stored, self.reports_new
+        )?;
         writeln!(f, "events published  {}", self.events_published)?;
         if self.errors.is_empty() {
             writeln!(f, "errors            none")
@@ -120,7 +124,12 @@ impl Pipeline {
         }
         {
             let (bus, o, w) = (bus.clone(), opts.clone(), workers.clone());
-            tasks.spawn(async move { (Stage::Fetcher, townreports_fetcher::worker::run(bus, &sites, o, w).await) });
+            tasks.spawn(async move {
+                (
+                    Stage::Fetcher,
+                    townreports_fetcher::worker::run(bus, &sites, o, w).await,
+                )
+            });
         }
         {
             let (bus, o, w) = (bus.clone(), opts.clone(), workers.clone());
@@ -216,7 +225,11 @@ impl Pipeline {
 }
 
 async fn counts(bus: &Bus, store: &SqliteStore, scheduler: &Scheduler) -> anyhow::Result<Counts> {
-    let mut dlq = bus.jetstream().get_stream(STREAM_DLQ).await.context("dead-letter stream")?;
+    let mut dlq = bus
+        .jetstream()
+        .get_stream(STREAM_DLQ)
+        .await
+        .context("dead-letter stream")?;
     Ok(Counts {
         fetches: scheduler.stats().await.values().map(|s| s.fetches).sum(),
         reports: store.count().await?,
@@ -227,13 +240,27 @@ async fn counts(bus: &Bus, store: &SqliteStore, scheduler: &Scheduler) -> anyhow
 
 /// Dead letters after sequence `after`, counted by `<stage>:<class>`.
 async fn dead_letters_since(bus: &Bus, after: u64) -> anyhow::Result<BTreeMap<String, u64>> {
-    let mut dlq = bus.jetstream().get_stream(STREAM_DLQ).await.context("dead-letter stream")?;
+    let mut dlq = bus
+        .jetstream()
+        .get_stream(STREAM_DLQ)
+        .await
+        .context("dead-letter stream")?;
     let last = dlq.info().await.context("dead-letter stream")?.state.last_sequence;
     let mut counts = BTreeMap::new();
     for seq in after + 1..=last {
-        let Ok(message) = dlq.get_raw_message(seq).await else { continue };
-        let header = |name: &str| message.headers.get(name).map(|v| v.to_string()).unwrap_or_else(|| "?".into());
-        *counts.entry(format!("{}:{}", header(HEADER_STAGE), header(HEADER_ERROR_CLASS))).or_default() += 1;
+        let Ok(message) = dlq.get_raw_message(seq).await else {
+            continue;
+        };
+        let header = |name: &str| {
+            message
+                .headers
+                .get(name)
+                .map(|v| v.to_string())
+                .unwrap_or_else(|| "?".into())
+        };
+        *counts
+            .entry(format!("{}:{}", header(HEADER_STAGE), header(HEADER_ERROR_CLASS)))
+            .or_default() += 1;
     }
     Ok(counts)
 }
@@ -258,13 +285,25 @@ impl Progress {
     }
 
     async fn show(&self, pipeline: &Pipeline) {
-        let pages: u64 = pipeline.scheduler.stats().await.values().map(|s| s.fetches).sum::<u64>() - pipeline.before.fetches;
+        let pages: u64 = pipeline
+            .scheduler
+            .stats()
+            .await
+            .values()
+            .map(|s| s.fetches)
+            .sum::<u64>()
+            - pipeline.before.fetches;
         let reports = pipeline.store.count().await.unwrap_or(0);
         let queues = pipeline
             .bus
             .queue_depths()
             .await
-            .map(|d| d.iter().map(|(s, n)| format!("{} {n}", s.name())).collect::<Vec<_>>().join(" · "))
+            .map(|d| {
+                d.iter()
+                    .map(|(s, n)| format!("{} {n}", s.name()))
+                    .collect::<Vec<_>>()
+                    .join(" · ")
+            })
             .unwrap_or_default();
         let line = format!("pages {pages} · reports {reports} · queues: {queues}");
         match &self.bar {
@@ -317,7 +356,9 @@ pub async fn demo(args: DemoArgs, shutdown: Shutdown) -> anyhow::Result<()> {
         std::fs::remove_dir_all(&args.data_dir).with_context(|| format!("cannot clear {}", args.data_dir.display()))?;
     }
     std::fs::create_dir_all(&args.data_dir)?;
-    let portals = townreports_portals::start().await.context("cannot start the simulated portals")?;
+    let portals = townreports_portals::start()
+        .await
+        .context("cannot start the simulated portals")?;
     let sites_path = args.data_dir.join("sites.toml");
     std::fs::write(&sites_path, portals.sites_toml("100ms"))?;
     println!("simulated portals:");
@@ -344,7 +385,11 @@ pub async fn demo(args: DemoArgs, shutdown: Shutdown) -> anyhow::Result<()> {
     print!("{summary}");
     let records = args.data_dir.join("records.jsonl");
     write_records(&args.data_dir, &records).await?;
-    println!("\nrecords: {}   (townreports export --data-dir {})", records.display(), args.data_dir.display());
+    println!(
+        "\nrecords: {}   (townreports export --data-dir {})",
+        records.display(),
+        args.data_dir.display()
+    );
     Ok(())
 }
 
@@ -372,7 +417,9 @@ async fn print_events(bus: Bus, stop: Shutdown) -> anyhow::Result<()> {
     loop {
         let next = tokio::select! { _ = stop.wait() => break, n = messages.next() => n };
         let Some(Ok(message)) = next else { break };
-        let Ok(event) = ReportEvent::decode(message.payload.clone()) else { continue };
+        let Ok(event) = ReportEvent::decode(message.payload.clone()) else {
+            continue;
+        };
         let record = event.record.unwrap_or_default();
         let division = record.division.unwrap_or_default();
         println!(

@@ -44,13 +44,25 @@ pub async fn subscribe(args: SubscribeArgs, shutdown: Shutdown) -> anyhow::Resul
     );
     let bus = Bus::connect(&args.nats, "townreports-subscribe").await?;
     bus.ensure_topology().await?;
-    let stream = bus.jetstream().get_stream(STREAM_EVENTS).await.context("events stream")?;
+    let stream = bus
+        .jetstream()
+        .get_stream(STREAM_EVENTS)
+        .await
+        .context("events stream")?;
     let config = consumer::pull::Config {
         durable_name: args.durable.clone(),
         filter_subject: args.subject.clone(),
-        deliver_policy: if args.new_only { DeliverPolicy::New } else { DeliverPolicy::All },
+        deliver_policy: if args.new_only {
+            DeliverPolicy::New
+        } else {
+            DeliverPolicy::All
+        },
         ack_policy: consumer::AckPolicy::Explicit,
-        inactive_threshold: if args.durable.is_some() { Duration::ZERO } else { Duration::from_secs(60) },
+        inactive_threshold: if args.durable.is_some() {
+            Duration::ZERO
+        } else {
+            Duration::from_secs(60)
+        },
         ..Default::default()
     };
     let consumer = match &args.durable {
@@ -80,7 +92,10 @@ pub async fn subscribe(args: SubscribeArgs, shutdown: Shutdown) -> anyhow::Resul
         out.flush()?;
         // Printed, then acknowledged: a crash in between repeats one event
         // on the next run rather than losing it.
-        message.double_ack().await.map_err(|e| anyhow::anyhow!("acknowledging an event: {e}"))?;
+        message
+            .double_ack()
+            .await
+            .map_err(|e| anyhow::anyhow!("acknowledging an event: {e}"))?;
         printed += 1;
     }
     Ok(())

@@ -1,0 +1,269 @@
+//! Is it a report, which kind, and about which years.
+
+use std::sync::LazyLock;
+
+use regex::Regex;
+
+/// The kinds of township report the record knows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DocType {
+    GovernmentWorkReport,
+    WorkSummary,
+    WorkSummaryAndPlan,
+    WorkPlan,
+}
+
+impl DocType {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DocType::GovernmentWorkReport => "government_work_report",
+            DocType::WorkSummary => "work_summary",
+            DocType::WorkSummaryAndPlan => "work_summary_and_plan",
+            DocType::WorkPlan => "work_plan",
+        }
+    }
+}
+
+/// Documents that look like reports and are not: disclosure yearbooks,
+/// rule-of-law reports, policy explainers, notices.
+const NOT_REPORTS: &[&str] = &[
+    "信息公开工作年度报告",
+    "信息公开年度报告",
+    "信息公开年报",
+    "法治政府建设",
+    "依法治理",
+    "依法行政工作",
+    "政策解读",
+    "解读",
+    "通知",
+    "公告",
+    "公示",
+    "通报",
+    "统计公报",
+    "决算",
+    "预算",
+    "述职",
+    "审计",
+    "办法",
+    "方案",
+    "意见",
+    "党风廉政",
+    "党建工作",
+];
+
+const SUMMARY_WORDS: &[&str] = &["工作总结", "总结"];
+const PLAN_WORDS: &[&str] = &[
+    "工作计划",
+    "工作规划",
+    "工作谋划",
+    "工作要点",
+    "工作打算",
+    "工作思路",
+    "工作安排",
+    "计划",
+    "规划",
+    "谋划",
+    "打算",
+    "思路",
+];
+
+/// The document type from the title, or from the body when the title is
+/// missing or generic. `None`: not a report.
+pub fn doc_type(title: &str, text: &str) -> Option<DocType> {
+    let t: String = title.chars().filter(|c| !c.is_whitespace()).collect();
+    if NOT_REPORTS.iter().any(|w| t.contains(w)) {
+        return None;
+    }
+    if t.contains("政府工作报告") {
+        return Some(DocType::GovernmentWorkReport);
+    }
+    let summary = SUMMARY_WORDS.iter().any(|w| t.contains(w));
+    let plan = PLAN_WORDS.iter().any(|w| t.contains(w));
+    match (summary, plan) {
+        (true, true) => return Some(DocType::WorkSummaryAndPlan),
+        (true, false) => return Some(DocType::WorkSummary),
+        (false, true) if t.contains("工作") => return Some(DocType::WorkPlan),
+        _ => {}
+    }
+    // A report delivered to the congress says so in its opening.
+    let opening: String = text.chars().take(1500).collect();
+    let generic_title = t.is_empty() || t.contains("工作报告") || t == "报告";
+    let delivered =
+        opening.contains("向大会报告") || (opening.contains("人民代表大会") && opening.contains("报告工作"));
+    if generic_title && delivered {
+        return Some(DocType::GovernmentWorkReport);
+    }
+    None
+}
+
+/// Whose report it is by the government that speaks: `我代表县人民政府`
+/// is a county's report, not a township's.
+pub fn speaks_for_higher_level(text: &str) -> bool {
+    static SPEAKS: LazyLock<Regex> = LazyLock::new(|| {
+        Regex::new(r"代表\s*([\u4e00-\u9fa5]{0,8}?)(县|区|市|州|旗|省)人民政府").expect("static regex")
+    });
+    let opening: String = text.chars().take(2000).collect();
+    SPEAKS.is_match(&opening) && !opening.contains("镇人民政府向") && !opening.contains("乡人民政府向")
+}
+
+static YEAR_SPAN: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"((?:19|20)\d{2})\s*年").expect("static regex"));
+static REVIEW_HEADING: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"((?:19|20)\d{2})\s*年[^。；\n]{0,14}?(回顾|总结|主要工作|工作情况|推进情况|完成情况|开展情况|工作成效|取得的成绩)").expect("static regex")
+});
+static PLAN_HEADING: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"((?:19|20)\d{2})\s*年[^。；\n]{0,14}?(安排|计划|规划|谋划|打算|思路|目标任务|主要目标|重点工作|工作重点|要点|展望)").expect("static regex")
+});
+static PASSING_YEAR: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"(?:即将过去的|刚刚过去的|过去的)((?:19|20)\d{2})\s*年").expect("static regex"));
+static YEAR_IS: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"(?:^|\n)((?:19|20)\d{2})\s*年是").expect("static regex"));
+
+/// Years in `title` (in order).
+fn title_years(title: &str) -> Vec<i32> {
+    YEAR_SPAN
+        .captures_iter(title)
+        .filter_map(|c| c[1].parse().ok())
+        .collect()
+}
+
+/// A year and the words it was read from.
+pub type YearEvidence = Option<(i32, String)>;
+
+/// Review and plan years with what each rests on. Headings and the title
+/// decide first; phrases like 即将过去的2020年 next; then the meeting date.
+pub fn years(
+    title: &str,
+    text: &str,
+    doc_type: Option<DocType>,
+    meeting_year_month: Option<(i32, u32)>,
+) -> (YearEvidence, YearEvidence) {
+    let mut review: YearEvidence = None;
+    let mut plan: YearEvidence = None;
+    let ty = title_years(title);
+    match (doc_type, ty.as_slice()) {
+        (Some(DocType::WorkSummaryAndPlan), [a, b, ..]) => {
+            review = Some((*a, title.to_string()));
+            plan = Some((*b, title.to_string()));
+        }
+        (Some(DocType::WorkSummaryAndPlan), [a]) => {
+            // 2023年上半年工作总结和下半年工作计划: both the same year.
+            review = Some((*a, title.to_string()));
+            if title.contains("下半年") {
+                plan = Some((*a, title.to_string()));
+            }
+        }
+        (Some(DocType::WorkSummary), [a, ..]) => review = Some((*a, title.to_string())),
+        (Some(DocType::WorkPlan), [a, ..]) => plan = Some((*a, title.to_string())),
+        _ => {}
+    }
+    // Short lines are headings.
+    let headings: Vec<&str> = text.lines().filter(|l| l.chars().count() <= 40).collect();
+    if review.is_none() {
+        review = headings.iter().find_map(|h| {
+            REVIEW_HEADING
+                .captures(h)
+                .and_then(|c| Some((c[1].parse().ok()?, h.to_string())))
+        });
+    }
+    if plan.is_none() {
+        plan = headings.iter().find_map(|h| {
+            PLAN_HEADING
+                .captures(h)
+                .and_then(|c| Some((c[1].parse().ok()?, h.to_string())))
+        });
+    }
+    if review.is_none() {
+        let opening: String = text.chars().take(3000).collect();
+        review = PASSING_YEAR
+            .captures(&opening)
+            .or_else(|| YEAR_IS.captures(&opening))
+            .and_then(|c| Some((c[1].parse().ok()?, c[0].trim().to_string())));
+    }
+    let gwr = doc_type == Some(DocType::GovernmentWorkReport);
+    if gwr {
+        if review.is_none() {
+            if let Some((year, _)) = meeting_year_month.filter(|(_, m)| *m <= 6) {
+                review = Some((year - 1, "meeting date".into()));
+            } else if let ([y], Some((meeting_year, _))) = (ty.as_slice(), meeting_year_month) {
+                // "2024年政府工作报告" delivered in 2024 reviews 2023.
+                review = Some((if *y == meeting_year { y - 1 } else { *y }, title.to_string()));
+            }
+        }
+        if plan.is_none()
+            && let Some((r, _)) = &review
+        {
+            plan = Some((r + 1, "the year after the review".into()));
+        }
+    }
+    // A plan cannot precede its review.
+    if let (Some((r, _)), Some((p, _))) = (&review, &plan)
+        && p < r
+    {
+        plan = None;
+    }
+    (review, plan)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn types_from_titles() {
+        assert_eq!(
+            doc_type("某镇2023年政府工作报告", ""),
+            Some(DocType::GovernmentWorkReport)
+        );
+        assert_eq!(
+            doc_type("某镇2022年工作总结及2023年工作规划", ""),
+            Some(DocType::WorkSummaryAndPlan)
+        );
+        assert_eq!(doc_type("某乡2023年工作总结", ""), Some(DocType::WorkSummary));
+        assert_eq!(doc_type("某街道2024年工作要点", ""), Some(DocType::WorkPlan));
+        assert_eq!(doc_type("某镇2023年政府信息公开工作年度报告", ""), None);
+        assert_eq!(doc_type("某镇2022年法治政府建设报告", ""), None);
+        assert_eq!(doc_type("关于印发某镇2024年工作要点的通知", ""), None);
+        assert_eq!(
+            doc_type("", "各位代表：现在，我代表镇人民政府向大会报告工作"),
+            Some(DocType::GovernmentWorkReport)
+        );
+    }
+
+    #[test]
+    fn years_from_title_headings_and_phrases() {
+        let (r, p) = years(
+            "某镇2022年工作总结及2023年工作规划",
+            "",
+            Some(DocType::WorkSummaryAndPlan),
+            None,
+        );
+        assert_eq!((r.unwrap().0, p.unwrap().0), (2022, 2023));
+        let (r, p) = years(
+            "政府工作报告",
+            "一、2023年工作回顾\n正文\n二、2024 年工作安排",
+            Some(DocType::GovernmentWorkReport),
+            None,
+        );
+        assert_eq!((r.unwrap().0, p.unwrap().0), (2023, 2024));
+        let (r, p) = years(
+            "乡镇政府工作报告",
+            "即将过去的2020年是不寻常的一年。",
+            Some(DocType::GovernmentWorkReport),
+            None,
+        );
+        assert_eq!((r.unwrap().0, p.unwrap().0), (2020, 2021));
+        let (r, p) = years(
+            "2024年政府工作报告",
+            "各位代表",
+            Some(DocType::GovernmentWorkReport),
+            Some((2024, 2)),
+        );
+        assert_eq!((r.unwrap().0, p.unwrap().0), (2023, 2024));
+    }
+
+    #[test]
+    fn higher_level_speakers() {
+        assert!(speaks_for_higher_level("现在，我代表县人民政府向大会报告工作"));
+        assert!(!speaks_for_higher_level("现在，我代表镇人民政府向大会报告工作"));
+    }
+}
