@@ -24,7 +24,17 @@ fn run_args(sites: &Path, data_dir: &Path, nats_url: &str) -> RunArgs {
     }
     let sites = sites.to_str().unwrap();
     let data = data_dir.to_str().unwrap();
-    Wrap::parse_from(["t", "--sites", sites, "--data-dir", data, "--once", "--nats-url", nats_url]).run
+    Wrap::parse_from([
+        "t",
+        "--sites",
+        sites,
+        "--data-dir",
+        data,
+        "--once",
+        "--nats-url",
+        nats_url,
+    ])
+    .run
 }
 
 /// Every event in the stream, by subject.
@@ -50,8 +60,12 @@ async fn crawl_announces_every_report_exactly_once() {
     let shutdown = Shutdown::new();
 
     // Round one, with a poison message thrown into the parser's queue.
-    let mut pipeline = Pipeline::start(&run_args(&sites, &data, &server.url()), &shutdown).await.unwrap();
-    let bus = Bus::connect(&NatsOptions::with_url(server.url()), "test").await.unwrap();
+    let mut pipeline = Pipeline::start(&run_args(&sites, &data, &server.url()), &shutdown)
+        .await
+        .unwrap();
+    let bus = Bus::connect(&NatsOptions::with_url(server.url()), "test")
+        .await
+        .unwrap();
     bus.publish(&Publish {
         subject: names::SUBJECT_PAGES_FETCHED.into(),
         payload: bytes::Bytes::from_static(b"\xff\xfe not protobuf"),
@@ -63,6 +77,16 @@ async fn crawl_announces_every_report_exactly_once() {
     pipeline.wait_drained(&shutdown).await.unwrap();
     let summary = pipeline.stop().await.unwrap();
 
+    let not_found: Vec<String> = portals
+        .request_log()
+        .iter()
+        .filter(|r| r.status == 404)
+        .map(|r| format!("{} {}", r.portal, r.path))
+        .collect();
+    assert!(
+        not_found.is_empty(),
+        "the crawl followed only links that exist: {not_found:?}"
+    );
     let expected = portals.expected_reports();
     assert!(expected.len() >= 5, "the portals hold at least five reports");
     assert_eq!(summary.reports_new as usize, expected.len(), "{summary:?}");
@@ -80,14 +104,24 @@ async fn crawl_announces_every_report_exactly_once() {
         assert!(by_url.insert(url, event).is_none(), "one event per report");
     }
     for report in &expected {
-        let event = by_url.get(&report.url).unwrap_or_else(|| panic!("no event for {}", report.url));
+        let event = by_url
+            .get(&report.url)
+            .unwrap_or_else(|| panic!("no event for {}", report.url));
         let record = event.record.as_ref().unwrap();
         let division = record.division.clone().unwrap_or_default();
         if let Some(township) = &report.township {
             assert_eq!(division.township.as_ref(), Some(township), "{}", report.url);
         }
         if let Some(code) = &report.division_code {
-            let subject_code = got.iter().find(|(_, e)| e.report_id == record.id).unwrap().0.split('.').nth(6).unwrap().to_string();
+            let subject_code = got
+                .iter()
+                .find(|(_, e)| e.report_id == record.id)
+                .unwrap()
+                .0
+                .split('.')
+                .nth(6)
+                .unwrap()
+                .to_string();
             assert_eq!(&subject_code, code, "the subject carries the township code");
         }
         assert_eq!(record.review_year, report.review_year, "{}", report.url);
@@ -100,7 +134,9 @@ async fn crawl_announces_every_report_exactly_once() {
     assert_eq!(letter.headers.get(HEADER_ERROR_CLASS).unwrap().as_str(), "decode");
 
     // Round two over unchanged portals: nothing new, nothing announced.
-    let mut pipeline = Pipeline::start(&run_args(&sites, &data, &server.url()), &shutdown).await.unwrap();
+    let mut pipeline = Pipeline::start(&run_args(&sites, &data, &server.url()), &shutdown)
+        .await
+        .unwrap();
     pipeline.wait_drained(&shutdown).await.unwrap();
     let again = pipeline.stop().await.unwrap();
     assert_eq!((again.reports_new, again.events_published), (0, 0), "{again:?}");
@@ -108,7 +144,9 @@ async fn crawl_announces_every_report_exactly_once() {
     assert_eq!(events(&bus).await.len(), expected.len());
 
     // The records are in SQLite.
-    let store = SqliteStore::open(&townreports_indexer::worker::sqlite_path(&data)).await.unwrap();
+    let store = SqliteStore::open(&townreports_indexer::worker::sqlite_path(&data))
+        .await
+        .unwrap();
     assert_eq!(store.count().await.unwrap() as usize, expected.len());
     store.close().await;
 

@@ -18,6 +18,7 @@ use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use async_nats::jetstream::consumer::pull::MessagesErrorKind;
 use async_nats::jetstream::{self, AckKind};
 use futures::{FutureExt, StreamExt};
 use prost::Message as _;
@@ -177,6 +178,12 @@ pub async fn run_stage<S: Stage>(
                         handle(&bus, stage.as_ref(), message).await;
                         drop(permit);
                     });
+                }
+                // A missed heartbeat while every permit was busy (or the
+                // server restarting) is not fatal: keep pulling.
+                Some(Err(e)) if e.kind() == MessagesErrorKind::MissingHeartbeat => {
+                    tracing::debug!(stage = name, "missed a pull heartbeat; continuing");
+                    drop(permit);
                 }
                 Some(Err(e)) => {
                     tracing::warn!(stage = name, error = %e, "pull failed; reconnecting consumer");

@@ -96,6 +96,38 @@ pub fn doc_type(title: &str, text: &str) -> Option<DocType> {
     None
 }
 
+/// Words only a township government uses of itself.
+const TOWNSHIP_VOICE: &[&str] = &[
+    "全镇",
+    "我镇",
+    "本镇",
+    "镇党委",
+    "镇人民政府",
+    "镇政府",
+    "镇人大",
+    "全乡",
+    "我乡",
+    "本乡",
+    "乡党委",
+    "乡人民政府",
+    "乡政府",
+    "全街道",
+    "我街道",
+    "本街道",
+    "街道党工委",
+    "街道办事处",
+    "镇村",
+    "乡村两级",
+    "镇村两级",
+];
+
+/// A township report speaks as a township (or its title names one): a
+/// school's or a company's 工作总结 is not one.
+pub fn township_voice(title: &str, text: &str) -> bool {
+    let opening: String = text.chars().take(5000).collect();
+    ["镇", "乡", "街道"].iter().any(|s| title.contains(s)) || TOWNSHIP_VOICE.iter().any(|w| opening.contains(w))
+}
+
 /// Whose report it is by the government that speaks: `我代表县人民政府`
 /// is a county's report, not a township's.
 pub fn speaks_for_higher_level(text: &str) -> bool {
@@ -265,5 +297,10 @@ mod tests {
     fn higher_level_speakers() {
         assert!(speaks_for_higher_level("现在，我代表县人民政府向大会报告工作"));
         assert!(!speaks_for_higher_level("现在，我代表镇人民政府向大会报告工作"));
+        assert!(township_voice("2023年工作总结", "一年来，全镇上下"));
+        assert!(!township_voice(
+            "学校安全工作总结",
+            "本学期，我校始终把安全工作放在首位"
+        ));
     }
 }

@@ -187,7 +187,8 @@ pub fn extract(doc: &ParsedDocument, origin: &Origin) -> ReportRecord {
         }
     }
 
-    let doc_type = classify::doc_type(title_str, &text).filter(|_| !classify::speaks_for_higher_level(&text));
+    let doc_type = classify::doc_type(title_str, &text)
+        .filter(|_| classify::township_voice(title_str, &text) && !classify::speaks_for_higher_level(&text));
     let is_report = doc_type.is_some();
 
     let meeting = meeting::meeting(&text).filter(|_| doc_type == Some(DocType::GovernmentWorkReport));

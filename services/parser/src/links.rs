@@ -38,6 +38,8 @@ pub struct PageLink {
 const ATTACHMENT_EXTENSIONS: &[&str] = &[
     "pdf", "doc", "docx", "wps", "ofd", "xls", "xlsx", "et", "zip", "rar", "7z",
 ];
+/// Pager link texts. Not 首页: it names a site's home page as often as a
+/// list's first page, which the crawler has anyway.
 const PAGER_WORDS: &[&str] = &[
     "下一页",
     "上一页",
@@ -45,12 +47,16 @@ const PAGER_WORDS: &[&str] = &[
     "末页",
     "下页",
     "上页",
-    "首页",
     "next",
     "Next",
     ">",
     ">>",
     "»",
+];
+/// Words of document titles; navigation labels (政府信息公开, 机构职能) lack them.
+const TITLE_WORDS: &[&str] = &[
+    "报告", "总结", "计划", "规划", "谋划", "要点", "通知", "方案", "意见", "公告", "公示", "解读", "办法", "决定",
+    "纪要", "制度", "情况",
 ];
 
 static SCRIPT_ANCHOR: LazyLock<Regex> = LazyLock::new(|| {
@@ -199,8 +205,14 @@ fn classify(url: &Url, text: &str) -> LinkKind {
     if PAGED_HREF.is_match(url.as_str()) && text.chars().count() < 6 {
         return LinkKind::Pagination;
     }
+    // A listed document has a title: long, or naming a kind of document or a year.
     let cjk = text.chars().filter(|c| ('\u{4e00}'..='\u{9fff}').contains(c)).count();
-    if cjk >= 5 { LinkKind::Item } else { LinkKind::Other }
+    let titled = TITLE_WORDS.iter().any(|w| text.contains(w)) || text.chars().any(|c| c.is_ascii_digit());
+    if cjk >= 10 || (cjk >= 4 && titled) {
+        LinkKind::Item
+    } else {
+        LinkKind::Other
+    }
 }
 
 #[cfg(test)]
@@ -241,7 +253,7 @@ mod tests {
     fn anchors_records_and_attachments_are_classified() {
         let doc = Html::parse_document(
             r#"<ul><li><a href="./202401/t20240105_1.html" title="某某镇2023年政府工作报告全文">某某镇2023年政府...</a></li></ul>
-            <a href="index_1.html">下一页</a><a href="javascript:void(0)">打印</a><a href="../">首页</a>
+            <a href="index_1.html">下一页</a><a href="javascript:void(0)">打印</a><a href="../">首页</a><a href="/zwgk/">政府信息公开</a>
             <script type="text/xml"><datastore><recordset><record><![CDATA[<li><a href="/art/2024/1/5/art_1_2.html" title="关于印发某某乡工作要点的通知">关于印发...</a></li>]]></record></recordset></datastore></script>
             <script>var file_appendix='<a href="./P020240808575593646209.pdf">附件1：实施方案.pdf</a>';</script>"#,
         );
@@ -258,6 +270,8 @@ mod tests {
         assert_eq!(find("art_1_2.html").text, "关于印发某某乡工作要点的通知");
         assert_eq!(find(".pdf").kind, LinkKind::Attachment);
         assert!(got.iter().all(|l| !l.url.as_str().contains("javascript")));
+        assert_eq!(find("/zwgk/").kind, LinkKind::Other, "navigation is not a document");
+        assert_eq!(find("/zfxxgk/").kind, LinkKind::Other, "home is not a pager");
     }
 
     #[test]

@@ -47,7 +47,11 @@ impl std::fmt::Display for SitesError {
         if self.line == 0 {
             write!(f, "{path}: {}", self.message)
         } else {
-            write!(f, "{path}:{}:{}: {}: {}", self.line, self.column, self.key, self.message)
+            write!(
+                f,
+                "{path}:{}:{}: {}: {}",
+                self.line, self.column, self.key, self.message
+            )
         }
     }
 }
