@@ -8,6 +8,13 @@ use townreports_indexer::store::SqliteStore;
 use townreports_indexer::worker::sqlite_path;
 
 pub async fn export(data_dir: &Path) -> anyhow::Result<()> {
+    let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+    export_to(data_dir, &mut out).await?;
+    out.flush().context("writing to stdout")
+}
+
+/// Writes every stored record to `out`, one JSON object per line.
+pub async fn export_to(data_dir: &Path, out: &mut dyn Write) -> anyhow::Result<()> {
     let path = sqlite_path(data_dir);
     anyhow::ensure!(
         path.exists(),
@@ -16,12 +23,10 @@ pub async fn export(data_dir: &Path) -> anyhow::Result<()> {
         data_dir.display()
     );
     let store = SqliteStore::open(&path).await?;
-    let mut out = std::io::BufWriter::new(std::io::stdout().lock());
     for record in store.records().await? {
-        serde_json::to_writer(&mut out, &record)?;
+        serde_json::to_writer(&mut *out, &record)?;
         writeln!(out)?;
     }
-    out.flush().context("writing to stdout")?;
     store.close().await;
     Ok(())
 }

@@ -37,6 +37,11 @@ pub struct SubscribeArgs {
 }
 
 pub async fn subscribe(args: SubscribeArgs, shutdown: Shutdown) -> anyhow::Result<()> {
+    subscribe_to(args, shutdown, &mut std::io::stdout()).await.map(|_| ())
+}
+
+/// Writes events to `out` as they arrive; returns how many.
+pub async fn subscribe_to(args: SubscribeArgs, shutdown: Shutdown, out: &mut dyn Write) -> anyhow::Result<u64> {
     anyhow::ensure!(
         args.subject.starts_with(SUBJECT_REPORTS),
         "--subject must start with {SUBJECT_REPORTS} (got {:?})",
@@ -86,8 +91,7 @@ pub async fn subscribe(args: SubscribeArgs, shutdown: Shutdown) -> anyhow::Resul
         let Some(message) = next else { break };
         let message = message.map_err(|e| anyhow::anyhow!("receiving events: {e}"))?;
         let event = ReportEvent::decode(message.payload.clone()).context("an event that is not a ReportEvent")?;
-        let mut out = std::io::stdout().lock();
-        serde_json::to_writer(&mut out, &event)?;
+        serde_json::to_writer(&mut *out, &event)?;
         writeln!(out)?;
         out.flush()?;
         // Printed, then acknowledged: a crash in between repeats one event
@@ -98,5 +102,5 @@ pub async fn subscribe(args: SubscribeArgs, shutdown: Shutdown) -> anyhow::Resul
             .map_err(|e| anyhow::anyhow!("acknowledging an event: {e}"))?;
         printed += 1;
     }
-    Ok(())
+    Ok(printed)
 }
