@@ -9,16 +9,21 @@
 
 pub mod classify;
 pub mod division;
+pub mod entities;
 pub mod eval;
 pub mod meeting;
+pub mod metrics;
 pub mod numerals;
+pub mod outline;
 pub mod text;
 pub mod worker;
 
 use std::sync::LazyLock;
 
 use regex::Regex;
-use townreports_proto::v1::{FieldEvidence, Meeting, ParsedDocument, ReportRecord, Source, Span, Speaker};
+use townreports_proto::v1::{
+    FieldEvidence, Meeting, Metric, ParsedDocument, ReportRecord, Section, Source, Span, Speaker,
+};
 
 use crate::classify::DocType;
 use crate::text::{Chrome, char_span};
@@ -303,6 +308,51 @@ pub fn extract(doc: &ParsedDocument, origin: &Origin) -> ReportRecord {
         ev.meta("division", &division.evidence.join("; "), "gazetteer");
     }
 
+    let headings = outline::headings(&text);
+    let plan_ranges = outline::plan_ranges(&text, &headings);
+    let sections: Vec<Section> = headings
+        .iter()
+        .map(|h| Section {
+            level: h.level,
+            number: h.number.clone(),
+            heading: h.heading.clone(),
+            kind: h.kind.as_str().into(),
+            span: Some(Span {
+                start: h.start as u32,
+                end: h.end as u32,
+            }),
+        })
+        .collect();
+    let metrics: Vec<Metric> = if is_report {
+        metrics::find(
+            &text,
+            &plan_ranges,
+            review.as_ref().map(|r| r.0),
+            plan.as_ref().map(|p| p.0),
+        )
+        .into_iter()
+        .map(|m| Metric {
+            name: m.name,
+            value: m.value,
+            unit: m.unit,
+            value_normalized: m.value_normalized,
+            unit_normalized: m.unit_normalized,
+            qualifier: m.qualifier,
+            growth_pct: m.growth_pct,
+            kind: if m.target { "target" } else { "actual" }.into(),
+            year: m.year,
+            span: Some(Span {
+                start: m.start as u32,
+                end: m.end as u32,
+            }),
+            sentence: m.sentence,
+        })
+        .collect()
+    } else {
+        Vec::new()
+    };
+    let entities = entities::find(&text);
+
     let content_sha256 = townreports_proto::content_sha256(&text);
     let id = report_id(
         &division.code,
@@ -325,11 +375,11 @@ pub fn extract(doc: &ParsedDocument, origin: &Origin) -> ReportRecord {
         speaker: speaker_record,
         truncated: !chrome.truncation_signals.is_empty(),
         placeholder_names: placeholder,
-        sections: Vec::new(),
-        metrics: Vec::new(),
-        projects: Vec::new(),
-        organizations: Vec::new(),
-        villages: Vec::new(),
+        sections,
+        metrics,
+        projects: entities.projects,
+        organizations: entities.organizations,
+        villages: entities.villages,
         evidence: ev.items,
         text,
         content_sha256,

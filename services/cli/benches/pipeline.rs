@@ -1,0 +1,82 @@
+//! Pipeline throughput: pages per second from scheduler to indexer on the
+//! simulated portals, politeness delays off, every worker in one process on
+//! a private nats-server. Run with `cargo bench -p townreports --bench pipeline`
+//! (`BENCH_DOCS` documents are added to each portal first; default 200;
+//! under `cargo test` it runs with 2 as a smoke test).
+
+use std::time::Instant;
+
+use townreports::run::{Pipeline, RunArgs};
+use townreports_bus::Shutdown;
+use townreports_bus::embedded::NatsServerProcess;
+use townreports_portals::Document;
+
+fn synthetic(i: u32) -> Document {
+    let year = 2015 + i % 9;
+    Document {
+        id: 0,
+        title: format!("测试镇{year}年工作总结（第{i}号）"),
+        date: format!("{}-0{}-1{}", year + 1, 1 + i % 9, i % 10),
+        publisher: Some("测试镇人民政府".into()),
+        source: None,
+        views: None,
+        body: vec![
+            format!("{year}年，全镇上下坚持以习近平新时代中国特色社会主义思想为指导，各项工作取得新成效。"),
+            format!("一、{year}年工作推进情况"),
+            format!("全年实现财政收入{}万元，同比增长{}.{}%；完成固定资产投资{}.{}亿元。", 3000 + i, i % 9, i % 7, 1 + i % 5, i % 10),
+            format!("粮食播种面积{}亩，新建村组道路{}.{}公里，清运生活垃圾{}吨。", 5000 + i * 3, i % 20, i % 10, 1000 + i),
+            format!("二、{}年工作谋划", year + 1),
+            "坚持项目为王，力争全年招商引资到位资金2亿元以上。".repeat(3),
+        ],
+        expect: None,
+    }
+}
+
+fn main() {
+    // `cargo bench` passes --bench; `cargo test --all-targets` does not, and
+    // then this runs as a quick smoke test.
+    let benchmarking = std::env::args().any(|a| a == "--bench");
+    let default_docs = if benchmarking { 200 } else { 2 };
+    let docs: u32 = std::env::var("BENCH_DOCS").ok().and_then(|v| v.parse().ok()).unwrap_or(default_docs);
+    let runtime = tokio::runtime::Runtime::new().expect("runtime");
+    runtime.block_on(async {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let mut server = NatsServerProcess::start(&dir.path().join("nats")).await.expect("nats-server");
+        let portals = townreports_portals::start().await.expect("portals");
+        let ids: Vec<String> = portals.sites().iter().map(|s| s.id.clone()).collect();
+        for (n, id) in ids.iter().enumerate() {
+            for i in 0..docs {
+                portals.publish(id, synthetic(i + n as u32 * docs));
+            }
+        }
+        let sites = dir.path().join("sites.toml");
+        std::fs::write(&sites, portals.sites_toml("0s")).expect("sites file");
+        let args = {
+            use clap::Parser;
+            #[derive(Parser)]
+            struct Wrap {
+                #[command(flatten)]
+                run: RunArgs,
+            }
+            let (s, d, u) = (sites.display().to_string(), dir.path().join("data").display().to_string(), server.url());
+            Wrap::parse_from(["bench", "--sites", &s, "--data-dir", &d, "--once", "--nats-url", &u, "--concurrency", "8"]).run
+        };
+        let shutdown = Shutdown::new();
+        let started = Instant::now();
+        let mut pipeline = Pipeline::start(&args, &shutdown).await.expect("pipeline");
+        pipeline.wait_drained(&shutdown).await.expect("drained");
+        let elapsed = started.elapsed().as_secs_f64();
+        let summary = pipeline.stop().await.expect("summary");
+        println!(
+            "pipeline: {} pages, {} reports in {:.2} s = {:.0} pages/s ({} synthetic documents per portal, {} portals)",
+            summary.pages_fetched,
+            summary.reports_new,
+            elapsed,
+            summary.pages_fetched as f64 / elapsed,
+            docs,
+            ids.len()
+        );
+        portals.shutdown().await;
+        server.terminate().await;
+    });
+}

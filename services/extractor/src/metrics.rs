@@ -1,0 +1,566 @@
+//! Quantitative indicator statements: 粮食播种面积5997亩, 农业生产总值超9.5亿元,
+//! 宅改有偿使用费90万余元, 地区生产总值增长5.5%以上 — name, value and unit as
+//! printed, normalised value and unit, qualifier, growth, actual or target.
+
+use std::sync::LazyLock;
+
+use regex::Regex;
+
+use crate::numerals::parse_integer;
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Found {
+    pub name: String,
+    pub value: Option<f64>,
+    pub unit: Option<String>,
+    pub value_normalized: Option<f64>,
+    pub unit_normalized: Option<String>,
+    pub qualifier: Option<String>,
+    pub growth_pct: Option<f64>,
+    pub target: bool,
+    pub year: Option<i32>,
+    /// Char offsets of the statement (name to unit) in the text.
+    pub start: usize,
+    pub end: usize,
+    pub sentence: String,
+}
+
+/// Units as printed, longest first, with their normalised unit and factor.
+const UNITS: &[(&str, &str, f64)] = &[
+    ("万平方米", "m2", 1e4),
+    ("万平方公里", "km2", 1e4),
+    ("平方公里", "km2", 1.0),
+    ("平方米", "m2", 1.0),
+    ("万立方米", "m3", 1e4),
+    ("立方米", "m3", 1.0),
+    ("万人次", "person_time", 1e4),
+    ("人次", "person_time", 1.0),
+    ("万千瓦", "kw", 1e4),
+    ("千瓦", "kw", 1.0),
+    ("万亩", "mu", 1e4),
+    ("亩", "mu", 1.0),
+    ("公顷", "hectare", 1.0),
+    ("亿元", "yuan", 1e8),
+    ("万元", "yuan", 1e4),
+    ("千元", "yuan", 1e3),
+    ("元", "yuan", 1.0),
+    ("万吨", "tonne", 1e4),
+    ("吨", "tonne", 1.0),
+    ("万斤", "jin", 1e4),
+    ("斤", "jin", 1.0),
+    ("公里", "km", 1.0),
+    ("千米", "km", 1.0),
+    ("米", "m", 1.0),
+    ("㎡", "m2", 1.0),
+    ("平米", "m2", 1.0),
+    ("万人", "person", 1e4),
+    ("人", "person", 1.0),
+    ("名", "person", 1.0),
+    ("万户", "household", 1e4),
+    ("户", "household", 1.0),
+    ("个百分点", "percentage_point", 1.0),
+    ("%", "percent", 1.0),
+    ("％", "percent", 1.0),
+    ("头", "head", 1.0),
+    ("只", "head", 1.0),
+    ("个", "count", 1.0),
+    ("家", "count", 1.0),
+    ("座", "count", 1.0),
+    ("处", "count", 1.0),
+    ("件", "count", 1.0),
+    ("栋", "count", 1.0),
+    ("项", "count", 1.0),
+    ("宗", "count", 1.0),
+    ("条", "count", 1.0),
+    ("所", "count", 1.0),
+    ("台", "count", 1.0),
+    ("辆", "count", 1.0),
+    ("套", "count", 1.0),
+    ("间", "count", 1.0),
+    ("株", "count", 1.0),
+    ("起", "count", 1.0),
+];
+
+/// Units that measure, as opposed to count: a Chinese numeral is only read
+/// as a quantity before one of these (一千二百亩, not 两个方面).
+const MEASURES: &[&str] = &[
+    "mu",
+    "hectare",
+    "yuan",
+    "tonne",
+    "km",
+    "m",
+    "m2",
+    "km2",
+    "m3",
+    "jin",
+    "person",
+    "household",
+];
+
+static NUMBER: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"(\d+(?:\.\d+)?|[零〇一二两三四五六七八九十百千万亿]{2,12})").expect("static regex"));
+static GROWTH: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"^[，,]?\s*(?:同比|比上年|较上年|比去年|年均)?(增长|增加|提高|提升|上升|下降|减少|降低)了?\s*(\d+(?:\.\d+)?)\s*(%|％|个百分点)(以上|左右)?").expect("static regex")
+});
+
+const QUALIFIERS_BEFORE: &[&str] = &["超过", "突破", "不低于", "不少于", "不足", "近", "约", "超", "逾"];
+const QUALIFIERS_AFTER: &[&str] = &["以上", "左右", "多", "余"];
+/// Words around an indicator's name that are not part of it.
+const LEADING: &[&str] = &[
+    "其中",
+    "全年",
+    "全镇",
+    "全乡",
+    "全街道",
+    "全县",
+    "今年",
+    "当年",
+    "累计",
+    "共计",
+    "合计",
+    "总计",
+    "共",
+    "完成",
+    "实现",
+    "达到",
+    "目前",
+    "已",
+    "计划",
+    "力争",
+    "预计",
+    "确保",
+    "争取",
+    "主要",
+    "我镇",
+    "本镇",
+    "我乡",
+    "截止",
+    "截至",
+    "年底",
+    "并",
+    "和",
+    "及",
+    "同时",
+    "还",
+];
+const TRAILING: &[&str] = &[
+    "平均达到",
+    "平均达",
+    "分别达到",
+    "分别达",
+    "分别为",
+    "达到",
+    "累计",
+    "共计",
+    "合计",
+    "总计",
+    "突破",
+    "超过",
+    "达",
+    "为",
+    "约",
+    "近",
+    "超",
+    "逾",
+    "共",
+    "计",
+    "的",
+    "平均",
+    "完成",
+    "实现",
+    "增长到",
+    "提高到",
+    "提升到",
+    "增加到",
+];
+/// Verbs whose object names the indicator when it follows the number:
+/// 收取90万余元宅改有偿使用费, 投入3000余万元建成…农旅融合项目.
+const VERBS: &[&str] = &[
+    "收取", "投入", "投资", "筹集", "争取", "落实", "完成", "实现", "实施", "引进", "新建", "建成", "发放", "兑现",
+    "整治", "清理",
+];
+const TARGET_WORDS: &[&str] = &["力争", "预期", "确保", "计划", "争取", "预计", "目标", "拟"];
+/// Words that make a whole sentence about goals, up to the figure.
+const STRONG_TARGET_WORDS: &[&str] = &["力争", "预期", "确保", "目标", "预计"];
+
+fn unit_at(rest: &str) -> Option<(&'static str, &'static str, f64)> {
+    UNITS.iter().find(|(u, _, _)| rest.starts_with(u)).copied()
+}
+
+fn is_delimiter(c: char) -> bool {
+    matches!(
+        c,
+        '，' | ',' | '。' | '；' | ';' | '：' | ':' | '\n' | '（' | '(' | '）' | ')' | '“' | '”' | '！' | '？' | '、'
+    )
+}
+
+fn strip_words(mut name: &str) -> &str {
+    loop {
+        let before = name;
+        for w in LEADING {
+            if let Some(rest) = name.strip_prefix(w)
+                && !rest.is_empty()
+            {
+                name = rest;
+            }
+        }
+        for w in TRAILING {
+            if let Some(rest) = name.strip_suffix(w) {
+                name = rest;
+            }
+        }
+        if name == before {
+            return name;
+        }
+    }
+}
+
+/// The clause before byte `at` (up to the previous delimiter or metric).
+fn clause_before(text: &str, floor: usize, at: usize) -> &str {
+    let slice = &text[floor..at];
+    let start = slice
+        .rfind(|c: char| is_delimiter(c) && c != '、')
+        .map_or(0, |i| i + slice[i..].chars().next().map_or(1, char::len_utf8));
+    &slice[start..]
+}
+
+/// No sentence end between two byte offsets.
+fn same_sentence(text: &str, from: usize, to: usize) -> bool {
+    from <= to && !text[from..to].contains(['。', '；', ';', '\n'])
+}
+
+fn cjk(c: char) -> bool {
+    ('\u{4e00}'..='\u{9fff}').contains(&c)
+}
+
+/// A name from the words before the number: `全年实施A、B等项目` gives
+/// 实施项目; `全年完成粮食播种面积` gives 粮食播种面积.
+fn name_before(clause: &str) -> String {
+    // A year opening the clause dates the figure; it is not its name.
+    let clause = clause.trim();
+    let clause = CLAUSE_YEAR
+        .find(clause)
+        .filter(|y| y.start() == 0)
+        .map_or(clause, |y| &clause[y.end()..]);
+    let cleaned = strip_words(clause);
+    let tail = cleaned.rsplit(['、']).next().unwrap_or(cleaned);
+    if let Some(i) = tail.rfind('等') {
+        let head = strip_words(cleaned);
+        let verb = VERBS.iter().find(|v| head.starts_with(*v)).copied().unwrap_or("");
+        return format!("{verb}{}", &tail[i + '等'.len_utf8()..]);
+    }
+    strip_words(tail)
+        .chars()
+        .filter(|c| cjk(*c) || c.is_ascii_alphanumeric())
+        .collect()
+}
+
+/// The object after the unit: `…元宅改有偿使用费，` gives 宅改有偿使用费.
+fn name_after(rest: &str) -> Option<String> {
+    let rest = rest.strip_prefix('的').unwrap_or(rest);
+    let end = rest.find(|c: char| is_delimiter(c) && c != '、').unwrap_or(rest.len());
+    let mut phrase = &rest[..end];
+    for verb in ["建成", "实施", "建设", "用于", "打造", "新建", "完成"] {
+        if let Some(p) = phrase.strip_prefix(verb) {
+            phrase = p;
+        }
+    }
+    let phrase = phrase.rsplit(['等', '、']).next().unwrap_or(phrase);
+    let phrase: String = phrase.chars().take_while(|c| cjk(*c)).collect();
+    // The noun phrase ends where the clause goes on: 征地工作正在进行中.
+    let cut = ["工作", "任务", "正在", "已经", "已", "顺利", "全面", "得到"]
+        .iter()
+        .filter_map(|w| phrase.find(w))
+        .min()
+        .unwrap_or(phrase.len());
+    let phrase = phrase[..cut].to_string();
+    (phrase.chars().count() >= 2).then_some(phrase)
+}
+
+fn parse_value(raw: &str) -> Option<f64> {
+    if raw.chars().all(|c| c.is_ascii_digit() || c == '.') {
+        return raw.parse().ok().filter(|v: &f64| v.is_finite());
+    }
+    parse_integer(raw).map(|v| v as f64)
+}
+
+fn char_index(text: &str, byte: usize) -> usize {
+    text[..byte].chars().count()
+}
+
+fn sentence_around(text: &str, start: usize, end: usize) -> String {
+    let from = text[..start]
+        .rfind(['。', '；', '\n', ';'])
+        .map_or(0, |i| i + text[i..].chars().next().map_or(1, char::len_utf8));
+    let to = text[end..]
+        .find(['。', '；', '\n', ';'])
+        .map_or(text.len(), |i| end + i);
+    text[from..to].trim().to_string()
+}
+
+/// Every indicator statement in `text`. `plan` holds the char ranges of the
+/// plan part (targets); `years` the review and plan years for statements
+/// that name none.
+pub fn find(text: &str, plan: &[(usize, usize)], review_year: Option<i32>, plan_year: Option<i32>) -> Vec<Found> {
+    let mut out: Vec<Found> = Vec::new();
+    let mut floor = 0usize;
+    let mut last_name = String::new();
+    let mut last_end = usize::MAX;
+    for m in NUMBER.find_iter(text) {
+        if m.start() < floor {
+            continue;
+        }
+        let raw = m.as_str();
+        // Ordinals, dates and codes are not quantities.
+        let before = &text[..m.start()];
+        if before.ends_with('第') || before.ends_with(|c: char| c.is_ascii_digit() || c == '.') {
+            continue;
+        }
+        let mut rest = &text[m.end()..];
+        let mut qualifier: Option<&str> = None;
+        // 4000余万元 / 90万余元 / 550多亩
+        let mut multiplier = 1.0;
+        for q in ["余", "多"] {
+            if let Some(r) = rest.strip_prefix(q) {
+                qualifier = Some(q);
+                rest = r;
+            }
+        }
+        let mut unit_prefix = "";
+        if qualifier.is_none() {
+            for (word, factor) in [("万", 1e4), ("亿", 1e8)] {
+                if let Some(r) = rest.strip_prefix(word) {
+                    for q in ["余", "多"] {
+                        if let Some(r2) = r.strip_prefix(q)
+                            && unit_at(r2).is_some_and(|(u, _, _)| u == "元")
+                        {
+                            qualifier = Some(q);
+                            unit_prefix = word;
+                            multiplier = factor;
+                            rest = r2;
+                        }
+                    }
+                }
+            }
+        }
+        let Some((unit, normal, factor)) = unit_at(rest) else {
+            continue;
+        };
+        let chinese = !raw.chars().next().is_some_and(|c| c.is_ascii_digit());
+        if chinese && !MEASURES.contains(&normal) {
+            continue;
+        }
+        let Some(value) = parse_value(raw) else { continue };
+        let printed_unit = format!("{unit_prefix}{unit}");
+        let unit_end = m.end() + (text.len() - m.end() - rest.len()) + unit.len();
+        let mut end = unit_end;
+        let after = &text[unit_end..];
+        if qualifier.is_none() {
+            qualifier = QUALIFIERS_AFTER.iter().find(|q| after.starts_with(*q)).copied();
+            if let Some(q) = qualifier {
+                end += q.len();
+            }
+        }
+        let clause = clause_before(text, floor, m.start());
+        let mut clause_words = clause;
+        if let Some(q) = QUALIFIERS_BEFORE.iter().find(|q| clause.ends_with(*q)) {
+            qualifier = Some(q);
+            clause_words = &clause[..clause.len() - q.len()];
+        }
+        let mut name = name_before(clause_words);
+        let aggregated = ["共计", "合计", "累计", "总计", "共"]
+            .iter()
+            .any(|w| clause_words.trim_end().ends_with(w));
+        // A bare verb (收取, 拆除) or a total (共计891亩的征地) names its
+        // indicator after the number.
+        let bare = name.chars().count() <= 2 || VERBS.contains(&name.as_str());
+        if (bare || (aggregated && text[end..].starts_with('的')))
+            && let Some(object) = name_after(&text[end..])
+        {
+            name = match name.as_str() {
+                "投入" | "投资" => format!("{object}{name}"),
+                verb if bare && !verb.is_empty() && !aggregated => format!("{verb}{object}"),
+                _ => object,
+            };
+        }
+        if name.is_empty() && same_sentence(text, last_end, m.start()) {
+            // 拆迁倒房78户4.1万平方米, 拆除17处违建，共计3580平方米: another
+            // figure of the same indicator.
+            name = last_name.clone();
+        }
+        if name.is_empty() {
+            floor = end;
+            continue;
+        }
+        let name_start = m.start() - clause.len() + clause.find(name.chars().next().unwrap_or(' ')).unwrap_or(0);
+        let start = char_index(text, name_start.min(m.start()));
+        let sentence = sentence_around(text, m.start(), end);
+        let start_char = start;
+        // A target: in the plan part, or announced by its own clause (计划新建…),
+        // or by a sentence that sets goals (力争, 目标) — not by a passing
+        // 拟出让 elsewhere in the sentence.
+        let target = plan.iter().any(|(a, b)| (*a..*b).contains(&start_char))
+            || TARGET_WORDS.iter().any(|w| clause.contains(w))
+            || STRONG_TARGET_WORDS
+                .iter()
+                .any(|w| sentence[..sentence.find(m.as_str()).unwrap_or(sentence.len())].contains(w));
+        let growth_here = GROWTH.captures(&text[end..]);
+        let (growth_pct, end) = match growth_here {
+            Some(g) => {
+                let pct: f64 = g[2].parse().unwrap_or(0.0);
+                let sign = if matches!(&g[1], "下降" | "减少" | "降低") {
+                    -1.0
+                } else {
+                    1.0
+                };
+                (Some(sign * pct), end + g.get(0).map_or(0, |x| x.len()))
+            }
+            None => (None, end),
+        };
+        let year = CLAUSE_YEAR
+            .captures(clause)
+            .and_then(|c| c[1].parse().ok())
+            .or(if target { plan_year } else { review_year });
+        let (value, printed_unit, value_normalized, unit_normalized, growth_pct) = if unit == "%" || unit == "％" {
+            match GROWTH_BEFORE.captures(clause_words) {
+                // 增长5.5%: a growth rate, not a level.
+                Some(g) => {
+                    let sign = if matches!(&g[1], "下降" | "减少" | "降低") {
+                        -1.0
+                    } else {
+                        1.0
+                    };
+                    name = strip_words(clause_words[..clause_words.len() - g[0].len()].trim())
+                        .chars()
+                        .filter(|c| cjk(*c))
+                        .collect();
+                    (None, None, None, None, Some(sign * value))
+                }
+                None => (
+                    Some(value),
+                    Some(printed_unit),
+                    Some(value),
+                    Some(normal.to_string()),
+                    growth_pct,
+                ),
+            }
+        } else {
+            (
+                Some(value),
+                Some(printed_unit),
+                Some(value * multiplier * factor),
+                Some(normal.to_string()),
+                growth_pct,
+            )
+        };
+        if name.is_empty() {
+            floor = end;
+            continue;
+        }
+        last_name = name.clone();
+        last_end = end;
+        out.push(Found {
+            name,
+            value,
+            unit: printed_unit,
+            value_normalized,
+            unit_normalized,
+            qualifier: qualifier.map(str::to_string),
+            growth_pct,
+            target,
+            year,
+            start: start_char,
+            end: char_index(text, end),
+            sentence,
+        });
+        floor = end;
+    }
+    out
+}
+
+static CLAUSE_YEAR: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"((?:19|20)\d{2})\s*年").expect("static regex"));
+static GROWTH_BEFORE: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"(增长|增加|提高|提升|上升|下降|减少|降低)了?$").expect("static regex"));
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn one(text: &str) -> Found {
+        let found = find(text, &[], Some(2023), Some(2024));
+        assert!(!found.is_empty(), "nothing in {text}");
+        found[0].clone()
+    }
+
+    #[test]
+    fn names_values_units_and_qualifiers() {
+        let f = one("全年完成粮食播种面积5997亩，完成生猪存栏2011头。");
+        assert_eq!(
+            (f.name.as_str(), f.value, f.unit.as_deref()),
+            ("粮食播种面积", Some(5997.0), Some("亩"))
+        );
+        let f = one("农业生产总值超9.5亿元，");
+        assert_eq!(
+            (f.name.as_str(), f.qualifier.as_deref(), f.value_normalized),
+            ("农业生产总值", Some("超"), Some(9.5e8))
+        );
+        let f = one("农民人均纯收入近3.5万元。");
+        assert_eq!((f.qualifier.as_deref(), f.unit.as_deref()), (Some("近"), Some("万元")));
+        let f = one("清运生活垃圾1720余吨。");
+        assert_eq!((f.name.as_str(), f.qualifier.as_deref()), ("清运生活垃圾", Some("余")));
+        let f = one("投入3000余万元建成休闲观光、亲子研学等农旅融合项目18个");
+        assert_eq!(
+            (f.name.as_str(), f.value, f.unit.as_deref(), f.qualifier.as_deref()),
+            ("农旅融合项目投入", Some(3000.0), Some("万元"), Some("余"))
+        );
+        let f = one("全镇已收取90万余元宅改有偿使用费，完成比例达92%");
+        assert_eq!(
+            (f.name.as_str(), f.value, f.unit.as_deref(), f.qualifier.as_deref()),
+            ("收取宅改有偿使用费", Some(90.0), Some("万元"), Some("余"))
+        );
+        let f = one("全年实施乡村振兴、三线整治、孔家大桥等项目45个。");
+        assert_eq!(
+            (f.name.as_str(), f.value, f.unit.as_deref()),
+            ("实施项目", Some(45.0), Some("个"))
+        );
+        let f = one("整治抛荒地一千二百亩。");
+        assert_eq!(f.value, Some(1200.0));
+    }
+
+    #[test]
+    fn growth_rates_and_targets() {
+        let found = find(
+            "主要目标建议为:全镇地区生产总值增长5.5%以上,规模以上固定资产投资1亿元,",
+            &[],
+            Some(2023),
+            Some(2024),
+        );
+        let gdp = &found[0];
+        assert_eq!(
+            (
+                gdp.name.as_str(),
+                gdp.value,
+                gdp.growth_pct,
+                gdp.qualifier.as_deref(),
+                gdp.target
+            ),
+            ("地区生产总值", None, Some(5.5), Some("以上"), true)
+        );
+        assert_eq!(gdp.year, Some(2024));
+        assert_eq!(found[1].name, "规模以上固定资产投资");
+        let f = one("实现财政收入4720万元，同比增长12%；");
+        assert_eq!((f.value, f.growth_pct), (Some(4720.0), Some(12.0)));
+    }
+
+    #[test]
+    fn not_quantities() {
+        assert!(find("第十八届人民代表大会第六次会议", &[], None, None).is_empty());
+        assert!(find("2023年是开局之年，两个方面", &[], None, None).is_empty());
+        let f = one("拆迁倒房78户4.1万平方米");
+        assert_eq!(f.name, "拆迁倒房");
+        assert_eq!(find("拆迁倒房78户4.1万平方米", &[], None, None)[1].name, "拆迁倒房");
+        // 40 digits do not overflow.
+        let _ = find(&format!("收入{}元", "9".repeat(40)), &[], None, None);
+    }
+}
