@@ -256,8 +256,9 @@ fn name_before(clause: &str) -> String {
         .collect()
 }
 
-/// The object after the unit: `…元宅改有偿使用费，` gives 宅改有偿使用费.
-fn name_after(rest: &str) -> Option<String> {
+/// The object after the unit (`…元宅改有偿使用费，` gives 宅改有偿使用费)
+/// and the byte offset in `rest` where it ends.
+fn name_after(rest: &str) -> Option<(String, usize)> {
     let rest = rest.strip_prefix('的').unwrap_or(rest);
     let end = rest.find(|c: char| is_delimiter(c) && c != '、').unwrap_or(rest.len());
     let mut phrase = &rest[..end];
@@ -275,7 +276,13 @@ fn name_after(rest: &str) -> Option<String> {
         .min()
         .unwrap_or(phrase.len());
     let phrase = phrase[..cut].to_string();
-    (phrase.chars().count() >= 2).then_some(phrase)
+    let ends = rest_offset(rest, &phrase)?;
+    (phrase.chars().count() >= 2).then_some((phrase, ends))
+}
+
+/// Where `phrase` (found in `rest`) ends, in bytes of `rest`.
+fn rest_offset(rest: &str, phrase: &str) -> Option<usize> {
+    rest.find(phrase).map(|i| i + phrase.len())
 }
 
 fn parse_value(raw: &str) -> Option<f64> {
@@ -307,6 +314,7 @@ pub fn find(text: &str, plan: &[(usize, usize)], review_year: Option<i32>, plan_
     let mut floor = 0usize;
     let mut last_name = String::new();
     let mut last_end = usize::MAX;
+    let mut last_start = 0usize;
     for m in NUMBER.find_iter(text) {
         if m.start() < floor {
             continue;
@@ -375,26 +383,30 @@ pub fn find(text: &str, plan: &[(usize, usize)], review_year: Option<i32>, plan_
         // A bare verb (收取, 拆除) or a total (共计891亩的征地) names its
         // indicator after the number.
         let bare = name.chars().count() <= 2 || VERBS.contains(&name.as_str());
+        let mut span_end = end;
         if (bare || (aggregated && text[end..].starts_with('的')))
-            && let Some(object) = name_after(&text[end..])
+            && let Some((object, object_end)) = name_after(&text[end..])
         {
+            span_end = end + object_end;
             name = match name.as_str() {
                 "投入" | "投资" => format!("{object}{name}"),
                 verb if bare && !verb.is_empty() && !aggregated => format!("{verb}{object}"),
                 _ => object,
             };
         }
+        let mut inherited_start = None;
         if name.is_empty() && same_sentence(text, last_end, m.start()) {
             // 拆迁倒房78户4.1万平方米, 拆除17处违建，共计3580平方米: another
-            // figure of the same indicator.
+            // figure of the same indicator, whose span starts at its name.
             name = last_name.clone();
+            inherited_start = Some(last_start);
         }
         if name.is_empty() {
             floor = end;
             continue;
         }
         let name_start = m.start() - clause.len() + clause.find(name.chars().next().unwrap_or(' ')).unwrap_or(0);
-        let start = char_index(text, name_start.min(m.start()));
+        let start = inherited_start.unwrap_or_else(|| char_index(text, name_start.min(m.start())));
         let sentence = sentence_around(text, m.start(), end);
         let start_char = start;
         // A target: in the plan part, or announced by its own clause (计划新建…),
@@ -460,6 +472,7 @@ pub fn find(text: &str, plan: &[(usize, usize)], review_year: Option<i32>, plan_
         }
         last_name = name.clone();
         last_end = end;
+        last_start = start_char;
         out.push(Found {
             name,
             value,
@@ -471,7 +484,7 @@ pub fn find(text: &str, plan: &[(usize, usize)], review_year: Option<i32>, plan_
             target,
             year,
             start: start_char,
-            end: char_index(text, end),
+            end: char_index(text, end.max(span_end)),
             sentence,
         });
         floor = end;

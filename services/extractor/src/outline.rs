@@ -114,14 +114,16 @@ pub fn headings(text: &str) -> Vec<Heading> {
             });
         if let Some((level, number, heading)) = numbered {
             if !heading.is_empty() && heading.chars().count() <= 60 {
-                let end = offset + heading.chars().count() + number.chars().count() + 1;
+                // From the number to the end of the heading's words.
+                let lead = line.chars().take_while(|c| c.is_whitespace()).count();
+                let words_at = line.find(heading.as_str()).map_or(len, |b| line[..b].chars().count());
                 out.push(Heading {
                     level,
                     number,
                     kind: kind_of(&heading),
+                    start: offset + lead,
+                    end: offset + (words_at + heading.chars().count()).min(len),
                     heading,
-                    start: offset,
-                    end: end.min(offset + len),
                 });
             }
         } else if len <= 30 && !trimmed.ends_with(['。', '，', ',', '；']) && kind_of(trimmed) != SectionKind::Other
