@@ -155,7 +155,24 @@ fn chrome_value(doc: &ParsedDocument, chrome: &Chrome, labels: &[&str], metas: &
     })
 }
 
-fn source_kind(doc: &ParsedDocument, chrome: &Chrome, url: Option<&str>) -> &'static str {
+/// A publisher that is a government body (某镇人民政府, 某街道办事处, 某乡).
+fn government_body(publisher: &str) -> bool {
+    [
+        "人民政府",
+        "政府",
+        "办事处",
+        "党委",
+        "党工委",
+        "镇",
+        "乡",
+        "街道",
+        "苏木",
+    ]
+    .iter()
+    .any(|s| publisher.ends_with(s))
+}
+
+fn source_kind(doc: &ParsedDocument, chrome: &Chrome, url: Option<&str>, publisher: Option<&str>) -> &'static str {
     let host = url
         .and_then(|u| url::Url::parse(u).ok())
         .and_then(|u| u.host_str().map(str::to_string))
@@ -168,6 +185,7 @@ fn source_kind(doc: &ParsedDocument, chrome: &Chrome, url: Option<&str>) -> &'st
         || host.ends_with(".gov.cn")
         || chrome.disclosure_banner
         || chrome.pairs.iter().any(|(l, _)| official_labels.contains(&l.as_str()))
+        || publisher.is_some_and(government_body)
     {
         return "official";
     }
@@ -262,7 +280,13 @@ pub fn extract(doc: &ParsedDocument, origin: &Origin) -> ReportRecord {
         url,
         publisher: publisher.as_ref().map(|(p, _)| p.clone()),
         published_date: published.as_ref().map(|(d, _)| d.clone()),
-        source_kind: source_kind(doc, &chrome, url_for_kind.as_deref()).into(),
+        source_kind: source_kind(
+            doc,
+            &chrome,
+            url_for_kind.as_deref(),
+            publisher.as_ref().map(|(p, _)| p.as_str()),
+        )
+        .into(),
         charset: doc.charset.clone(),
         site_id,
         fetched_at_ms: doc.fetched_at_ms,

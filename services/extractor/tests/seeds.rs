@@ -41,5 +41,26 @@ fn seeds_score_and_the_rust_scorer_agrees_with_score_py() {
     let summary = stdout.lines().last().unwrap_or("").to_string();
     let ours = report.to_string().lines().last().unwrap().to_string();
     assert_eq!(ours, summary, "score.py says:\n{stdout}");
+    // The targets of the extraction issue.
+    assert!(report.field_accuracy() >= 0.97, "{report}");
+    assert!(report.metric_recall() >= 0.95, "{report}");
+    assert_eq!(report.wrong_codes, 0);
     std::fs::remove_dir_all(&dir).ok();
+}
+
+#[test]
+fn made_up_documents_unlike_the_seeds() {
+    let dir = corpus().join("made-up");
+    let mut files: Vec<PathBuf> = std::fs::read_dir(dir.join("docs"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    files.sort();
+    let records = extract_files(&files).unwrap();
+    let values: Vec<serde_json::Value> = records.iter().map(|r| serde_json::to_value(r).unwrap()).collect();
+    let report = eval::score(&dir.join("gold"), &values).unwrap();
+    println!("{report}");
+    assert_eq!(report.missing, 0);
+    assert!(report.field_accuracy() >= 0.95, "{report}");
+    assert!(report.metric_recall() >= 0.9, "{report}");
 }
