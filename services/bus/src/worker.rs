@@ -136,11 +136,15 @@ pub async fn run_stage<S: Stage>(
     'connect: while !shutdown.is_triggered() {
         let messages = async {
             let consumer = bus.consumer(S::NAME).await?;
+            // A batch of one can stall in async-nats (a message that beats
+            // its own request's confirmation leaves the client counting a
+            // request the server already filled), so ask for at least two;
+            // short expiries bound any stall that remains.
             consumer
                 .stream()
-                .max_messages_per_batch(concurrency)
-                .heartbeat(Duration::from_secs(5))
-                .expires(Duration::from_secs(30))
+                .max_messages_per_batch(concurrency.max(2))
+                .heartbeat(Duration::from_secs(3))
+                .expires(Duration::from_secs(10))
                 .messages()
                 .await
                 .map_err(|e| BusError::Other(format!("cannot pull from {}: {e}", S::NAME.consumer())))

@@ -23,8 +23,21 @@ fn synthetic(i: u32) -> Document {
         body: vec![
             format!("{year}年，全镇上下坚持以习近平新时代中国特色社会主义思想为指导，各项工作取得新成效。"),
             format!("一、{year}年工作推进情况"),
-            format!("全年实现财政收入{}万元，同比增长{}.{}%；完成固定资产投资{}.{}亿元。", 3000 + i, i % 9, i % 7, 1 + i % 5, i % 10),
-            format!("粮食播种面积{}亩，新建村组道路{}.{}公里，清运生活垃圾{}吨。", 5000 + i * 3, i % 20, i % 10, 1000 + i),
+            format!(
+                "全年实现财政收入{}万元，同比增长{}.{}%；完成固定资产投资{}.{}亿元。",
+                3000 + i,
+                i % 9,
+                i % 7,
+                1 + i % 5,
+                i % 10
+            ),
+            format!(
+                "粮食播种面积{}亩，新建村组道路{}.{}公里，清运生活垃圾{}吨。",
+                5000 + i * 3,
+                i % 20,
+                i % 10,
+                1000 + i
+            ),
             format!("二、{}年工作谋划", year + 1),
             "坚持项目为王，力争全年招商引资到位资金2亿元以上。".repeat(3),
         ],
@@ -33,15 +46,21 @@ fn synthetic(i: u32) -> Document {
 }
 
 fn main() {
+    townreports_bus::telemetry::init();
     // `cargo bench` passes --bench; `cargo test --all-targets` does not, and
     // then this runs as a quick smoke test.
     let benchmarking = std::env::args().any(|a| a == "--bench");
     let default_docs = if benchmarking { 200 } else { 2 };
-    let docs: u32 = std::env::var("BENCH_DOCS").ok().and_then(|v| v.parse().ok()).unwrap_or(default_docs);
+    let docs: u32 = std::env::var("BENCH_DOCS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default_docs);
     let runtime = tokio::runtime::Runtime::new().expect("runtime");
     runtime.block_on(async {
         let dir = tempfile::tempdir().expect("tempdir");
-        let mut server = NatsServerProcess::start(&dir.path().join("nats")).await.expect("nats-server");
+        let mut server = NatsServerProcess::start(&dir.path().join("nats"))
+            .await
+            .expect("nats-server");
         let portals = townreports_portals::start().await.expect("portals");
         let ids: Vec<String> = portals.sites().iter().map(|s| s.id.clone()).collect();
         for (n, id) in ids.iter().enumerate() {
@@ -58,8 +77,24 @@ fn main() {
                 #[command(flatten)]
                 run: RunArgs,
             }
-            let (s, d, u) = (sites.display().to_string(), dir.path().join("data").display().to_string(), server.url());
-            Wrap::parse_from(["bench", "--sites", &s, "--data-dir", &d, "--once", "--nats-url", &u, "--concurrency", "8"]).run
+            let (s, d, u) = (
+                sites.display().to_string(),
+                dir.path().join("data").display().to_string(),
+                server.url(),
+            );
+            Wrap::parse_from([
+                "bench",
+                "--sites",
+                &s,
+                "--data-dir",
+                &d,
+                "--once",
+                "--nats-url",
+                &u,
+                "--concurrency",
+                "8",
+            ])
+            .run
         };
         let shutdown = Shutdown::new();
         let started = Instant::now();

@@ -99,7 +99,10 @@ impl SqliteStore {
             message: e.to_string(),
         })?;
         let division = record.division.clone().unwrap_or_default();
-        let mut tx = self.pool.begin().await?;
+        // IMMEDIATE takes the write lock up front: a deferred transaction
+        // that reads and then writes fails at once with SQLITE_BUSY when
+        // another writer got in between, instead of waiting its turn.
+        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
         let existing = sqlx::query("SELECT version, content_sha256, announced_version FROM reports WHERE id = ?")
             .bind(&record.id)
             .fetch_optional(&mut *tx)
