@@ -133,12 +133,7 @@ impl EventKind {
 /// Updates carry the version as a last token
 /// (`townreports.reports.updated.….<report_id>.<version>`): the events
 /// stream keeps one message per subject, so each version needs its own.
-pub fn report_event_subject(
-    kind: EventKind,
-    division_code: Option<&str>,
-    report_id: &str,
-    version: i64,
-) -> String {
+pub fn report_event_subject(kind: EventKind, division_code: Option<&str>, report_id: &str, version: i64) -> String {
     let [p, c, co, t] = division_tokens(division_code);
     let base = format!(
         "{SUBJECT_REPORTS}.{}.{p}.{c}.{co}.{t}.{}",
@@ -154,11 +149,7 @@ pub fn report_event_subject(
 /// The four place tokens of an event subject for a (possibly partial) code.
 /// A level is known when its digits are present and not all zero.
 pub fn division_tokens(code: Option<&str>) -> [String; 4] {
-    let digits: String = code
-        .unwrap_or("")
-        .chars()
-        .take_while(|c| c.is_ascii_digit())
-        .collect();
+    let digits: String = code.unwrap_or("").chars().take_while(|c| c.is_ascii_digit()).collect();
     let level = |len: usize, own: std::ops::Range<usize>| -> String {
         if digits.len() >= len && digits[own].chars().any(|c| c != '0') {
             digits[..len].to_string()
@@ -167,21 +158,9 @@ pub fn division_tokens(code: Option<&str>) -> [String; 4] {
         }
     };
     let province = level(2, 0..2);
-    let city = if province == "_" {
-        "_".into()
-    } else {
-        level(4, 2..4)
-    };
-    let county = if city == "_" {
-        "_".into()
-    } else {
-        level(6, 4..6)
-    };
-    let township = if county == "_" {
-        "_".into()
-    } else {
-        level(9, 6..9)
-    };
+    let city = if province == "_" { "_".into() } else { level(4, 2..4) };
+    let county = if city == "_" { "_".into() } else { level(6, 4..6) };
+    let township = if county == "_" { "_".into() } else { level(9, 6..9) };
     [province, city, county, township]
 }
 
