@@ -9,8 +9,8 @@ use regex::Regex;
 use townreports_gazetteer::{Gazetteer, Level, Place, Query};
 use townreports_proto::v1::Division;
 
-/// Township-name cores that are also everyday words: a core alone (孙岗 for
-/// 孙岗镇) is only trusted when it is not one of these.
+/// Township-name cores that are also everyday words: a core alone (贵屿 for
+/// 贵屿镇) is only trusted when it is not one of these.
 const COMMON_CORES: &[&str] = &[
     "胜利", "和平", "团结", "新华", "红星", "前进", "太平", "兴隆", "城关", "城南", "城北", "城东", "城西", "东城",
     "西城", "新城", "中心", "工业", "开发", "经济", "发展", "建设", "人民", "文化", "光明", "幸福", "长安", "永安",
@@ -238,7 +238,7 @@ fn own_suffix(text: &str) -> Option<&'static str> {
         .map(|(s, _)| s)
 }
 
-/// A township named only by its core (幸福孙岗, 孙岗发展进程), trusted when the
+/// A township named only by its core (幸福贵屿, 贵屿发展进程), trusted when the
 /// core appears at least twice, is not an everyday word, and with the
 /// document's own level word and stated places fits exactly one township.
 fn from_core(inputs: &Inputs, higher: &BTreeMap<u8, BTreeSet<String>>, mut evidence: Vec<String>) -> Option<Division> {
@@ -380,12 +380,12 @@ mod tests {
 
     #[test]
     fn a_stated_chain_is_stated() {
-        let line = "在乐山市市中区棉竹镇第十届人民代表大会上";
+        let line = "在甘肃省白银市会宁县汉家岔镇第十八届人民代表大会上";
         let d = resolve(&Inputs {
             issuers: vec![line],
             ..inputs("甲", line, false)
         });
-        assert_eq!(d.code.as_deref(), Some("511102109"));
+        assert_eq!(d.code.as_deref(), Some("620422108"));
         assert_eq!(d.resolution, "stated");
     }
 
@@ -393,7 +393,7 @@ mod tests {
     fn a_repeated_name_without_a_county_keeps_only_the_name() {
         let d = resolve(&inputs("城关镇2023年工作总结", "全镇上下", false));
         assert_eq!(
-            resolve(&inputs("工作总结", "与相邻的棉竹镇合作", false)).township,
+            resolve(&inputs("工作总结", "与相邻的汉家岔镇合作", false)).township,
             None,
             "a passing mention"
         );
@@ -404,14 +404,14 @@ mod tests {
 
     #[test]
     fn a_blanked_name_is_inferred_from_villages_or_left_empty() {
-        let text = "镇2023年工作总结。习近平总书记来川视察。李家村千亩中稻、鼎新村玉米、顺利村高粱、学堂村示范片。";
+        let text = "镇2023年工作总结。习近平总书记来粤视察。凤新村千亩水稻、凤港村蔬菜、西美村花卉、下陇村示范片。";
         let d = resolve(&inputs("镇2023年工作总结", text, true));
         assert_eq!(d.resolution, "inferred");
-        assert_eq!(d.code.as_deref(), Some("510321107"));
-        let d = resolve(&inputs("镇2023年工作总结", "镇始终坚持。来川视察。", true));
+        assert_eq!(d.code.as_deref(), Some("440513107"));
+        let d = resolve(&inputs("镇2023年工作总结", "镇始终坚持。来粤视察。", true));
         assert_eq!(
             (d.resolution.as_str(), d.township.as_deref(), d.province.as_deref()),
-            ("redacted", None, Some("四川省"))
+            ("redacted", None, Some("广东省"))
         );
     }
 }

@@ -116,10 +116,10 @@ mod tests {
 
     #[test]
     fn projects_organizations_villages() {
-        let e = find("建成总投资4000余万元的形源坞水库，引进某某农业科技有限公司，李家村和鼎新村。");
+        let e = find("建成总投资4000余万元的形源坞水库，引进某某农业科技有限公司，凤新村和西美村。");
         assert_eq!(e.projects[0].name, "形源坞水库");
         assert_eq!(e.projects[0].investment_yuan, Some(4.0e7));
         assert_eq!(e.organizations[0].name, "某某农业科技有限公司");
-        assert!(e.villages.iter().any(|v| v.name == "李家村"));
+        assert!(e.villages.iter().any(|v| v.name == "凤新村"));
     }
 }

@@ -107,7 +107,7 @@ fn unambiguous_split(year: i32, digits: &str) -> Option<String> {
 }
 
 /// The speaker line: a title ending in 镇长/乡长/主任/书记 and a 2–4
-/// character name (internal spaces removed: `刘 晗` is 刘晗).
+/// character name (internal spaces removed: `王 建` is 王建).
 pub fn speaker(text: &str, after_line: Option<&str>) -> Option<Speaker> {
     let lines: Vec<&str> = text.lines().take(15).collect();
     let start = after_line
@@ -141,17 +141,17 @@ mod tests {
     #[test]
     fn a_regular_meeting_line() {
         let m =
-            meeting("政府工作报告\n——2024年3月30日在某镇第十八届人民代表大会第六次会议上\n镇党委副书记、镇长 刘 晗")
+            meeting("政府工作报告\n——2024年3月30日在某镇第十八届人民代表大会第六次会议上\n镇党委副书记、镇长 王 建")
                 .unwrap();
         assert_eq!(m.date.as_deref(), Some("2024-03-30"));
         assert_eq!((m.term, m.session), (Some(18), Some(6)));
         assert_eq!(m.body.as_deref(), Some("某镇第十八届人民代表大会"));
         let s = speaker(
-            "政府工作报告\n——2024年3月30日在某镇第十八届人民代表大会第六次会议上\n镇党委副书记、镇长 刘 晗",
+            "政府工作报告\n——2024年3月30日在某镇第十八届人民代表大会第六次会议上\n镇党委副书记、镇长 王 建",
             Some(&m.line),
         )
         .unwrap();
-        assert_eq!((s.name.as_str(), s.title.as_str()), ("刘晗", "镇党委副书记、镇长"));
+        assert_eq!((s.name.as_str(), s.title.as_str()), ("王建", "镇党委副书记、镇长"));
     }
 
     #[test]
@@ -174,8 +174,8 @@ mod tests {
 
     #[test]
     fn the_place_is_not_part_of_the_speakers_title() {
-        let s = speaker("某某镇党委副书记、镇长 梁颖", None).unwrap();
-        assert_eq!((s.name.as_str(), s.title.as_str()), ("梁颖", "镇党委副书记、镇长"));
+        let s = speaker("某某镇党委副书记、镇长 张敏", None).unwrap();
+        assert_eq!((s.name.as_str(), s.title.as_str()), ("张敏", "镇党委副书记、镇长"));
         assert!(speaker("各位代表、同志们：", None).is_none());
     }
 }

@@ -380,7 +380,7 @@ impl Gazetteer {
         self.townships_by_name.contains_key(name)
     }
 
-    /// Townships whose name without suffix is `core` (孙岗 → 孙岗镇, 孙岗乡).
+    /// Townships whose name without suffix is `core` (人和 → 人和镇, …).
     pub fn townships_with_core(&self, core: &str) -> Vec<Place> {
         self.townships_by_core
             .get(core)
@@ -484,11 +484,11 @@ mod tests {
 
     #[test]
     fn codes_give_full_chains() {
-        let p = g().place("511102109").unwrap();
-        assert_eq!(p.township.as_deref(), Some("棉竹镇"));
-        assert_eq!(p.county.as_deref(), Some("市中区"));
-        assert_eq!(p.city.as_deref(), Some("乐山市"));
-        assert_eq!(p.province.as_deref(), Some("四川省"));
+        let p = g().place("330206003").unwrap();
+        assert_eq!(p.township.as_deref(), Some("小港街道"));
+        assert_eq!(p.county.as_deref(), Some("北仑区"));
+        assert_eq!(p.city.as_deref(), Some("宁波市"));
+        assert_eq!(p.province.as_deref(), Some("浙江省"));
         // A municipality is both city and province.
         let p = g().place("110105").unwrap();
         assert_eq!(
@@ -500,7 +500,7 @@ mod tests {
 
     #[test]
     fn unique_names_resolve_repeated_ones_do_not() {
-        assert!(matches!(g().resolve(&q("岑阳镇")), Resolution::Unique(p) if p.code == "361125100"));
+        assert!(matches!(g().resolve(&q("汉家岔镇")), Resolution::Unique(p) if p.code == "620422108"));
         assert!(matches!(g().resolve(&q("城关镇")), Resolution::Ambiguous(n) if n > 50));
         // A province narrows a repeated name but need not settle it.
         let mut query = q("城关镇");
@@ -517,9 +517,10 @@ mod tests {
 
     #[test]
     fn short_forms_and_core_names() {
-        let mut query = q("孙岗镇");
-        query.city = Some("六安".into());
-        assert!(matches!(g().resolve(&query), Resolution::Unique(p) if p.county.as_deref() == Some("金安区")));
+        let mut query = q("人和镇");
+        assert!(matches!(g().resolve(&query), Resolution::Ambiguous(_)));
+        query.city = Some("广州".into());
+        assert!(matches!(g().resolve(&query), Resolution::Unique(p) if p.county.as_deref() == Some("白云区")));
         // Beijing's 乡 is listed as …地区.
         let mut query = q("南磨房乡");
         query.city = Some("北京".into());
@@ -533,16 +534,16 @@ mod tests {
     #[test]
     fn villages_vote_for_a_blanked_township() {
         let scope = Query {
-            province: Some("四川省".into()),
+            province: Some("广东省".into()),
             ..Default::default()
         };
         let got = g()
-            .infer_from_villages(&["李家村", "学堂村", "顺利村", "鼎新村"], &scope)
+            .infer_from_villages(&["凤新村", "凤港村", "西美村", "下陇村"], &scope)
             .unwrap();
-        assert_eq!(got.place.code, "510321107");
+        assert_eq!(got.place.code, "440513107");
         assert_eq!(got.villages.len(), 4);
         assert!(
-            g().infer_from_villages(&["李家村"], &scope).is_none(),
+            g().infer_from_villages(&["凤新村"], &scope).is_none(),
             "one name never decides"
         );
         assert!(
@@ -554,15 +555,15 @@ mod tests {
 
     #[test]
     fn places_are_found_in_text_with_char_offsets() {
-        let text = "在乐山市市中区棉竹镇第十届人民代表大会上";
+        let text = "在宁波市北仑区小港街道工作会议上";
         let found = g().find_places(text);
         let names: Vec<&str> = found.iter().map(|m| m.name.as_str()).collect();
         assert!(
-            names.contains(&"乐山市") && names.contains(&"市中区") && names.contains(&"棉竹镇"),
+            names.contains(&"宁波市") && names.contains(&"北仑区") && names.contains(&"小港街道"),
             "{names:?}"
         );
-        let town = found.iter().find(|m| m.name == "棉竹镇").unwrap();
-        assert_eq!((town.start, town.end), (7, 10));
+        let town = found.iter().find(|m| m.name == "小港街道").unwrap();
+        assert_eq!((town.start, town.end), (7, 11));
         assert_eq!(town.level, Level::Township);
     }
 }
