@@ -244,7 +244,9 @@ fn own_suffix(text: &str) -> Option<&'static str> {
 fn from_core(inputs: &Inputs, higher: &BTreeMap<u8, BTreeSet<String>>, mut evidence: Vec<String>) -> Option<Division> {
     let g = Gazetteer::global();
     let suffix = own_suffix(inputs.text)?;
-    let chars: Vec<char> = inputs.text.chars().collect();
+    // A document names itself early; the opening is enough and keeps huge
+    // texts cheap.
+    let chars: Vec<char> = inputs.text.chars().take(20_000).collect();
     let mut counts: BTreeMap<String, usize> = BTreeMap::new();
     for len in [2usize, 3] {
         for window in chars.windows(len) {

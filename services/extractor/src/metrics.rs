@@ -218,6 +218,7 @@ fn strip_words(mut name: &str) -> &str {
 
 /// The clause before byte `at` (up to the previous delimiter or metric).
 fn clause_before(text: &str, floor: usize, at: usize) -> &str {
+    let floor = floor.max(floor_boundary(text, at.saturating_sub(WINDOW)));
     let slice = &text[floor..at];
     let start = slice
         .rfind(|c: char| is_delimiter(c) && c != '、')
@@ -259,6 +260,7 @@ fn name_before(clause: &str) -> String {
 /// The object after the unit (`…元宅改有偿使用费，` gives 宅改有偿使用费)
 /// and the byte offset in `rest` where it ends.
 fn name_after(rest: &str) -> Option<(String, usize)> {
+    let rest = &rest[..floor_boundary(rest, WINDOW)];
     let rest = rest.strip_prefix('的').unwrap_or(rest);
     let end = rest.find(|c: char| is_delimiter(c) && c != '、').unwrap_or(rest.len());
     let mut phrase = &rest[..end];
@@ -292,18 +294,43 @@ fn parse_value(raw: &str) -> Option<f64> {
     parse_integer(raw).map(|v| v as f64)
 }
 
-fn char_index(text: &str, byte: usize) -> usize {
-    text[..byte].chars().count()
+/// Byte offsets to char offsets for offsets that mostly increase: counting
+/// from the last position keeps a long text linear instead of quadratic.
+struct CharCursor<'a> {
+    text: &'a str,
+    byte: usize,
+    chars: usize,
+}
+
+impl CharCursor<'_> {
+    fn at(&mut self, byte: usize) -> usize {
+        if byte < self.byte {
+            self.byte = 0;
+            self.chars = 0;
+        }
+        self.chars += self.text[self.byte..byte].chars().count();
+        self.byte = byte;
+        self.chars
+    }
 }
 
 fn sentence_around(text: &str, start: usize, end: usize) -> String {
-    let from = text[..start]
+    let lo = floor_boundary(text, start.saturating_sub(WINDOW));
+    let hi = floor_boundary(text, end + WINDOW);
+    let from = text[lo..start]
         .rfind(['。', '；', '\n', ';'])
-        .map_or(0, |i| i + text[i..].chars().next().map_or(1, char::len_utf8));
-    let to = text[end..]
-        .find(['。', '；', '\n', ';'])
-        .map_or(text.len(), |i| end + i);
+        .map_or(lo, |i| lo + i + text[lo + i..].chars().next().map_or(1, char::len_utf8));
+    let to = text[end..hi].find(['。', '；', '\n', ';']).map_or(hi, |i| end + i);
     text[from..to].trim().to_string()
+}
+
+/// How far around a figure its sentence, clause and name are looked for: a
+/// page that is one endless line must not make every figure scan all of it.
+const WINDOW: usize = 600;
+
+/// The largest char boundary at or below `i`.
+fn floor_boundary(text: &str, i: usize) -> usize {
+    text.floor_char_boundary(i.min(text.len()))
 }
 
 /// Every indicator statement in `text`. `plan` holds the char ranges of the
@@ -315,6 +342,11 @@ pub fn find(text: &str, plan: &[(usize, usize)], review_year: Option<i32>, plan_
     let mut last_name = String::new();
     let mut last_end = usize::MAX;
     let mut last_start = 0usize;
+    let mut cursor = CharCursor {
+        text,
+        byte: 0,
+        chars: 0,
+    };
     for m in NUMBER.find_iter(text) {
         if m.start() < floor {
             continue;
@@ -406,7 +438,7 @@ pub fn find(text: &str, plan: &[(usize, usize)], review_year: Option<i32>, plan_
             continue;
         }
         let name_start = m.start() - clause.len() + clause.find(name.chars().next().unwrap_or(' ')).unwrap_or(0);
-        let start = inherited_start.unwrap_or_else(|| char_index(text, name_start.min(m.start())));
+        let start = inherited_start.unwrap_or_else(|| cursor.at(name_start.min(m.start())));
         let sentence = sentence_around(text, m.start(), end);
         let start_char = start;
         // A target: in the plan part, or announced by its own clause (计划新建…),
@@ -484,7 +516,7 @@ pub fn find(text: &str, plan: &[(usize, usize)], review_year: Option<i32>, plan_
             target,
             year,
             start: start_char,
-            end: char_index(text, end.max(span_end)),
+            end: cursor.at(end.max(span_end)),
             sentence,
         });
         floor = end;

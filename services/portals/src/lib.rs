@@ -202,35 +202,7 @@ pub async fn start() -> std::io::Result<Portals> {
     for fixture in load_fixtures()? {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
         let host = listener.local_addr()?.to_string();
-        let mut docs = Vec::new();
-        for d in fixture.document {
-            let body = match (&d.seed, &d.body) {
-                (Some(seed), _) => seed_body(seed, d.skip_lines)?,
-                (None, Some(body)) => body
-                    .lines()
-                    .map(str::trim)
-                    .filter(|l| !l.is_empty())
-                    .map(str::to_string)
-                    .collect(),
-                (None, None) => {
-                    return Err(std::io::Error::other(format!(
-                        "document {:?} has neither seed nor body",
-                        d.title
-                    )));
-                }
-            };
-            docs.push(Document {
-                id: next_id,
-                title: d.title,
-                date: d.date,
-                publisher: d.publisher,
-                source: d.source,
-                views: d.views,
-                body,
-                expect: d.expect,
-            });
-            next_id += 1;
-        }
+        let docs = documents(fixture.document, &mut next_id)?;
         let portal = Arc::new(Portal {
             id: fixture.id.clone(),
             name: fixture.name.clone(),
@@ -268,6 +240,71 @@ pub async fn start() -> std::io::Result<Portals> {
         shutdown,
         servers,
     })
+}
+
+/// The fixture's documents with their bodies, numbered from `next_id`.
+fn documents(fixtures: Vec<FixtureDocument>, next_id: &mut u32) -> std::io::Result<Vec<Document>> {
+    fixtures
+        .into_iter()
+        .map(|d| {
+            let body = match (&d.seed, &d.body) {
+                (Some(seed), _) => seed_body(seed, d.skip_lines)?,
+                (None, Some(body)) => body
+                    .lines()
+                    .map(str::trim)
+                    .filter(|l| !l.is_empty())
+                    .map(str::to_string)
+                    .collect(),
+                (None, None) => {
+                    return Err(std::io::Error::other(format!(
+                        "document {:?} has neither seed nor body",
+                        d.title
+                    )));
+                }
+            };
+            *next_id += 1;
+            Ok(Document {
+                id: *next_id - 1,
+                title: d.title,
+                date: d.date,
+                publisher: d.publisher,
+                source: d.source,
+                views: d.views,
+                body,
+                expect: d.expect,
+            })
+        })
+        .collect()
+}
+
+/// Every document page of every portal, rendered as the portals serve it
+/// (`(url path, bytes)`), without starting a server: for benchmarks.
+pub fn rendered_articles() -> std::io::Result<Vec<(String, Vec<u8>)>> {
+    let mut pages = Vec::new();
+    let mut next_id = 1001;
+    for fixture in load_fixtures()? {
+        let portal = Portal {
+            id: fixture.id,
+            name: fixture.name,
+            division_code: fixture.division_code,
+            template: fixture.template,
+            gbk: fixture.charset.eq_ignore_ascii_case("gbk"),
+            site_id_code: fixture.site_id_code,
+            host: "127.0.0.1".into(),
+            docs: RwLock::new(documents(fixture.document, &mut next_id)?),
+            log: Arc::new(Mutex::new(Vec::new())),
+        };
+        for doc in portal.listed() {
+            let html = templates::render_article(&portal, &doc);
+            let bytes = if portal.gbk {
+                encoding_rs::GBK.encode(&html).0.into_owned()
+            } else {
+                html.into_bytes()
+            };
+            pages.push((templates::article_path(portal.template, &doc), bytes));
+        }
+    }
+    Ok(pages)
 }
 
 impl Portal {
