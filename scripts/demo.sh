@@ -6,4 +6,5 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
-cargo run --release --quiet -p townreports -- demo --data-dir data/demo "$@"
+# Workers log at warn here so the events and the summary stay readable.
+RUST_LOG="${RUST_LOG:-warn}" cargo run --release --quiet -p townreports -- demo --data-dir data/demo "$@"

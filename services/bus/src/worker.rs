@@ -200,6 +200,7 @@ pub async fn run_stage<S: Stage>(
     }
 
     // Stop: give the in-flight messages the grace period, then hand them back.
+    while tasks.try_join_next().is_some() {}
     let in_flight = tasks.len();
     if in_flight > 0 {
         tracing::info!(stage = name, in_flight, "finishing in-flight messages");
