@@ -12,8 +12,13 @@ fn run(text: &str) -> townreports_proto::v1::ReportRecord {
     )
 }
 
+/// `PROPTEST_CASES` turns this into a long fuzzing run (see the README).
+fn cases(default: u32) -> u32 {
+    std::env::var("PROPTEST_CASES").ok().and_then(|v| v.parse().ok()).unwrap_or(default)
+}
+
 proptest! {
-    #![proptest_config(ProptestConfig::with_cases(300))]
+    #![proptest_config(ProptestConfig::with_cases(cases(300)))]
 
     #[test]
     fn random_report_like_text_never_panics(parts in proptest::collection::vec(prop_oneof![

@@ -8,8 +8,13 @@ fn url() -> Url {
     Url::parse("http://127.0.0.1/a/b.html").unwrap()
 }
 
+/// `PROPTEST_CASES` turns this into a long fuzzing run (see the README).
+fn cases(default: u32) -> u32 {
+    std::env::var("PROPTEST_CASES").ok().and_then(|v| v.parse().ok()).unwrap_or(default)
+}
+
 proptest! {
-    #![proptest_config(ProptestConfig::with_cases(200))]
+    #![proptest_config(ProptestConfig::with_cases(cases(200)))]
 
     #[test]
     fn random_bytes_never_panic(bytes in proptest::collection::vec(any::<u8>(), 0..4096), ct in prop::option::of("[a-z/;= 0-9-]{0,40}")) {
