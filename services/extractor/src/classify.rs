@@ -49,9 +49,19 @@ const NOT_REPORTS: &[&str] = &[
     "意见",
     "党风廉政",
     "党建工作",
+    "人大主席团",
+    "主席团工作报告",
+    "人大工作报告",
+    "党委工作报告",
+    "纪委",
+    "国民经济和社会发展计划",
+    "预算执行",
+    "财政收支",
 ];
 
-const SUMMARY_WORDS: &[&str] = &["工作总结", "总结"];
+/// A year's account of work; 工作报告 without a congress and 工作汇报 are the
+/// same kind of document as a 工作总结.
+const SUMMARY_WORDS: &[&str] = &["工作总结", "总结", "工作报告", "工作汇报", "工作情况"];
 const PLAN_WORDS: &[&str] = &[
     "工作计划",
     "工作规划",
@@ -77,15 +87,8 @@ pub fn doc_type(title: &str, text: &str) -> Option<DocType> {
     if t.contains("政府工作报告") {
         return Some(DocType::GovernmentWorkReport);
     }
-    let summary = SUMMARY_WORDS.iter().any(|w| t.contains(w));
-    let plan = PLAN_WORDS.iter().any(|w| t.contains(w));
-    match (summary, plan) {
-        (true, true) => return Some(DocType::WorkSummaryAndPlan),
-        (true, false) => return Some(DocType::WorkSummary),
-        (false, true) if t.contains("工作") => return Some(DocType::WorkPlan),
-        _ => {}
-    }
-    // A report delivered to the congress says so in its opening.
+    // A report delivered to the congress says so in its opening, whatever
+    // its title (工作报告, 报告, none).
     let opening: String = text.chars().take(1500).collect();
     let generic_title = t.is_empty() || t.contains("工作报告") || t == "报告";
     let delivered =
@@ -93,7 +96,14 @@ pub fn doc_type(title: &str, text: &str) -> Option<DocType> {
     if generic_title && delivered {
         return Some(DocType::GovernmentWorkReport);
     }
-    None
+    let summary = SUMMARY_WORDS.iter().any(|w| t.contains(w));
+    let plan = PLAN_WORDS.iter().any(|w| t.contains(w));
+    match (summary, plan) {
+        (true, true) => Some(DocType::WorkSummaryAndPlan),
+        (true, false) => Some(DocType::WorkSummary),
+        (false, true) if t.contains("工作") => Some(DocType::WorkPlan),
+        _ => None,
+    }
 }
 
 /// Words only a township government uses of itself.

@@ -10,7 +10,10 @@ fn url() -> Url {
 
 /// `PROPTEST_CASES` turns this into a long fuzzing run (see the README).
 fn cases(default: u32) -> u32 {
-    std::env::var("PROPTEST_CASES").ok().and_then(|v| v.parse().ok()).unwrap_or(default)
+    std::env::var("PROPTEST_CASES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
 }
 
 proptest! {
