@@ -75,6 +75,71 @@ const KNOWN_CONTAINERS: &[&str] = &[
     "#content",
 ];
 
+/// Deeper than this, a page is not parsed as a tree (see [`nesting_exceeds`]).
+pub const MAX_NESTING: usize = 1_000;
+
+/// Elements that never nest in the scan: void elements, and those whose end
+/// tag may be omitted (an unclosed `<p>` closes at the next one, so old
+/// Word-exported pages full of them are not deep).
+const VOID: &[&str] = &[
+    "br", "img", "meta", "link", "input", "hr", "area", "base", "col", "embed", "source", "wbr", "param", "track", "p",
+    "li", "dt", "dd", "tr", "td", "th", "option", "tbody", "thead", "tfoot", "colgroup",
+];
+
+/// Whether open tags nest deeper than `limit`, by a linear scan of the tags
+/// (closing tags pop; void and self-closed tags do not push).
+pub fn nesting_exceeds(html: &str, limit: usize) -> bool {
+    let mut depth = 0usize;
+    let bytes = html.as_bytes();
+    let mut i = 0;
+    while let Some(offset) = bytes[i..].iter().position(|b| *b == b'<') {
+        i += offset + 1;
+        let closing = bytes.get(i) == Some(&b'/');
+        let name_start = if closing { i + 1 } else { i };
+        let name_len = bytes[name_start..]
+            .iter()
+            .take_while(|b| b.is_ascii_alphanumeric())
+            .count();
+        if name_len == 0 {
+            continue;
+        }
+        let name = html[name_start..name_start + name_len].to_ascii_lowercase();
+        let end = bytes[name_start..]
+            .iter()
+            .position(|b| *b == b'>')
+            .map_or(bytes.len(), |p| name_start + p);
+        let self_closed = end > 0 && bytes.get(end - 1) == Some(&b'/');
+        if closing {
+            depth = depth.saturating_sub(1);
+        } else if !self_closed && !VOID.contains(&name.as_str()) {
+            depth += 1;
+            if depth > limit {
+                return true;
+            }
+        }
+        i = end.min(bytes.len());
+    }
+    false
+}
+
+/// Markup removed, one block per line: the fallback reading of a page.
+pub fn strip_tags(html: &str) -> String {
+    let mut out = String::with_capacity(html.len() / 2);
+    let mut in_tag = false;
+    for c in html.chars() {
+        match c {
+            '<' => {
+                in_tag = true;
+                out.push('\n');
+            }
+            '>' => in_tag = false,
+            c if !in_tag => out.push(c),
+            _ => {}
+        }
+    }
+    out
+}
+
 pub fn is_skipped(name: &str) -> bool {
     SKIPPED.contains(&name)
 }
@@ -247,6 +312,16 @@ mod tests {
         ));
         let main = main_container(&html).unwrap();
         assert_eq!(main.value().attr("class"), Some("text"));
+    }
+
+    #[test]
+    fn nesting_depth_is_measured_linearly() {
+        assert!(!nesting_exceeds("<div><p>a<br>b</p><img src=x/></div>", 2));
+        assert!(!nesting_exceeds(&"<p>unclosed paragraph".repeat(5_000), 2));
+        assert!(nesting_exceeds("<div><div><div>x", 2));
+        let deep = format!("{}正文{}", "<div>".repeat(100_000), "</div>".repeat(100_000));
+        assert!(nesting_exceeds(&deep, MAX_NESTING));
+        assert!(strip_tags(&deep).contains("正文"));
     }
 
     #[test]

@@ -40,6 +40,12 @@ pub fn parse_page(url: &Url, bytes: &[u8], content_type: Option<&str>) -> Page {
     if is_plain_text(&decoded.text, content_type) {
         return plain_text_page(decoded.charset, &decoded.text);
     }
+    if dom::nesting_exceeds(&decoded.text, dom::MAX_NESTING) {
+        // html5ever's tree builder is quadratic in nesting depth: a page
+        // nested thousands deep (never a real article) is read as text.
+        tracing::warn!(%url, "pathologically nested page read as plain text");
+        return plain_text_page(decoded.charset, &dom::strip_tags(&decoded.text));
+    }
     let doc = Html::parse_document(&decoded.text);
     let meta = meta::meta_tags(&doc);
     let disclosure = meta::disclosure(&doc);

@@ -35,3 +35,14 @@ proptest! {
         let _ = parse_page(&url(), html.as_bytes(), None);
     }
 }
+
+#[test]
+fn a_hundred_thousand_nested_elements_are_read_as_text() {
+    let html = format!(
+        "<html><body>{}某镇2023年工作总结 正文{}</body></html>",
+        "<div>".repeat(100_000),
+        "</div>".repeat(100_000)
+    );
+    let page = parse_page(&url(), html.as_bytes(), None);
+    assert!(page.text.contains("正文"));
+}
