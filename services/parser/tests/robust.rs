@@ -46,3 +46,19 @@ fn a_hundred_thousand_nested_elements_are_read_as_text() {
     let page = parse_page(&url(), html.as_bytes(), None);
     assert!(page.text.contains("正文"));
 }
+
+#[test]
+fn large_pages_parse() {
+    // ~4 MB by default; HOSTILE_MB=50 (release) for the 50 MB case.
+    let megabytes: usize = std::env::var("HOSTILE_MB")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(4);
+    let paragraph = "<p>全镇实现财政收入4720万元，同比增长12%，完成固定资产投资2.5亿元。</p>\n";
+    let html = format!(
+        "<html><body><div class=\"TRS_Editor\">{}</div></body></html>",
+        paragraph.repeat(megabytes * 1_000_000 / paragraph.len())
+    );
+    let page = parse_page(&url(), html.as_bytes(), None);
+    assert!(page.text.len() > megabytes * 500_000);
+}
