@@ -1,0 +1,65 @@
+//! What a portal serves: documents, and for reports the answers a crawl
+//! must find.
+
+/// One document on a portal.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Document {
+    /// The CMS's article number; it is part of the URL. [`crate::Portals::publish`]
+    /// replaces it with a fresh one.
+    pub id: u32,
+    pub title: String,
+    /// As the site prints it (`2024-08-19 16:45`, `2023-11`). Templates also
+    /// date the URL with it, as TRS and Hanweb do.
+    pub date: String,
+    /// 发布机构, on government templates (the site's name when absent).
+    pub publisher: Option<String>,
+    /// 来源, on document-sharing sites (`网友投稿`).
+    pub source: Option<String>,
+    /// The view counter aggregators print beside the date.
+    pub views: Option<u32>,
+    /// Body paragraphs, in order.
+    pub body: Vec<String>,
+    /// Set for reports only. Never rendered: it is what the pipeline must
+    /// work out from the page by itself.
+    pub expect: Option<Expect>,
+}
+
+/// What a correct crawl must extract from a report.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Expect {
+    pub township: Option<String>,
+    /// The township's 9-digit division code.
+    pub division_code: Option<String>,
+    pub review_year: Option<i32>,
+    pub plan_year: Option<i32>,
+    /// As the record spells it: `government_work_report`, `work_summary`,
+    /// `work_summary_and_plan` or `work_plan`.
+    pub doc_type: String,
+}
+
+/// A report a crawl must find, where it is, and what it must say.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ExpectedReport {
+    pub site_id: String,
+    pub url: String,
+    pub title: String,
+    pub township: Option<String>,
+    pub division_code: Option<String>,
+    pub review_year: Option<i32>,
+    pub plan_year: Option<i32>,
+    pub doc_type: String,
+}
+
+/// A portal as the crawler's sites file describes it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PortalSite {
+    /// Stable, `[a-z0-9-]`.
+    pub id: String,
+    pub name: String,
+    pub division_code: Option<String>,
+    /// Where a crawl of this portal starts: its first list page.
+    pub start_urls: Vec<String>,
+    /// `http://127.0.0.1:PORT`, without a trailing slash.
+    pub base_url: String,
+}
