@@ -5,8 +5,10 @@
 //! Each portal is its own server on its own `127.0.0.1` port (a distinct
 //! host, for per-host politeness) and imitates one CMS family
 //! ([`Template`]): TRS WCM, Hanweb JCMS, a Handan-style disclosure
-//! platform, a scraping aggregator, a document-sharing site; one serves
-//! GBK. Sites, documents and the answers a crawl must find come from
+//! platform, a provincial UCAP platform, a scraping aggregator, a
+//! document-sharing site; one serves GBK. Five portals carry the seed
+//! reports; a sixth, a county-level site, carries a township report beside
+//! the city's own report. Sites, documents and the answers a crawl must find come from
 //! `fixtures/` ([`Portals::expected_reports`]); the answers are never
 //! rendered into a page.
 //!

@@ -10,6 +10,7 @@ mod docshare;
 mod handan;
 mod hanweb;
 mod trs;
+mod ucap;
 
 use serde::Deserialize;
 
@@ -39,6 +40,9 @@ pub enum Template {
     /// A document-sharing site: numbered `?page=N` links, a preview cut by
     /// 此处隐藏…字 and a download button.
     Docshare,
+    /// A provincial 集约化 platform on 开普 UCAP: `.shtml`, 32-hex article
+    /// ids, `<dl><dd><label>` disclosure fields, `<ucapcontent>`.
+    Ucap,
 }
 
 impl Template {
@@ -49,6 +53,7 @@ impl Template {
             Template::Handan => &handan::Handan,
             Template::Aggregator => &aggregator::Aggregator,
             Template::Docshare => &docshare::Docshare,
+            Template::Ucap => &ucap::Ucap,
         }
     }
 }
