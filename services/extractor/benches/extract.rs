@@ -1,32 +1,43 @@
-//! Extraction speed, HTML bytes in, record out, over every document page of
-//! the simulated portals (`cargo bench -p townreports-extractor --bench extract`).
+//! Extraction speed, bytes in, record out, over the shared corpus: the seed
+//! report texts and the saved government HTML pages
+//! (`cargo bench -p townreports-extractor --bench extract`).
+//!
+//! The corpus files rather than another crate's fixtures, so that this
+//! crate's tests and benches build whatever state other crates are in.
+
+use std::path::Path;
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
-use townreports_extractor::{Origin, extract};
+use townreports_extractor::{Origin, document_from_bytes, extract};
+
+fn corpus_files() -> Vec<(String, Vec<u8>)> {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/corpus");
+    let mut files = Vec::new();
+    for (dir, ext) in [("seeds", "txt"), ("html-samples", "html")] {
+        let entries = std::fs::read_dir(root.join(dir)).expect("the shared corpus is checked out");
+        for entry in entries.flatten() {
+            let path = entry.path();
+            if path.extension().is_some_and(|e| e == ext) {
+                let bytes = std::fs::read(&path).expect("corpus files are readable");
+                files.push((path.display().to_string(), bytes));
+            }
+        }
+    }
+    files.sort();
+    files
+}
 
 fn bench(c: &mut Criterion) {
-    let pages = townreports_portals::rendered_articles().expect("portal pages render");
-    let url = url::Url::parse("http://127.0.0.1/").expect("static URL");
+    let files = corpus_files();
     // Warm the national table once: it loads lazily, once per process.
     let _ = townreports_gazetteer::Gazetteer::global().find_places("四川省");
     let mut group = c.benchmark_group("extract");
-    group.throughput(Throughput::Elements(pages.len() as u64));
-    group.bench_function("portal_pages", |b| {
+    group.throughput(Throughput::Elements(files.len() as u64));
+    group.bench_function("corpus_files", |b| {
         b.iter(|| {
-            for (path, bytes) in &pages {
-                let page_url = url.join(path).expect("portal paths are valid");
-                let doc = townreports_parser::parse_page(&page_url, bytes, None).into_document(
-                    Default::default(),
-                    page_url.as_str(),
-                    0,
-                );
-                std::hint::black_box(extract(
-                    &doc,
-                    &Origin::Url {
-                        url: page_url.to_string(),
-                        site_id: String::new(),
-                    },
-                ));
+            for (name, bytes) in &files {
+                let doc = document_from_bytes(bytes, name);
+                std::hint::black_box(extract(&doc, &Origin::Path(name.clone())));
             }
         })
     });
