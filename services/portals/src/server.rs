@@ -16,34 +16,32 @@ use crate::templates::{self, Page, Site};
 /// while it serves.
 pub struct Portal {
     pub site: Site,
+    /// Kept newest first, as lists show them, so a request renders under
+    /// the read lock without copying or sorting.
     docs: RwLock<Vec<Document>>,
 }
 
 impl Portal {
-    pub fn new(site: Site, docs: Vec<Document>) -> Portal {
+    pub fn new(site: Site, mut docs: Vec<Document>) -> Portal {
+        newest_first(&mut docs);
         Portal {
             site,
             docs: RwLock::new(docs),
         }
     }
 
-    /// The documents newest first, as lists show them (same date: the
-    /// higher article number first).
+    /// A copy of the documents, newest first.
     pub fn listed(&self) -> Vec<Document> {
-        let mut docs = self.read().clone();
-        docs.sort_by(|a, b| {
-            let (da, db) = (
-                templates::PrintedDate::parse(&a.date),
-                templates::PrintedDate::parse(&b.date),
-            );
-            (db.year, db.month, db.day, &b.date, b.id).cmp(&(da.year, da.month, da.day, &a.date, a.id))
-        });
-        docs
+        self.read().clone()
     }
 
-    /// Changes the documents under the lock.
+    /// Changes the documents under the lock; they are put back in list
+    /// order afterwards.
     pub fn update<T>(&self, change: impl FnOnce(&mut Vec<Document>) -> T) -> T {
-        change(&mut self.docs.write().unwrap_or_else(|e| e.into_inner()))
+        let mut docs = self.docs.write().unwrap_or_else(|e| e.into_inner());
+        let out = change(&mut docs);
+        newest_first(&mut docs);
+        out
     }
 
     fn read(&self) -> std::sync::RwLockReadGuard<'_, Vec<Document>> {
@@ -60,7 +58,8 @@ impl Portal {
                 self.error_page("403 Forbidden", "您无权访问该页面"),
             );
         }
-        match templates::render(&self.site, &self.listed(), path, query) {
+        let page = templates::render(&self.site, &self.read(), path, query);
+        match page {
             Some(Page::Html(html)) => self.html(StatusCode::OK, html),
             Some(Page::Text(text)) => ([(header::CONTENT_TYPE, "text/plain; charset=utf-8")], text).into_response(),
             None => self.html(
@@ -101,6 +100,14 @@ impl Portal {
              <body><h1>{title}</h1><p>{message}</p><p><a href=\"/\">返回首页</a></p></body></html>\n"
         )
     }
+}
+
+/// List order: newest first by printed date, then by article number.
+fn newest_first(docs: &mut [Document]) {
+    docs.sort_by_cached_key(|d| {
+        let date = templates::PrintedDate::parse(&d.date);
+        std::cmp::Reverse((date.year, date.month, date.day, d.date.clone(), d.id))
+    });
 }
 
 async fn serve(State(portal): State<Arc<Portal>>, request: Request) -> Response {

@@ -197,3 +197,38 @@ async fn unknown_and_forbidden_paths_are_answered_and_logged() {
     assert!(log.iter().all(|r| r.portal == portals.sites()[0].id));
     portals.shutdown().await;
 }
+
+#[tokio::test]
+async fn the_sites_file_names_every_portal_for_the_crawler() {
+    let portals = townreports_portals::start().await.unwrap();
+    let file: toml::Table = toml::from_str(&portals.sites_toml("250ms")).unwrap();
+    let fetch = file["fetch"].as_table().unwrap();
+    assert_eq!(fetch["min_delay"].as_str(), Some("250ms"));
+    assert_eq!(
+        fetch["allow_private_networks"].as_array().unwrap()[0].as_str(),
+        Some("127.0.0.0/8")
+    );
+    let sites = file["site"].as_array().unwrap();
+    assert_eq!(sites.len(), portals.sites().len());
+    for (entry, site) in sites.iter().zip(portals.sites()) {
+        assert_eq!(entry["id"].as_str(), Some(site.id.as_str()));
+        assert!(
+            site.id
+                .chars()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+        );
+        assert_eq!(entry["name"].as_str(), Some(site.name.as_str()));
+        assert_eq!(
+            entry.get("division_code").and_then(|c| c.as_str()),
+            site.division_code.as_deref()
+        );
+        if let Some(code) = &site.division_code {
+            assert!(code.len() == 9 && code.chars().all(|c| c.is_ascii_digit()), "{code}");
+        }
+        let start = entry["start_urls"].as_array().unwrap()[0].as_str().unwrap();
+        assert_eq!(start, site.start_urls[0]);
+        assert!(start.starts_with(&site.base_url));
+        assert_eq!(entry["revisit"].as_str(), Some("6h"));
+    }
+    portals.shutdown().await;
+}
