@@ -69,3 +69,39 @@ async fn an_edited_report_serves_its_new_text() {
     assert!(!portals.edit(&format!("{}/nothing.html", portals.sites()[0].base_url), vec![]));
     portals.shutdown().await;
 }
+
+#[tokio::test]
+async fn hostile_documents_are_escaped_and_encoded() {
+    let portals = townreports_portals::start().await.unwrap();
+    let client = reqwest::Client::new();
+    let hostile = Document {
+        id: 0,
+        title: "</script><a href=\"/x\">]]>标题😀".into(),
+        date: "not a date at all 99999999999999999999".into(),
+        publisher: Some("<b>机构</b>".into()),
+        source: Some("\"'&".into()),
+        views: Some(u32::MAX),
+        body: vec!["正文😀<p>".into(), "&amp; ]]> --> <!--".into()],
+        expect: None,
+    };
+    for site in portals.sites().to_vec() {
+        let url = portals.publish(&site.id, hostile.clone()).unwrap();
+        let page = common::get(&client, &url).await;
+        assert_eq!(page.status, 200, "{url}");
+        assert!(
+            !page.html.contains("</script><a href=\"/x\">"),
+            "{}: markup in a title is escaped",
+            site.id
+        );
+        assert!(!page.html.contains("<b>机构</b>"));
+        let text = visible_text(&page.html);
+        assert!(
+            text.contains("正文😀<p>"),
+            "{}: the body survives, emoji included",
+            site.id
+        );
+        let list = common::get(&client, &site.start_urls[0]).await;
+        assert_eq!(list.status, 200);
+    }
+    portals.shutdown().await;
+}
