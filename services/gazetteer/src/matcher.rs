@@ -6,7 +6,7 @@
 //! looked for alone; the others only right after their parent's name
 //! (自贡市荣县, 桐乡市乌镇), where the pair cannot be an accident.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use aho_corasick::{AhoCorasick, MatchKind};
 
@@ -19,6 +19,19 @@ use crate::table::{Level, Table, UnitId};
 /// town", "the new town", so such counties are only found after their
 /// city's name.
 const GENERIC_CORE_CHARS: &str = "东西南北中新老城市郊矿区关";
+
+/// The characters that, right after a name, show that the name's last
+/// character begins the next word: 发展乡村旅游 is 发展 + 乡村 (countryside),
+/// not the township 发展乡; 河北区域 is 河北 + 区域 (region), not Tianjin's
+/// 河北区. The second kind only matters for counties whose core is also the
+/// short name of a province or city.
+fn words_the_end_may_start(form: &WrittenForm, core_is_higher_name: bool) -> &'static [char] {
+    match form.text.chars().last() {
+        Some('乡') => &['村', '镇'],
+        Some('区' | '县') if form.level == Level::County && core_is_higher_name => &['域', '级'],
+        _ => &[],
+    }
+}
 
 /// A division name found in a text.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -50,10 +63,18 @@ pub(crate) struct Matcher {
     automaton: AhoCorasick,
     /// Parts of each pattern, by pattern id, sorted by position then level.
     parts: Vec<Vec<Part>>,
+    /// By pattern id: characters after which a match is not a name (see
+    /// [`words_the_end_may_start`]).
+    not_before: Vec<Vec<char>>,
+    /// Pattern ids by text, for the shorter name inside a refused match.
+    by_text: HashMap<String, usize>,
 }
 
-/// Whether a written form can be looked for on its own.
-fn safe_alone(table: &Table, id: UnitId, form: &WrittenForm, higher_short_names: &[&str]) -> bool {
+/// Whether a written form can be looked for on its own. Official county
+/// names are, unless their core is a single or generic character; derived
+/// short forms are not when their core is another unit's name (河南县 for
+/// 河南蒙古族自治县 would catch 河南县乡两级).
+fn safe_alone(table: &Table, id: UnitId, form: &WrittenForm, higher_short_names: &HashSet<&str>) -> bool {
     let chars = |s: &str| s.chars().count();
     match form.level {
         Level::Province => true,
@@ -67,8 +88,7 @@ fn safe_alone(table: &Table, id: UnitId, form: &WrittenForm, higher_short_names:
             };
             chars(core) >= MIN_CORE_CHARS
                 && !core.chars().all(|c| GENERIC_CORE_CHARS.contains(c))
-                // 河南县 (河南蒙古族自治县) would also catch 河南县域.
-                && !higher_short_names.contains(&core)
+                && (form.tier == Tier::Full || !higher_short_names.contains(&core))
         }
         Level::Township => {
             forms::township_suffix(&form.text).is_some() && chars(forms::township_core(&form.text)) >= MIN_CORE_CHARS
@@ -81,15 +101,27 @@ struct Builder {
     by_text: HashMap<String, usize>,
     texts: Vec<String>,
     parts: Vec<Vec<Part>>,
+    not_before: Vec<Vec<char>>,
 }
 
 impl Builder {
-    fn add(&mut self, text: &str, level: Level, start: usize, end: usize, id: UnitId) {
-        let pattern = *self.by_text.entry(text.to_string()).or_insert_with(|| {
-            self.texts.push(text.to_string());
-            self.parts.push(Vec::new());
-            self.texts.len() - 1
-        });
+    fn add(&mut self, text: &str, level: Level, (start, end): (usize, usize), id: UnitId, not_before: &[char]) {
+        let pattern = match self.by_text.get(text) {
+            Some(&pattern) => pattern,
+            None => {
+                self.texts.push(text.to_string());
+                self.parts.push(Vec::new());
+                self.not_before.push(Vec::new());
+                self.by_text.insert(text.to_string(), self.texts.len() - 1);
+                self.texts.len() - 1
+            }
+        };
+        let stops = &mut self.not_before[pattern];
+        for c in not_before {
+            if !stops.contains(c) {
+                stops.push(*c);
+            }
+        }
         let parts = &mut self.parts[pattern];
         match parts
             .iter_mut()
@@ -109,34 +141,41 @@ impl Builder {
 
 impl Matcher {
     pub fn build(table: &Table) -> Result<Matcher, aho_corasick::BuildError> {
-        let written = |id: UnitId| -> Vec<WrittenForm> {
-            written_forms(table, id)
-                .into_iter()
-                .filter(|f| f.tier != Tier::Core)
-                .collect()
-        };
-        let higher_short_names: Vec<String> = table
+        // Forms of every unit, computed once: a parent's forms are used
+        // again for each of its children that needs them.
+        let written: Vec<Vec<WrittenForm>> = table
+            .iter()
+            .map(|(id, _)| {
+                let mut forms = written_forms(table, id);
+                forms.retain(|f| f.tier != Tier::Core);
+                forms
+            })
+            .collect();
+        let forms_of = |id: UnitId| &written[id as usize];
+        let higher_short_names: HashSet<&str> = table
             .iter()
             .filter(|(id, _)| table.level(*id) <= Level::City)
-            .flat_map(|(id, _)| written(id))
+            .flat_map(|(id, _)| forms_of(id))
             .filter(|f| f.tier == Tier::Short)
-            .map(|f| f.text)
+            .map(|f| f.text.as_str())
             .collect();
-        let higher_short_names: Vec<&str> = higher_short_names.iter().map(String::as_str).collect();
         let mut builder = Builder::default();
         for (id, _) in table.iter() {
-            for form in written(id) {
+            let core_is_higher_name =
+                forms::county_core(&table.unit(id).name).is_some_and(|(core, _)| higher_short_names.contains(core));
+            for form in forms_of(id) {
                 let len = form.text.chars().count();
-                if safe_alone(table, id, &form, &higher_short_names) {
-                    builder.add(&form.text, form.level, 0, len, id);
+                let not_before = words_the_end_may_start(form, core_is_higher_name);
+                if safe_alone(table, id, form, &higher_short_names) {
+                    builder.add(&form.text, form.level, (0, len), id, not_before);
                     continue;
                 }
                 let Some(parent) = table.named_parent(id) else { continue };
-                for parent_form in written(parent) {
+                for parent_form in forms_of(parent) {
                     let text = format!("{}{}", parent_form.text, form.text);
                     let parent_len = parent_form.text.chars().count();
-                    builder.add(&text, parent_form.level, 0, parent_len, parent);
-                    builder.add(&text, form.level, parent_len, parent_len + len, id);
+                    builder.add(&text, parent_form.level, (0, parent_len), parent, &[]);
+                    builder.add(&text, form.level, (parent_len, parent_len + len), id, not_before);
                 }
             }
         }
@@ -152,7 +191,23 @@ impl Matcher {
         Ok(Matcher {
             automaton,
             parts: builder.parts,
+            not_before: builder.not_before,
+            by_text: builder.by_text,
         })
+    }
+
+    /// The pattern that `text[start..end]` is, unless the character after
+    /// `end` shows that its last character begins another word; then the
+    /// same test for the text one character shorter (河北区域 gives 河北).
+    fn accepted(&self, text: &str, start: usize, end: usize, pattern: usize) -> Option<(usize, usize)> {
+        let next = text[end..].chars().next();
+        if !next.is_some_and(|next| self.not_before[pattern].contains(&next)) {
+            return Some((pattern, end));
+        }
+        let last = text[start..end].chars().next_back()?;
+        let shorter = end - last.len_utf8();
+        let pattern = *self.by_text.get(&text[start..shorter])?;
+        (!self.not_before[pattern].contains(&last)).then_some((pattern, shorter))
     }
 
     /// Every name in `text`, left to right; at one position the longest
@@ -166,8 +221,12 @@ impl Matcher {
         for found in self.automaton.find_iter(text) {
             char += text[byte..found.start()].chars().count();
             byte = found.start();
-            let matched: Vec<char> = text[found.start()..found.end()].chars().collect();
-            for part in &self.parts[found.pattern().as_usize()] {
+            let Some((pattern, end)) = self.accepted(text, found.start(), found.end(), found.pattern().as_usize())
+            else {
+                continue;
+            };
+            let matched: Vec<char> = text[found.start()..end].chars().collect();
+            for part in &self.parts[pattern] {
                 mentions.push(PlaceMention {
                     name: matched[part.start..part.end].iter().collect(),
                     level: part.level,

@@ -257,9 +257,24 @@ fn words_that_only_look_like_places_are_not_found() {
         "街道办",
         "乡镇",
         "大同小异",
+        "发展乡村旅游",
+        "发展乡镇企业",
     ] {
         assert_eq!(mentions(text), [], "{text}");
     }
+    assert_eq!(mentions("发展乡人民政府")[0].0, "发展乡");
+    assert_eq!(mentions("天津市河北区").last().map(|m| m.0.as_str()), Some("河北区"));
+    assert_eq!(
+        mentions("京津冀与河北区域协同"),
+        [("河北".into(), Level::Province, 4, 6)]
+    );
+    assert_eq!(mentions("河南县乡两级"), [("河南".into(), Level::Province, 0, 2)]);
+    assert_eq!(mentions("长沙县人民政府")[0].0, "长沙县");
+    assert_eq!(
+        mentions("长沙县域经济"),
+        [],
+        "长沙 + 县域: the city's counties, and 长沙 alone is no safe name"
+    );
     // With their parent's name in front, the same names count.
     assert_eq!(
         mentions("自贡市荣县"),
