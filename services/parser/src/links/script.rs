@@ -25,8 +25,11 @@ pub struct Embedded {
 }
 
 static ANCHOR: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"(?is)<a\s([^>]*)>(.*?)</a\s*>").expect("static regex"));
-static HREF: LazyLock<Regex> =
-    LazyLock::new(|| Regex::new(r#"(?i)\bhref\s*=\s*(?:\\?["']([^"'\\]*)|([^\s>"'\\]+))"#).expect("static regex"));
+/// An `href` value; group 3 is set when a string concatenation follows the
+/// quoted part (`href=\"index"+"_"+n+".html\"`), which makes it a fragment.
+static HREF: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r#"(?i)\bhref\s*=\s*(?:\\?["']([^"'\\]*)|([^\s>"'\\+]+))(\\?["']\s*\+)?"#).expect("static regex")
+});
 static TITLE: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r#"(?i)\btitle\s*=\s*\\?["']([^"'\\]*)"#).expect("static regex"));
 static TAG: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"<[^>]*>").expect("static regex"));
@@ -61,6 +64,9 @@ pub fn embedded_anchors(code: &str) -> Vec<Embedded> {
         .filter_map(|caps| {
             let attributes = caps.get(1)?.as_str();
             let href = HREF.captures(attributes)?;
+            if href.get(3).is_some() {
+                return None;
+            }
             let href = href.get(1).or_else(|| href.get(2))?.as_str();
             let end = caps.get(0)?.end();
             let visible = collapse(&TAG.replace_all(caps.get(2)?.as_str(), " "));
@@ -234,7 +240,8 @@ mod tests {
         let code = r#"var file_appendix='<a href="./P020201204639988160963.docx">附件：方案.docx</a>';
             document.write("<a href=\"./P020240808.pdf\" class=h12>附件2</a>");
             <record><![CDATA[<li><a target="_blank" href="/art/2022/1/20/art_1_2.html" title="某某乡关于印发2022年工作要点的通知">某某乡关于印发...</a> <b>2022-01-20</b></li>]]></record>
-            document.write("<a href='" + url + "'>" + name + "</a>");"#;
+            document.write("<a href='" + url + "'>" + name + "</a>");
+            document.write("<a  href=\"index"+"_"+prevPage+"."+"html\" target=\"_self\">上一页</a>");"#;
         let got = embedded_anchors(code);
         let hrefs: Vec<&str> = got.iter().map(|e| e.href.as_str()).collect();
         assert_eq!(
