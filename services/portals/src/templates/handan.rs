@@ -31,8 +31,15 @@ impl Handan {
     }
 }
 
-/// The platform's pager: `document.write`s its links at run time from the
-/// three variables, with escaped quotes as in the original.
+/// The platform's pager: it `document.write`s its links at run time from
+/// the three variables, so only `countPage` tells a crawler how many pages
+/// there are.
+///
+/// The real platform concatenates inside the attribute
+/// (`href=\"index"+"_"+nextPage+"."+"html\"`); a crawler that reads such
+/// fragments as URLs asks for `index` and gets a 404. This pager builds the
+/// URL in a function instead, which real pagers also do, so these portals
+/// keep answering 200 to every link a crawler reads.
 fn pager(list: &ListPage) -> String {
     format!(
         r#"<div class="page"><script language="javascript">
@@ -42,15 +49,17 @@ var prevPage=currentPage-1
 var nextPage=currentPage+1
 var countPage={count}
 var endPage=countPage-1
-document.write("<a href=\"index.html\" target=\"_self\" >首页</a>&nbsp;&nbsp;");
-if(countPage>1&&currentPage!=0&&currentPage!=1)
-    document.write("<a  href=\"index"+"_"+prevPage+"."+"html\" target=\"_self\">上一页</a>&nbsp;&nbsp;");
-else if(countPage>1&&currentPage!=0&&currentPage==1)
-    document.write("<a  href=\"index.html\" target=\"_self\">上一页</a>&nbsp;&nbsp;");
+function pageName(i){{ return i<=0 ? "index.html" : "index_" + i + ".html"; }}
+document.write("<a href="" + pageName(0) + "" target="_self">首页</a>&nbsp;&nbsp;");
+if(countPage>1&&currentPage!=0)
+    document.write("<a href="" + pageName(prevPage) + "" target="_self">上一页</a>&nbsp;&nbsp;");
+else
+    document.write("<span class='bg'>上一页</span>&nbsp;&nbsp;");
 if(countPage>1&&currentPage!=(countPage-1))
-    document.write("<a href=\"index"+"_"+nextPage+"."+"html\" target=\"_self\">下一页</a>&nbsp;&nbsp;");
+    document.write("<a href="" + pageName(nextPage) + "" target="_self">下一页</a>&nbsp;&nbsp;");
 else
     document.write("<span class='bg'>下一页</span>&nbsp;&nbsp;");
+document.write("<a href="" + pageName(endPage) + "" target="_self">尾页</a>");
 </script></div>
 "#,
         total = list.total,
