@@ -156,17 +156,34 @@ fn ethnic_tails(s: &str) -> Vec<bool> {
     tail
 }
 
-/// The place part of an autonomous area's name: 长阳土家族 → 长阳,
-/// 巴里坤哈萨克 → 巴里坤, 双江拉祜族佤族布朗族傣族 → 双江. A name that is
-/// only an ethnic group (鄂温克族, 东乡族) keeps the group without 族.
-fn without_ethnic_groups(s: &str) -> &str {
+/// The place part of an autonomous area's name, if it has one of at least
+/// [`MIN_CORE_CHARS`]: 长阳土家族 → 长阳, 巴里坤哈萨克 → 巴里坤,
+/// 双江拉祜族佤族布朗族傣族 → 双江.
+fn place_before_ethnic_groups(s: &str) -> Option<&str> {
     let tail = ethnic_tails(s);
     let split = s.char_indices().skip(MIN_CORE_CHARS).map(|(i, _)| i).find(|&i| tail[i]);
-    match split {
-        Some(i) => &s[..i],
-        None if tail[0] => s.strip_suffix('族').unwrap_or(s),
+    split.map(|i| &s[..i])
+}
+
+/// The place part of an autonomous area's name; a name that is only an
+/// ethnic group (鄂温克族, 东乡族) keeps the group without 族.
+fn without_ethnic_groups(s: &str) -> &str {
+    match place_before_ethnic_groups(s) {
+        Some(place) => place,
+        None if ethnic_tails(s)[0] => s.strip_suffix('族').unwrap_or(s),
         None => s,
     }
+}
+
+/// What documents print for an ethnic township (民族乡): 中建乡 for
+/// 中建苗族彝族乡.
+pub(crate) fn township_short(name: &str) -> Option<String> {
+    let (stem, suffix) = strip_longest(name, &["镇", "乡"])?;
+    if !stem.ends_with('族') {
+        return None;
+    }
+    let place = place_before_ethnic_groups(stem)?;
+    Some(format!("{place}{suffix}"))
 }
 
 /// A county-level name's core and suffix: 北仑区 → (北仑, 区),
@@ -266,6 +283,9 @@ mod tests {
         assert_eq!(county_short("莫力达瓦达斡尔族自治旗").as_deref(), Some("莫力达瓦旗"));
         assert_eq!(county_short("鄂温克族自治旗").as_deref(), Some("鄂温克旗"));
         assert_eq!(county_short("东乡族自治县").as_deref(), Some("东乡县"));
+        assert_eq!(township_short("中建苗族彝族乡").as_deref(), Some("中建乡"));
+        assert_eq!(township_short("郎岱镇"), None);
+        assert_eq!(township_short("回族乡"), None, "no place part");
         assert_eq!(
             county_short("北仑区"),
             None,

@@ -20,15 +20,20 @@ use crate::table::{Level, Table, UnitId};
 /// city's name.
 const GENERIC_CORE_CHARS: &str = "东西南北中新老城市郊矿区关";
 
-/// The characters that, right after a name, show that the name's last
-/// character begins the next word: 发展乡村旅游 is 发展 + 乡村 (countryside),
-/// not the township 发展乡; 河北区域 is 河北 + 区域 (region), not Tianjin's
-/// 河北区. The second kind only matters for counties whose core is also the
-/// short name of a province or city.
-fn words_the_end_may_start(form: &WrittenForm, core_is_higher_name: bool) -> &'static [char] {
-    match form.text.chars().last() {
-        Some('乡') => &['村', '镇'],
-        Some('区' | '县') if form.level == Level::County && core_is_higher_name => &['域', '级'],
+/// The characters that, right after a form, show that the text does not
+/// name the place there:
+/// - the form's last character begins the next word: 发展乡村旅游 is 发展 +
+///   乡村 (countryside), not the township 发展乡; 河北区域 is 河北 + 区域
+///   (region), not Tianjin's 河北区 (only for counties whose core is also a
+///   province's or city's short name);
+/// - a short name without level word is part of a street name: 汉山西路 holds
+///   山西, and 四川路 is a street in Shanghai.
+fn not_a_place_before(form: &WrittenForm, core_is_higher_name: bool) -> &'static [char] {
+    let last = form.text.chars().next_back();
+    match form.level {
+        Level::Township if last == Some('乡') => &['村', '镇'],
+        Level::County if core_is_higher_name && matches!(last, Some('区' | '县')) => &['域', '级'],
+        Level::Province | Level::City if form.tier == Tier::Short && last != Some('州') => &['路', '街', '巷'],
         _ => &[],
     }
 }
@@ -64,7 +69,7 @@ pub(crate) struct Matcher {
     /// Parts of each pattern, by pattern id, sorted by position then level.
     parts: Vec<Vec<Part>>,
     /// By pattern id: characters after which a match is not a name (see
-    /// [`words_the_end_may_start`]).
+    /// [`not_a_place_before`]).
     not_before: Vec<Vec<char>>,
     /// Pattern ids by text, for the shorter name inside a refused match.
     by_text: HashMap<String, usize>,
@@ -165,7 +170,7 @@ impl Matcher {
                 forms::county_core(&table.unit(id).name).is_some_and(|(core, _)| higher_short_names.contains(core));
             for form in forms_of(id) {
                 let len = form.text.chars().count();
-                let not_before = words_the_end_may_start(form, core_is_higher_name);
+                let not_before = not_a_place_before(form, core_is_higher_name);
                 if safe_alone(table, id, form, &higher_short_names) {
                     builder.add(&form.text, form.level, (0, len), id, not_before);
                     continue;

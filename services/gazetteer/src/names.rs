@@ -70,6 +70,7 @@ pub(crate) fn written_forms(table: &Table, id: UnitId) -> Vec<WrittenForm> {
         }
         Level::Township => {
             out.push(form(name, Tier::Full, level));
+            out.extend(forms::township_short(name).map(|s| form(&s, Tier::Short, level)));
             let core = township_core(name);
             // Beijing's 乡/镇 that double as 地区办事处 are listed under the
             // 地区 name only; documents print the 乡/镇 name. Other 地区 rows

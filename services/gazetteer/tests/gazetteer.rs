@@ -135,6 +135,7 @@ fn counties_resolve_from_short_forms() {
         assert_eq!(unique(&q().county(written).province("湖北")), "420528", "{written}");
     }
     assert_eq!(unique(&q().township("龙舟坪镇").county("长阳县")), "420528101");
+    assert_eq!(unique(&q().township("中建乡").county("黔西市")), "520581206");
     // A county that has since become a district or city keeps its core.
     assert_eq!(unique(&q().county("北仑县").city("宁波市")), "330206");
     assert_eq!(unique(&q().city("恩施州")), "4228");
@@ -242,6 +243,9 @@ fn short_forms_that_are_safe_in_text_are_found() {
             ("北京".into(), Level::City, 16, 18),
         ]
     );
+    // An ethnic township (民族乡) without its ethnic groups.
+    assert_eq!(mentions("中建乡")[0].0, "中建乡");
+    assert_eq!(g().find_places("中建乡")[0].codes, ["520581206"]);
     let beijing = g().find_places("南磨房乡");
     assert_eq!(beijing[0].codes, ["110105021"]);
 }
@@ -259,6 +263,8 @@ fn words_that_only_look_like_places_are_not_found() {
         "大同小异",
         "发展乡村旅游",
         "发展乡镇企业",
+        "汉山西路",
+        "四川路",
     ] {
         assert_eq!(mentions(text), [], "{text}");
     }
