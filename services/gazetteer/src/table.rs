@@ -54,9 +54,10 @@ pub struct Place {
 }
 
 impl Place {
-    pub fn level(&self) -> Level {
-        // Place codes only come from the table, whose codes all have a level.
-        Level::of_code(&self.code).unwrap_or(Level::Township)
+    /// The level its code names; `None` only for a `Place` built by hand
+    /// with a malformed code.
+    pub fn level(&self) -> Option<Level> {
+        Level::of_code(&self.code)
     }
 
     /// The code padded to 9 digits, as statistical codes are written.

@@ -36,7 +36,7 @@ fn codes_give_full_chains_at_every_level() {
         ),
         (Some("小港街道"), Some("北仑区"), Some("宁波市"), Some("浙江省"))
     );
-    assert_eq!(p.level(), Level::Township);
+    assert_eq!(p.level(), Some(Level::Township));
     let county = g().place("330206").unwrap();
     assert_eq!(
         (county.township.as_deref(), county.county.as_deref()),
