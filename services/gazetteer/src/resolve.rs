@@ -70,11 +70,18 @@ pub(crate) struct Scope {
 impl Scope {
     /// The scope stated by `query` at `levels`; `None` when a stated name
     /// matches no unit (which leaves no answer rather than a wider one).
+    ///
+    /// A county-level city stated as the city (汨罗市 in 岳阳市) narrows as
+    /// the county it is: in common speech both are 市.
     pub fn of(names: &Names, query: &Query, levels: &[Level]) -> Option<Scope> {
         let mut within = Vec::new();
         for &level in levels {
             let Some(written) = query.name(level) else { continue };
-            let ids = forms::clean(written).map_or(&[][..], |name| names.lookup(level, &name));
+            let name = forms::clean(written)?;
+            let mut ids = names.lookup(level, &name);
+            if ids.is_empty() && level == Level::City && name.ends_with('市') {
+                ids = names.get(Level::County, Tier::Full, &name);
+            }
             if ids.is_empty() {
                 return None;
             }

@@ -125,6 +125,8 @@ fn a_stated_county_lets_the_core_name_survive_a_change_of_level() {
     // 仙桃市's 沙嘴街道 written as the 镇 it once was: only with its county.
     assert_eq!(g().resolve(&q().township("沙嘴镇")), Resolution::NotFound);
     assert_eq!(unique(&q().township("沙嘴镇").county("仙桃市")), "429004001");
+    // A county-level city stated as the city narrows as the county.
+    assert_eq!(unique(&q().township("沙嘴街道").city("仙桃市")), "429004001");
     // 街道办事处 is the formal name of a 街道, county or not.
     assert_eq!(unique(&q().township("沙嘴街道办事处")), "429004001");
 }
