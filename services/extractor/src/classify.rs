@@ -27,9 +27,15 @@ impl DocType {
 /// Documents that look like reports and are not: disclosure yearbooks,
 /// rule-of-law reports, policy explainers, notices.
 const NOT_REPORTS: &[&str] = &[
-    "信息公开工作年度报告",
-    "信息公开年度报告",
-    "信息公开年报",
+    "信息公开",
+    "一图",
+    "图解",
+    "读懂",
+    "看懂",
+    "速览",
+    "划重点",
+    "答记者问",
+    "新闻发布",
     "法治政府建设",
     "依法治理",
     "依法行政工作",
@@ -76,6 +82,16 @@ const PLAN_WORDS: &[&str] = &[
     "打算",
     "思路",
 ];
+
+/// Whether a line names a kind of document (a report, a summary, a plan):
+/// what a title does and a site name or a slogan does not.
+pub fn names_a_document(line: &str) -> bool {
+    ["报告", "汇报"]
+        .iter()
+        .chain(SUMMARY_WORDS)
+        .chain(PLAN_WORDS)
+        .any(|w| line.contains(w))
+}
 
 /// The document type from the title, or from the body when the title is
 /// missing or generic. `None`: not a report.
@@ -263,6 +279,8 @@ mod tests {
         assert_eq!(doc_type("某乡2023年工作总结", ""), Some(DocType::WorkSummary));
         assert_eq!(doc_type("某街道2024年工作要点", ""), Some(DocType::WorkPlan));
         assert_eq!(doc_type("某镇2023年政府信息公开工作年度报告", ""), None);
+        assert_eq!(doc_type("某镇2023年度政府信息公开工作报告", ""), None);
+        assert_eq!(doc_type("一图读懂｜某镇2024年政府工作报告", ""), None);
         assert_eq!(doc_type("某镇2022年法治政府建设报告", ""), None);
         assert_eq!(doc_type("关于印发某镇2024年工作要点的通知", ""), None);
         assert_eq!(

@@ -12,6 +12,7 @@ pub mod division;
 pub mod entities;
 pub mod eval;
 pub mod meeting;
+pub mod meta;
 pub mod metrics;
 pub mod numerals;
 pub mod outline;
@@ -26,7 +27,7 @@ use townreports_proto::v1::{
 };
 
 use crate::classify::DocType;
-use crate::text::{Chrome, char_span};
+use crate::text::char_span;
 
 /// Bumped when extraction changes what it produces.
 pub const EXTRACTOR_VERSION: &str = "0.1.0";
@@ -43,56 +44,10 @@ pub enum Origin {
 /// Lines that are never a title.
 const NOT_TITLES: &[&str] = &["政府信息公开", "信息公开", "正文", "首页"];
 
-static DATE: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"((?:19|20)\d{2})\s*[-年/.]\s*(\d{1,2})(?:\s*[-月/.]\s*(\d{1,2}))?").expect("static regex")
-});
 static PLACEHOLDER: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"(?:XX|ＸＸ|××|xx|\*\*|某某|某)(?:镇|乡|街道)|^(?:镇|乡|街道)(?:\d{4}|上半年|下半年)")
         .expect("static regex")
 });
-
-/// Publishers that name no one.
-const ANONYMOUS: &[&str] = &[
-    "网友投稿",
-    "本站",
-    "原创",
-    "转载",
-    "网络",
-    "互联网",
-    "佚名",
-    "admin",
-    "未知",
-];
-/// Hosts of document-sharing sites.
-const AGGREGATOR_HOSTS: &[&str] = &[
-    "wenku",
-    "doc88",
-    "docin",
-    "book118",
-    "360doc",
-    "haowensou",
-    "wenmi",
-    "taodocs",
-    "renrendoc",
-    "mayiwenku",
-    "jianshu",
-    "zhihu",
-];
-
-/// A `YYYY-MM-DD` or `YYYY-MM` date from what a page prints.
-pub fn normalise_date(raw: &str) -> Option<String> {
-    let caps = DATE.captures(raw)?;
-    let year: i32 = caps[1].parse().ok()?;
-    let month: u32 = caps[2].parse().ok()?;
-    if !(1..=12).contains(&month) {
-        return None;
-    }
-    match caps.get(3).and_then(|d| d.as_str().parse::<u32>().ok()) {
-        Some(day) if (1..=31).contains(&day) => Some(format!("{year:04}-{month:02}-{day:02}")),
-        Some(_) => None,
-        None => Some(format!("{year:04}-{month:02}")),
-    }
-}
 
 struct Evidence<'a> {
     text: &'a str,
@@ -122,74 +77,36 @@ impl Evidence<'_> {
     }
 }
 
+/// Whether a line can be a document's title: short, not a banner, a
+/// salutation, a meeting line or a sentence.
+fn title_like(line: &str) -> bool {
+    let t = line.trim();
+    let n = t.chars().count();
+    (2..=80).contains(&n)
+        && !NOT_TITLES.contains(&t)
+        && !text::is_chrome_line(t)
+        && !t.starts_with(['—', '-', '（', '('])
+        && !t.starts_with("各位")
+        && !t.ends_with(['。', '：', ':', '，', ',', '；'])
+        && t.chars().any(|c| ('\u{4e00}'..='\u{9fff}').contains(&c))
+}
+
+/// The title: the page's own (meta tag or heading) when it is one, else the
+/// first title-like line of the text's opening, preferring one that names a
+/// kind of document.
 fn pick_title(doc: &ParsedDocument, text: &str) -> Option<(String, &'static str)> {
-    let good = |t: &str| {
-        let t = t.trim();
-        !t.is_empty() && t.chars().count() <= 80 && !NOT_TITLES.contains(&t)
-    };
-    if let Some(t) = doc.meta.get("ArticleTitle").filter(|t| good(t)) {
+    if let Some(t) = doc.meta.get("ArticleTitle").filter(|t| title_like(t)) {
         return Some((t.trim().to_string(), "meta:ArticleTitle"));
     }
-    if good(&doc.title) {
+    if title_like(&doc.title) && !text.starts_with(doc.title.trim()) {
         return Some((doc.title.trim().to_string(), "page"));
     }
-    text.lines().next().filter(|l| good(l)).map(|l| (l.to_string(), "text"))
-}
-
-/// The first value among `labels` in the disclosure table, the chrome lines
-/// or the meta tags.
-fn chrome_value(doc: &ParsedDocument, chrome: &Chrome, labels: &[&str], metas: &[&str]) -> Option<(String, String)> {
-    for label in labels {
-        if let Some(v) = doc.disclosure.get(*label).filter(|v| !v.trim().is_empty()) {
-            return Some((v.trim().to_string(), format!("disclosure:{label}")));
-        }
-        if let Some((_, v)) = chrome.pairs.iter().find(|(l, v)| l == label && !v.is_empty()) {
-            return Some((v.clone(), format!("chrome:{label}")));
-        }
-    }
-    metas.iter().find_map(|m| {
-        doc.meta
-            .get(*m)
-            .filter(|v| !v.trim().is_empty())
-            .map(|v| (v.trim().to_string(), format!("meta:{m}")))
-    })
-}
-
-/// A publisher that is a government body (某镇人民政府, 某街道办事处, 某乡).
-fn government_body(publisher: &str) -> bool {
-    [
-        "人民政府",
-        "政府",
-        "办事处",
-        "党委",
-        "党工委",
-        "镇",
-        "乡",
-        "街道",
-        "苏木",
-    ]
-    .iter()
-    .any(|s| publisher.ends_with(s))
-}
-
-fn source_kind(doc: &ParsedDocument, chrome: &Chrome, url: Option<&str>, publisher: Option<&str>) -> &'static str {
-    let host = url
-        .and_then(|u| url::Url::parse(u).ok())
-        .and_then(|u| u.host_str().map(str::to_string))
-        .unwrap_or_default();
-    if AGGREGATOR_HOSTS.iter().any(|h| host.contains(h)) || !chrome.aggregator_signals.is_empty() {
-        return "aggregator";
-    }
-    let official_labels = ["发布机构", "发文机关", "发文日期", "索引号"];
-    if doc.government_chrome
-        || host.ends_with(".gov.cn")
-        || chrome.disclosure_banner
-        || chrome.pairs.iter().any(|(l, _)| official_labels.contains(&l.as_str()))
-        || publisher.is_some_and(government_body)
-    {
-        return "official";
-    }
-    "unknown"
+    let opening: Vec<&str> = text.lines().take(5).filter(|l| title_like(l)).collect();
+    opening
+        .iter()
+        .find(|l| classify::names_a_document(l))
+        .or(opening.first())
+        .map(|l| (l.to_string(), "text"))
 }
 
 /// Extracts the record of one document.
@@ -219,34 +136,15 @@ pub fn extract(doc: &ParsedDocument, origin: &Origin) -> ReportRecord {
         .as_ref()
         .and_then(|m| m.date.as_deref())
         .and_then(|d| Some((d.get(0..4)?.parse().ok()?, d.get(5..7)?.parse().ok()?)));
-    let speaker = meeting::speaker(&text, meeting.as_ref().map(|m| m.line.as_str())).filter(|_| is_report);
+    let speaker = meeting::speaker(&text, meeting.as_ref()).filter(|_| doc_type == Some(DocType::GovernmentWorkReport));
     let (review, plan) = if is_report {
         classify::years(title_str, &text, doc_type, meeting_ym)
     } else {
         (None, None)
     };
 
-    let publisher = chrome_value(
-        doc,
-        &chrome,
-        &["发布机构", "发文机关", "发布单位", "来源", "信息来源"],
-        &["ContentSource"],
-    )
-    .filter(|(v, _)| !ANONYMOUS.iter().any(|a| v.contains(a)));
-    let published = chrome_value(
-        doc,
-        &chrome,
-        &["发布日期", "发文日期", "发布时间", "更新时间", "成文日期", "生成日期"],
-        &["PubDate"],
-    )
-    .and_then(|(v, o)| Some((normalise_date(&v)?, o)))
-    .or_else(|| {
-        chrome
-            .bare_date
-            .as_deref()
-            .and_then(normalise_date)
-            .map(|d| (d, "chrome:date".into()))
-    });
+    let publisher = meta::publisher(doc, &chrome);
+    let published = meta::published_date(doc, &chrome);
 
     let placeholder =
         PLACEHOLDER.is_match(title_str) || PLACEHOLDER.is_match(&text.chars().take(3000).collect::<String>());
@@ -280,7 +178,7 @@ pub fn extract(doc: &ParsedDocument, origin: &Origin) -> ReportRecord {
         url,
         publisher: publisher.as_ref().map(|(p, _)| p.clone()),
         published_date: published.as_ref().map(|(d, _)| d.clone()),
-        source_kind: source_kind(
+        source_kind: meta::source_kind(
             doc,
             &chrome,
             url_for_kind.as_deref(),
@@ -311,6 +209,9 @@ pub fn extract(doc: &ParsedDocument, origin: &Origin) -> ReportRecord {
     }
     let meeting_record = meeting.as_ref().map(|m| {
         ev.text("meeting", &m.line);
+        if let Some(line) = &m.date_line {
+            ev.text("meeting.date", line);
+        }
         let span = char_span(&text, &m.line).map(|(start, end)| Span { start, end });
         Meeting {
             date: m.date.clone(),
@@ -450,17 +351,4 @@ pub fn extract_files(paths: &[std::path::PathBuf]) -> anyhow::Result<Vec<ReportR
             Ok(extract(&doc, &Origin::Path(p.display().to_string())))
         })
         .collect()
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn dates_as_printed() {
-        assert_eq!(normalise_date("2024-08-19 16:45").as_deref(), Some("2024-08-19"));
-        assert_eq!(normalise_date("2018年12月29日").as_deref(), Some("2018-12-29"));
-        assert_eq!(normalise_date("2023-11").as_deref(), Some("2023-11"));
-        assert_eq!(normalise_date("2024年13月45日"), None);
-    }
 }

@@ -1,6 +1,11 @@
 //! The congress session a government work report was delivered to, and who
 //! delivered it: `——2024年3月30日在某镇第十八届人民代表大会第六次会议上`
-//! followed by `镇党委副书记、镇长 某某`.
+//! near a line `镇党委副书记、镇长 某某`.
+//!
+//! The forms vary: the date may stand on its own line, in Chinese numerals
+//! (`（二〇二四年一月十日）`); the congress may be abbreviated
+//! (`十八届人大四次会议`); the speaker may come before the meeting line.
+//! Whatever is garbled is left empty rather than guessed.
 
 use std::sync::LazyLock;
 
@@ -10,7 +15,10 @@ use crate::numerals::parse_integer;
 
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Meeting {
+    /// The meeting line as printed.
     pub line: String,
+    /// A line of its own that gave the date, when the meeting line has none.
+    pub date_line: Option<String>,
     pub date: Option<String>,
     pub term: Option<i32>,
     pub session: Option<i32>,
@@ -24,20 +32,38 @@ pub struct Speaker {
     pub title: String,
 }
 
+/// A number in Arabic or Chinese digits.
 const NUM: &str = "[一二三四五六七八九十百〇零两\\d]+";
+/// Lines of the opening where the meeting and speaker lines are printed.
+const OPENING_LINES: usize = 15;
 
 static DATE: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"((?:19|20)\d{2})\s*年\s*(\d{1,2})\s*月\s*(\d{1,2})\s*日").expect("static regex"));
+/// 二〇二四年一月十日 (○ and O are printed for 〇 too).
+static CHINESE_DATE: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"([〇○Ｏ零一二三四五六七八九]{4})\s*年\s*([一二三四五六七八九十]{1,3})\s*月\s*([一二三四五六七八九十]{1,3})\s*日")
+        .expect("static regex")
+});
 /// Digits whose 年 and 月 were lost: 2024312日.
 static GARBLED_DATE: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"((?:19|20)\d{2})(\d{2,4})日").expect("static regex"));
-static TERM: LazyLock<Regex> = LazyLock::new(|| Regex::new(&format!("第({NUM})届")).expect("static regex"));
-static SESSION: LazyLock<Regex> =
-    LazyLock::new(|| Regex::new(&format!("(?:人民代表大会|人大|届)(?:第)?({NUM})次会议")).expect("static regex"));
+/// A line that is only a date, maybe bracketed: `（2024年1月10日）`.
+static DATE_LINE: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"^[（(]?\s*[\d〇○Ｏ零一二三四五六七八九十]{4}\s*年[\d一二三四五六七八九十\s]{1,3}月[\d一二三四五六七八九十\s]{1,3}日\s*[）)]?$")
+        .expect("static regex")
+});
+static TERM: LazyLock<Regex> = LazyLock::new(|| Regex::new(&format!("第?({NUM})届")).expect("static regex"));
+/// 人民代表大会第六次会议, 人大四次会议, 届四次人代会.
+static SESSION: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(&format!(
+        "(?:人民代表大会|人大|届)\\s*第?({NUM})次\\s*(全体会议|会议|人代会|人大会议|大会)"
+    ))
+    .expect("static regex")
+});
 static BODY: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"在([\u4e00-\u9fa5\d]{0,40}?人民代表大会)").expect("static regex"));
 static SPEAKER: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"^([\u4e00-\u9fa5、，,（）()]{0,30}?(?:镇长|乡长|主任|书记|区长|县长|市长))[\s\u3000:：]*([\u4e00-\u9fa5](?:[\s\u3000]*[\u4e00-\u9fa5]){1,3})$")
+    Regex::new(r"^([\u4e00-\u9fa5、，,（）()]{0,30}?(?:镇长|乡长|主任|书记|区长|县长|市长|苏木达))[\s\u3000:：]*([\u4e00-\u9fa5](?:[\s\u3000]*[\u4e00-\u9fa5·]){1,5})$")
         .expect("static regex")
 });
 static PLACE_PREFIX: LazyLock<Regex> = LazyLock::new(|| {
@@ -45,36 +71,64 @@ static PLACE_PREFIX: LazyLock<Regex> = LazyLock::new(|| {
         .expect("static regex")
 });
 
-/// The meeting line among the first lines of `text`.
+/// Whether a line names a congress meeting.
+fn is_meeting_line(line: &str) -> bool {
+    ["人民代表大会", "人大", "人代会"].iter().any(|w| line.contains(w))
+        && line.chars().count() <= 80
+        && (line.contains("会议") || line.contains('届') || line.contains("人代会"))
+}
+
+fn number(raw: &str) -> Option<i32> {
+    parse_integer(raw).and_then(|n| i32::try_from(n).ok())
+}
+
+/// The date a line prints, if it is a real calendar date.
+fn date_in(line: &str) -> Option<String> {
+    if let Some(c) = DATE.captures(line) {
+        return valid_date(c[1].parse().ok()?, c[2].parse().ok()?, c[3].parse().ok()?);
+    }
+    if let Some(c) = CHINESE_DATE.captures(line) {
+        let year = number(&c[1])?;
+        return valid_date(
+            year,
+            u32::try_from(number(&c[2])?).ok()?,
+            u32::try_from(number(&c[3])?).ok()?,
+        );
+    }
+    GARBLED_DATE
+        .captures(line)
+        .and_then(|c| unambiguous_split(c[1].parse().ok()?, &c[2]))
+}
+
+/// The meeting line among the first lines of `text`, with the date from
+/// the line itself or from a date line right next to it.
 pub fn meeting(text: &str) -> Option<Meeting> {
-    let line = text.lines().take(12).find(|l| {
-        (l.contains("人民代表大会") || l.contains("人大"))
-            && l.chars().count() <= 80
-            && (l.contains("会议") || l.contains("届"))
-    })?;
-    let date = DATE
-        .captures(line)
-        .and_then(|c| valid_date(c[1].parse().ok()?, c[2].parse().ok()?, c[3].parse().ok()?))
-        .or_else(|| {
-            GARBLED_DATE
-                .captures(line)
-                .and_then(|c| unambiguous_split(c[1].parse().ok()?, &c[2]))
-        });
-    let term = TERM
-        .captures(line)
-        .and_then(|c| parse_integer(&c[1]))
-        .and_then(|n| i32::try_from(n).ok());
-    let session = SESSION.captures(line).and_then(|c| {
-        let whole = c.get(0)?;
-        // 第一次全体会议 is a plenary sitting, not the session.
-        if line[whole.start()..].starts_with("全体") {
-            return None;
+    let lines: Vec<&str> = text.lines().take(OPENING_LINES).collect();
+    let at = lines.iter().position(|l| is_meeting_line(l))?;
+    let line = lines[at];
+    let mut date_line = None;
+    let mut date = date_in(line);
+    if date.is_none() && !DATE.is_match(line) && !CHINESE_DATE.is_match(line) {
+        let neighbours = [at + 1, at + 2, at.wrapping_sub(1), at.wrapping_sub(2)];
+        if let Some(l) = neighbours
+            .iter()
+            .filter_map(|i| lines.get(*i))
+            .find(|l| DATE_LINE.is_match(l.trim()))
+        {
+            date = date_in(l);
+            date_line = Some(l.to_string());
         }
-        parse_integer(&c[1]).and_then(|n| i32::try_from(n).ok())
-    });
+    }
+    let term = TERM.captures(line).and_then(|c| number(&c[1]));
+    // 第一次全体会议 is a plenary sitting, not the session.
+    let session = SESSION
+        .captures(line)
+        .filter(|c| &c[2] != "全体会议")
+        .and_then(|c| number(&c[1]));
     let body = BODY.captures(line).map(|c| c[1].to_string());
     Some(Meeting {
         line: line.to_string(),
+        date_line,
         date,
         term,
         session,
@@ -106,31 +160,41 @@ fn unambiguous_split(year: i32, digits: &str) -> Option<String> {
     }
 }
 
-/// The speaker line: a title ending in 镇长/乡长/主任/书记 and a 2–4
-/// character name (internal spaces removed: `王 建` is 王建).
-pub fn speaker(text: &str, after_line: Option<&str>) -> Option<Speaker> {
-    let lines: Vec<&str> = text.lines().take(15).collect();
-    let start = after_line
-        .and_then(|m| lines.iter().position(|l| *l == m))
-        .map_or(0, |i| i + 1);
-    lines.iter().skip(start).take(4).find_map(|line| {
-        let caps = SPEAKER.captures(line.trim())?;
-        let name: String = caps[2]
-            .chars()
-            .filter(|c| !c.is_whitespace() && *c != '\u{3000}')
-            .collect();
-        if ["同志们", "各位代表", "代表们"].contains(&name.as_str()) {
-            return None;
+/// The speaker line: a title ending in 镇长/乡长/主任/书记 and a 2–6
+/// character name (internal spaces removed: `王 建` is 王建), looked for
+/// right after the meeting line, then right before it, else in the opening.
+pub fn speaker(text: &str, meeting: Option<&Meeting>) -> Option<Speaker> {
+    let lines: Vec<&str> = text.lines().take(OPENING_LINES).collect();
+    let order: Vec<usize> = match meeting.and_then(|m| lines.iter().position(|l| *l == m.line)) {
+        Some(at) => {
+            let after = (at + 1..lines.len()).take(4);
+            let before = (0..at).rev().take(3);
+            after.chain(before).collect()
         }
-        let title = caps[1].trim().to_string();
-        let title = PLACE_PREFIX
-            .captures(&title)
-            .map_or(title.clone(), |c| c[1].to_string());
-        Some(Speaker {
-            line: line.to_string(),
-            name,
-            title,
-        })
+        None => (0..lines.len()).collect(),
+    };
+    order.into_iter().find_map(|i| speaker_line(lines[i]))
+}
+
+fn speaker_line(line: &str) -> Option<Speaker> {
+    let caps = SPEAKER.captures(line.trim())?;
+    let name: String = caps[2]
+        .chars()
+        .filter(|c| !c.is_whitespace() && *c != '\u{3000}')
+        .collect();
+    // A name has at most four characters unless it is a transcribed one (·).
+    if ["同志们", "各位代表", "代表们"].contains(&name.as_str()) || (name.chars().count() > 4 && !name.contains('·'))
+    {
+        return None;
+    }
+    let title = caps[1].trim().to_string();
+    let title = PLACE_PREFIX
+        .captures(&title)
+        .map_or(title.clone(), |c| c[1].to_string());
+    Some(Speaker {
+        line: line.to_string(),
+        name,
+        title,
     })
 }
 
@@ -140,18 +204,33 @@ mod tests {
 
     #[test]
     fn a_regular_meeting_line() {
-        let m =
-            meeting("政府工作报告\n——2024年3月30日在某镇第十八届人民代表大会第六次会议上\n镇党委副书记、镇长 王 建")
-                .unwrap();
+        let text = "政府工作报告\n——2024年3月30日在某镇第十八届人民代表大会第六次会议上\n镇党委副书记、镇长 王 建";
+        let m = meeting(text).unwrap();
         assert_eq!(m.date.as_deref(), Some("2024-03-30"));
         assert_eq!((m.term, m.session), (Some(18), Some(6)));
         assert_eq!(m.body.as_deref(), Some("某镇第十八届人民代表大会"));
-        let s = speaker(
-            "政府工作报告\n——2024年3月30日在某镇第十八届人民代表大会第六次会议上\n镇党委副书记、镇长 王 建",
-            Some(&m.line),
-        )
-        .unwrap();
+        let s = speaker(text, Some(&m)).unwrap();
         assert_eq!((s.name.as_str(), s.title.as_str()), ("王建", "镇党委副书记、镇长"));
+    }
+
+    #[test]
+    fn a_date_line_in_chinese_numerals_and_a_speaker_before_the_meeting() {
+        let text =
+            "甲乡人民政府乡长  黄海燕\n——在甲乡第十一届人民代表大会第三次会议上\n（二〇二四年一月十日）\n各位代表：";
+        let m = meeting(text).unwrap();
+        assert_eq!(m.date.as_deref(), Some("2024-01-10"));
+        assert_eq!(m.date_line.as_deref(), Some("（二〇二四年一月十日）"));
+        assert_eq!((m.term, m.session), (Some(11), Some(3)));
+        let s = speaker(text, Some(&m)).unwrap();
+        assert_eq!((s.name.as_str(), s.title.as_str()), ("黄海燕", "乡人民政府乡长"));
+    }
+
+    #[test]
+    fn abbreviated_congresses() {
+        let m = meeting("——2024年1月18日在甲乡十八届人大四次会议上").unwrap();
+        assert_eq!((m.term, m.session), (Some(18), Some(4)));
+        let m = meeting("在甲镇十九届三次人代会上的报告").unwrap();
+        assert_eq!((m.term, m.session), (Some(19), Some(3)));
     }
 
     #[test]
@@ -177,5 +256,7 @@ mod tests {
         let s = speaker("某某镇党委副书记、镇长 张敏", None).unwrap();
         assert_eq!((s.name.as_str(), s.title.as_str()), ("张敏", "镇党委副书记、镇长"));
         assert!(speaker("各位代表、同志们：", None).is_none());
+        let s = speaker("代乡长　陈　静", None).unwrap();
+        assert_eq!((s.name.as_str(), s.title.as_str()), ("陈静", "代乡长"));
     }
 }

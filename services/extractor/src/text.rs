@@ -1,5 +1,11 @@
 //! The record's text: the document body without page chrome, and the
 //! metadata that chrome carried (publisher, dates, site signals).
+//!
+//! Pages reach the extractor as text with the site's furniture still in it:
+//! breadcrumbs, info bars (`来源：… | 发布时间：… | 浏览次数：…`), font and
+//! print buttons, share and reward blocks, "read more" walls. None of it is
+//! the report's; the info bar is kept aside because it names the publisher
+//! and the publication date.
 
 use std::sync::LazyLock;
 
@@ -10,7 +16,8 @@ use regex::Regex;
 pub struct Chrome {
     /// `(label, value)` pairs from lines such as `发布机构: X 发文日期: Y`.
     pub pairs: Vec<(String, String)>,
-    /// A bare date line under the title (aggregators print `2022-03-11 249`).
+    /// A date printed alone (or ahead of the info bar) near the top:
+    /// aggregators print `2022-03-11 249`.
     pub bare_date: Option<String>,
     /// A `政府信息公开` banner line.
     pub disclosure_banner: bool,
@@ -20,17 +27,132 @@ pub struct Chrome {
     pub truncation_signals: Vec<String>,
 }
 
-static LABEL: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"(发布机构|发文机关|发布单位|发文日期|发布日期|发布时间|更新时间|成文日期|来源|信息来源|作者|编辑|责任编辑|浏览次数|访问次数|点击数|阅读次数|字体)\s*[:：]").expect("static regex")
-});
-static BARE_DATE: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"^(\d{4}-\d{1,2}-\d{1,2})(?:\s+\d{1,2}:\d{2}(?::\d{2})?)?(?:\s+\d+)?$").expect("static regex")
-});
-static HIDDEN: LazyLock<Regex> =
-    LazyLock::new(|| Regex::new(r"-*\s*此处隐藏\s*[\d,，]*\s*字.*").expect("static regex"));
+/// How many leading lines are the page's head, where a site prints its
+/// breadcrumb, banner and info bar.
+const HEAD_LINES: usize = 15;
 
-/// Lines that end the document on document-sharing sites: everything after
-/// is the site's, not the report's.
+/// Labels that only ever name page metadata: a line starting with one is an
+/// info bar wherever it is.
+const STRICT_LABELS: &[&str] = &[
+    "发布机构",
+    "发文机关",
+    "发文机构",
+    "发布单位",
+    "发布部门",
+    "来源单位",
+    "信息来源",
+    "文章来源",
+    "稿件来源",
+    "来源",
+    "发文日期",
+    "发布日期",
+    "发布时间",
+    "更新时间",
+    "成文日期",
+    "生成日期",
+    "上传时间",
+    "索引号",
+    "发文字号",
+    "文号",
+    "主题分类",
+    "公开方式",
+    "公开范围",
+    "有效性",
+    "浏览次数",
+    "访问次数",
+    "点击次数",
+    "阅读次数",
+    "点击数",
+    "浏览量",
+    "点击量",
+    "阅读量",
+    "访问量",
+    "字体",
+    "字号",
+    "责任编辑",
+    "编辑",
+    "作者",
+    "审核",
+    "校对",
+];
+/// Labels that are common words too (时间, 点击): an info bar only in the head.
+const LOOSE_LABELS: &[&str] = &["时间", "日期", "点击", "阅读", "浏览", "访问", "发布"];
+
+static LABEL: LazyLock<Regex> = LazyLock::new(|| {
+    let mut labels: Vec<&str> = STRICT_LABELS.iter().chain(LOOSE_LABELS).copied().collect();
+    // Longest first, so that 发布时间 wins over 发布 and 时间 at one position.
+    labels.sort_by_key(|l| std::cmp::Reverse(l.chars().count()));
+    Regex::new(&format!(r"({})\s*[:：]", labels.join("|"))).expect("static regex")
+});
+/// A date (and time) leading an info bar or standing alone: `2023-12-26 10:21:33`.
+static LEADING_DATE: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(
+        r"^((?:19|20)\d{2}\s*[-/.年]\s*\d{1,2}\s*[-/.月]\s*\d{1,2}(?:\s*日)?)(?:\s*\d{1,2}:\d{2}(?::\d{2})?)?\s*",
+    )
+    .expect("static regex")
+});
+/// A date line under the title, with a view count at most: `2022-03-11 249`.
+static BARE_DATE: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"^((?:19|20)\d{2}-\d{1,2}-\d{1,2})(?:\s+\d{1,2}:\d{2}(?::\d{2})?)?(?:\s+\d+)?$").expect("static regex")
+});
+/// Buttons and widgets: 【字体：大 中 小】, 【打印本页】【关闭窗口】, 分享到：.
+static UI_LINE: LazyLock<Regex> = LazyLock::new(|| {
+    let words = [
+        "字体",
+        "字号",
+        "默认",
+        "打印本页",
+        "打印",
+        "关闭窗口",
+        "关闭",
+        "收藏本页",
+        "收藏",
+        "分享到",
+        "分享",
+        "返回顶部",
+        "返回",
+        "我要纠错",
+        "纠错",
+        "视力保护色",
+        "保存",
+        "扫一扫",
+        "在手机打开",
+        "手机查看",
+        "微信",
+        "微博",
+        "QQ空间",
+        "QQ",
+        "大",
+        "中",
+        "小",
+    ];
+    let fill = r"[\s【】\[\]（）()|｜丨:：、·/]*";
+    Regex::new(&format!("^{fill}(?:(?:{}){fill})+$", words.join("|"))).expect("static regex")
+});
+/// 当前位置：首页 > 政务公开 > …
+static BREADCRUMB: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(
+        r"^(?:当前位置|您的位置|您现在的位置|你现在的位置|你的位置|所在位置|位置)\s*[:：]|^首页\s*(?:>|＞|》|»|→|/)",
+    )
+    .expect("static regex")
+});
+/// A notice that text is hidden here (`---此处隐藏4290字,下载后查看---`),
+/// possibly glued to the text around it.
+static HIDDEN: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"-*\s*(?:此处隐藏\s*[\d,，]*\s*字|以上为.{0,8}前\s*\d+\s*页内容)[^\n]*").expect("static regex")
+});
+
+/// Banner lines that mark a government disclosure page.
+const BANNERS: &[&str] = &[
+    "政府信息公开",
+    "信息公开",
+    "政务公开",
+    "政府信息公开专栏",
+    "法定主动公开内容",
+];
+
+/// Lines that end the document on document-sharing sites and portals:
+/// everything after is the site's, not the report's.
 const TAIL_MARKERS: &[&str] = &[
     "阅读全文",
     "想阅读完全部",
@@ -45,6 +167,11 @@ const TAIL_MARKERS: &[&str] = &[
     "我要留言",
     "热门推荐",
     "相关内容",
+    "相关文档",
+    "相关链接",
+    "猜你喜欢",
+    "本文由用户上传",
+    "如有侵权",
     "上一篇",
     "下一篇",
     "【打印本页】",
@@ -52,21 +179,24 @@ const TAIL_MARKERS: &[&str] = &[
     "扫一扫在手机打开",
 ];
 
+/// Phrases only document-sharing sites print.
 const AGGREGATOR_MARKERS: &[&str] = &[
     "网友投稿",
-    "赞赏",
-    "打赏",
-    "赏赞",
     "下载后查看",
     "此处隐藏",
     "您需要先登陆",
     "您需要先登录",
     "登录后查看",
-    "VIP",
-    "文档",
-    "文库",
-    "原创力",
+    "本文由用户上传",
+    "相关文档推荐",
+    "下载完整文档",
+    "文档前1页",
+    "原创力文档",
 ];
+/// Words a sharing site prints on its buttons, and a report may use in a
+/// sentence (群众赞赏): signals only on a short line of their own.
+const AGGREGATOR_BUTTONS: &[&str] = &["赞赏", "打赏", "赏赞", "文库", "VIP", "会员下载"];
+/// Phrases that say the text goes on somewhere else.
 const TRUNCATION_MARKERS: &[&str] = &[
     "此处隐藏",
     "下载后查看",
@@ -75,32 +205,29 @@ const TRUNCATION_MARKERS: &[&str] = &[
     "您需要先登录",
     "登录后查看",
     "查看全文",
+    "展开全文",
+    "余下全文",
     "剩余内容",
-];
-
-/// UI words that are never document text.
-const UI_LINES: &[&str] = &[
-    "分享：",
-    "分享:",
-    "打印",
-    "关闭",
-    "收藏",
-    "字体：[]",
-    "【字体：大 中 小】",
-    "[打印]",
-    "[关闭]",
+    "下载完整文档",
+    "以上为文档前",
 ];
 
 /// Splits page chrome from the body: header lines with metadata labels,
-/// banners, aggregator tails and hidden-text notices.
+/// banners, breadcrumbs, buttons, aggregator tails and hidden-text notices.
 pub fn clean(raw: &str) -> (String, Chrome) {
     let mut chrome = Chrome::default();
     let lines: Vec<&str> = raw
         .lines()
         .map(|l| l.trim_matches(|c: char| c.is_whitespace() || c == '\u{3000}'))
+        .filter(|l| !l.is_empty())
         .collect();
     for marker in AGGREGATOR_MARKERS {
         if raw.contains(marker) {
+            chrome.aggregator_signals.push(marker.to_string());
+        }
+    }
+    for marker in AGGREGATOR_BUTTONS {
+        if lines.iter().any(|l| l.chars().count() <= 30 && l.contains(marker)) {
             chrome.aggregator_signals.push(marker.to_string());
         }
     }
@@ -109,21 +236,33 @@ pub fn clean(raw: &str) -> (String, Chrome) {
             chrome.truncation_signals.push(marker.to_string());
         }
     }
-    // The tail: from the first marker line in the second half of the text.
+    // The tail: from the first marker line in the second half of the text
+    // (阅读全文 anywhere: it is the wall itself).
     let total = lines.len();
     let end = lines
         .iter()
         .enumerate()
-        .position(|(i, l)| (i * 2 >= total || l.contains("阅读全文")) && TAIL_MARKERS.iter().any(|m| l.contains(m)))
+        .position(|(i, l)| {
+            (i * 2 >= total || l.contains("阅读全文"))
+                && l.chars().count() <= 80
+                && TAIL_MARKERS.iter().any(|m| l.contains(m))
+        })
         .unwrap_or(total);
 
     let mut body = Vec::new();
     for (i, line) in lines[..end].iter().enumerate() {
-        if line.is_empty() || UI_LINES.contains(line) {
+        let head = i < HEAD_LINES;
+        if UI_LINE.is_match(line) {
             continue;
         }
-        if i < 12 && *line == "政府信息公开" {
+        if head && BANNERS.contains(line) {
             chrome.disclosure_banner = true;
+            continue;
+        }
+        if head && BREADCRUMB.is_match(line) {
+            if BANNERS.iter().any(|b| line.contains(b)) {
+                chrome.disclosure_banner = true;
+            }
             continue;
         }
         if HIDDEN.is_match(line) {
@@ -134,11 +273,14 @@ pub fn clean(raw: &str) -> (String, Chrome) {
             }
             continue;
         }
-        if let Some(pairs) = label_line(line) {
-            chrome.pairs.extend(pairs);
+        if let Some(bar) = info_bar(line, head) {
+            if chrome.bare_date.is_none() {
+                chrome.bare_date = bar.date;
+            }
+            chrome.pairs.extend(bar.pairs);
             continue;
         }
-        if i < 12
+        if head
             && chrome.bare_date.is_none()
             && let Some(caps) = BARE_DATE.captures(line)
         {
@@ -150,13 +292,43 @@ pub fn clean(raw: &str) -> (String, Chrome) {
     (body.join("\n"), chrome)
 }
 
-/// A line made only of `label: value` pairs (an info bar), or `None`.
-fn label_line(line: &str) -> Option<Vec<(String, String)>> {
-    let matches: Vec<_> = LABEL.captures_iter(line).collect();
-    let first = matches.first()?.get(0)?;
-    // The line must start with a label and be short: a sentence that
-    // happens to contain 来源: is body text.
-    if first.start() != 0 || line.chars().count() > 120 {
+/// Whether a line is page furniture wherever it stands: a button row, a
+/// breadcrumb, a banner, an info bar or a bare date.
+pub fn is_chrome_line(line: &str) -> bool {
+    let line = line.trim();
+    UI_LINE.is_match(line)
+        || BREADCRUMB.is_match(line)
+        || BANNERS.contains(&line)
+        || BARE_DATE.is_match(line)
+        || info_bar(line, true).is_some()
+}
+
+/// What an info bar line holds.
+struct InfoBar {
+    /// A date printed ahead of the labels.
+    date: Option<String>,
+    pairs: Vec<(String, String)>,
+}
+
+/// A line made only of `label: value` pairs (an info bar), possibly led by
+/// a date, or `None`.
+fn info_bar(line: &str, head: bool) -> Option<InfoBar> {
+    // The line must be short: a sentence that happens to contain 来源: is
+    // body text.
+    if line.chars().count() > 160 {
+        return None;
+    }
+    let (date, rest) = match LEADING_DATE.captures(line) {
+        Some(caps) => {
+            let whole = caps.get(0)?;
+            (Some(caps[1].to_string()), &line[whole.end()..])
+        }
+        None => (None, line),
+    };
+    let matches: Vec<_> = LABEL.captures_iter(rest).collect();
+    let first = matches.first()?;
+    let first_label = first.get(1)?.as_str();
+    if first.get(0)?.start() != 0 || !(head || STRICT_LABELS.contains(&first_label)) {
         return None;
     }
     let mut pairs = Vec::new();
@@ -165,14 +337,13 @@ fn label_line(line: &str) -> Option<Vec<(String, String)>> {
         let end = matches
             .get(i + 1)
             .and_then(|n| n.get(0))
-            .map_or(line.len(), |m| m.start());
-        let value = line[whole.end()..end]
-            .trim()
-            .trim_end_matches(['[', ']', '【', '】'])
-            .trim();
+            .map_or(rest.len(), |m| m.start());
+        let value = rest[whole.end()..end].trim_matches(|c: char| {
+            c.is_whitespace() || matches!(c, '|' | '｜' | '丨' | '[' | ']' | '【' | '】' | '·' | '/' | '\u{3000}')
+        });
         pairs.push((caps[1].to_string(), value.to_string()));
     }
-    Some(pairs)
+    Some(InfoBar { date, pairs })
 }
 
 /// Char offsets of the first `needle` in `text`.
@@ -200,10 +371,40 @@ mod tests {
     }
 
     #[test]
+    fn breadcrumbs_buttons_and_separated_info_bars() {
+        let raw = "当前位置：首页 > 政务公开 > 政府工作报告\n甲镇2024年政府工作报告\n信息来源：甲镇人民政府 | 发布时间：2024年01月22日 | 浏览次数：358\n【字体：大 中 小】\n各位代表：\n正文。\n【打印本页】【关闭窗口】";
+        let (text, chrome) = clean(raw);
+        assert_eq!(text, "甲镇2024年政府工作报告\n各位代表：\n正文。");
+        assert_eq!(
+            chrome.pairs,
+            [
+                ("信息来源".to_string(), "甲镇人民政府".to_string()),
+                ("发布时间".into(), "2024年01月22日".into()),
+                ("浏览次数".into(), "358".into())
+            ]
+        );
+        assert!(chrome.disclosure_banner, "政务公开 in the breadcrumb");
+    }
+
+    #[test]
+    fn loose_labels_only_in_the_head_and_dates_ahead_of_the_bar() {
+        let (_, chrome) = clean("标题\n2023-12-26 10:21:33 来源：网友投稿 阅读：1520\n正文");
+        assert_eq!(chrome.bare_date.as_deref(), Some("2023-12-26"));
+        assert_eq!(chrome.pairs[1], ("阅读".into(), "1520".into()));
+        let body = format!("标题\n{}时间：全年，地点：全镇", "正文\n".repeat(20));
+        let (text, chrome) = clean(&body);
+        assert!(chrome.pairs.is_empty());
+        assert!(text.ends_with("时间：全年，地点：全镇"));
+    }
+
+    #[test]
     fn hidden_text_notices_are_removed_but_flagged() {
         let (text, chrome) = clean("标题\n第一段\n---此处隐藏4290字,下载后查看---\n第二段");
         assert_eq!(text, "标题\n第一段\n第二段");
         assert!(!chrome.truncation_signals.is_empty());
+        let (text, chrome) = clean("标题\n第一段\n---- 以上为文档前1页内容，下载后查看完整文档 ----");
+        assert_eq!(text, "标题\n第一段");
+        assert!(!chrome.aggregator_signals.is_empty());
     }
 
     #[test]

@@ -1,0 +1,230 @@
+//! Where the document was published, by whom and when, and what kind of
+//! site it came from — read from the disclosure table, the page's info bar
+//! and its meta tags, never from the report's own text.
+
+use std::sync::LazyLock;
+
+use regex::Regex;
+use townreports_proto::v1::ParsedDocument;
+
+use crate::text::Chrome;
+
+static DATE: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"((?:19|20)\d{2})\s*[-年/.]\s*(\d{1,2})(?:\s*[-月/.]\s*(\d{1,2}))?").expect("static regex")
+});
+
+/// Labels that name the publisher, strongest first.
+const PUBLISHER_LABELS: &[&str] = &[
+    "发布机构",
+    "发文机关",
+    "发文机构",
+    "发布单位",
+    "发布部门",
+    "来源单位",
+    "信息来源",
+    "文章来源",
+    "稿件来源",
+    "来源",
+];
+/// Labels that date the page, strongest first: the publication date before
+/// dates that only approximate it (update, writing).
+const DATE_LABELS: &[&str] = &[
+    "发布日期",
+    "发布时间",
+    "发文日期",
+    "上传时间",
+    "更新时间",
+    "时间",
+    "日期",
+    "发布",
+    "成文日期",
+    "生成日期",
+];
+/// Labels only a government disclosure page prints.
+const OFFICIAL_LABELS: &[&str] = &[
+    "发布机构",
+    "发文机关",
+    "发文机构",
+    "发文日期",
+    "成文日期",
+    "索引号",
+    "发文字号",
+    "文号",
+];
+
+/// Publishers that name no one.
+const ANONYMOUS: &[&str] = &[
+    "网友投稿",
+    "本站",
+    "原创",
+    "转载",
+    "网络",
+    "互联网",
+    "佚名",
+    "admin",
+    "未知",
+    "用户上传",
+];
+/// Hosts of document-sharing sites.
+const AGGREGATOR_HOSTS: &[&str] = &[
+    "wenku",
+    "doc88",
+    "docin",
+    "book118",
+    "360doc",
+    "haowensou",
+    "wenmi",
+    "taodocs",
+    "renrendoc",
+    "mayiwenku",
+    "jianshu",
+    "zhihu",
+    "fanwen",
+    "gwyoo",
+    "wendangku",
+];
+/// Endings of a government body's name (某镇人民政府, 某街道办事处, 某乡).
+const GOVERNMENT_BODIES: &[&str] = &[
+    "人民政府",
+    "政府",
+    "办事处",
+    "党委",
+    "党工委",
+    "党政办",
+    "党政办公室",
+    "政府办",
+    "人大",
+    "镇",
+    "乡",
+    "街道",
+    "苏木",
+];
+
+/// A `YYYY-MM-DD` or `YYYY-MM` date from what a page prints.
+pub fn normalise_date(raw: &str) -> Option<String> {
+    let caps = DATE.captures(raw)?;
+    let year: i32 = caps[1].parse().ok()?;
+    let month: u32 = caps[2].parse().ok()?;
+    if !(1..=12).contains(&month) {
+        return None;
+    }
+    match caps.get(3).and_then(|d| d.as_str().parse::<u32>().ok()) {
+        Some(day) if (1..=31).contains(&day) => Some(format!("{year:04}-{month:02}-{day:02}")),
+        Some(_) => None,
+        None => Some(format!("{year:04}-{month:02}")),
+    }
+}
+
+/// A value and where it was read (`disclosure:发布机构`, `chrome:来源`, `meta:PubDate`).
+pub type Sourced = (String, String);
+
+/// The first value among `labels` in the disclosure table or the info bar,
+/// else among the meta tags `metas`.
+fn labelled(doc: &ParsedDocument, chrome: &Chrome, labels: &[&str], metas: &[&str]) -> Vec<Sourced> {
+    let mut found = Vec::new();
+    for label in labels {
+        if let Some(v) = doc.disclosure.get(*label).map(|v| v.trim()).filter(|v| !v.is_empty()) {
+            found.push((v.to_string(), format!("disclosure:{label}")));
+        }
+        for (_, v) in chrome.pairs.iter().filter(|(l, v)| l == label && !v.is_empty()) {
+            found.push((v.clone(), format!("chrome:{label}")));
+        }
+    }
+    for m in metas {
+        if let Some(v) = doc.meta.get(*m).map(|v| v.trim()).filter(|v| !v.is_empty()) {
+            found.push((v.to_string(), format!("meta:{m}")));
+        }
+    }
+    found
+}
+
+/// The publisher as printed (发布机构 / 来源), unless it names no one.
+pub fn publisher(doc: &ParsedDocument, chrome: &Chrome) -> Option<Sourced> {
+    labelled(doc, chrome, PUBLISHER_LABELS, &["ContentSource"])
+        .into_iter()
+        .next()
+        .filter(|(v, _)| !ANONYMOUS.iter().any(|a| v.contains(a)))
+}
+
+/// The publication date, normalised, from the first labelled value that is
+/// a date, else a date printed alone at the top.
+pub fn published_date(doc: &ParsedDocument, chrome: &Chrome) -> Option<Sourced> {
+    labelled(doc, chrome, DATE_LABELS, &["PubDate"])
+        .into_iter()
+        .find_map(|(v, origin)| Some((normalise_date(&v)?, origin)))
+        .or_else(|| {
+            let date = normalise_date(chrome.bare_date.as_deref()?)?;
+            Some((date, "chrome:date".into()))
+        })
+}
+
+/// A publisher that is a government body (某镇人民政府, 某街道办事处, 某乡).
+fn government_body(publisher: &str) -> bool {
+    GOVERNMENT_BODIES.iter().any(|s| publisher.ends_with(s))
+}
+
+/// `aggregator` for document-sharing sites, `official` for government sites
+/// and pages with disclosure chrome, else `unknown`.
+pub fn source_kind(doc: &ParsedDocument, chrome: &Chrome, url: Option<&str>, publisher: Option<&str>) -> &'static str {
+    let host = url
+        .and_then(|u| url::Url::parse(u).ok())
+        .and_then(|u| u.host_str().map(str::to_string))
+        .unwrap_or_default();
+    if AGGREGATOR_HOSTS.iter().any(|h| host.contains(h)) || !chrome.aggregator_signals.is_empty() {
+        return "aggregator";
+    }
+    if doc.government_chrome
+        || host.ends_with(".gov.cn")
+        || chrome.disclosure_banner
+        || chrome.pairs.iter().any(|(l, _)| OFFICIAL_LABELS.contains(&l.as_str()))
+        || OFFICIAL_LABELS.iter().any(|l| doc.disclosure.contains_key(*l))
+        || publisher.is_some_and(government_body)
+    {
+        return "official";
+    }
+    "unknown"
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::text::clean;
+
+    fn doc() -> ParsedDocument {
+        ParsedDocument::default()
+    }
+
+    #[test]
+    fn dates_as_printed() {
+        assert_eq!(normalise_date("2024-08-19 16:45").as_deref(), Some("2024-08-19"));
+        assert_eq!(normalise_date("2018年12月29日").as_deref(), Some("2018-12-29"));
+        assert_eq!(normalise_date("2023-11").as_deref(), Some("2023-11"));
+        assert_eq!(normalise_date("2024年13月45日"), None);
+    }
+
+    #[test]
+    fn the_publication_date_before_the_writing_date() {
+        let (_, chrome) = clean("标题\n成文日期：2024-01-08\n发布日期：2024-01-10\n正文");
+        assert_eq!(
+            published_date(&doc(), &chrome).map(|d| d.0).as_deref(),
+            Some("2024-01-10")
+        );
+    }
+
+    #[test]
+    fn anonymous_publishers_and_site_kinds() {
+        let (_, chrome) = clean("标题\n更新时间:2023-11 来源:网友投稿\n正文");
+        assert_eq!(publisher(&doc(), &chrome), None);
+        assert_eq!(source_kind(&doc(), &chrome, None, None), "aggregator");
+        let (_, chrome) = clean("标题\n来源：上杭县某镇  时间：2024-07-15  点击：126\n正文");
+        let p = publisher(&doc(), &chrome).map(|p| p.0);
+        assert_eq!(p.as_deref(), Some("上杭县某镇"));
+        assert_eq!(source_kind(&doc(), &chrome, None, p.as_deref()), "official");
+        let (_, chrome) = clean("标题\n正文");
+        assert_eq!(
+            source_kind(&doc(), &chrome, Some("https://www.example.gov.cn/a.html"), None),
+            "official"
+        );
+        assert_eq!(source_kind(&doc(), &chrome, None, None), "unknown");
+    }
+}
