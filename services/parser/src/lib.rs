@@ -5,7 +5,8 @@
 //!
 //! 1. [`charset`]: bytes to text (BOM, header, `<meta>`, detection; lying
 //!    declarations lose).
-//! 2. [`nesting`]: pages too deep for a tree are read as text.
+//! 2. [`guard`]: pages too deep for a tree are read as text; tags with
+//!    thousands of attributes lose them.
 //! 3. [`stats`]: one pass measuring every element (text, link text,
 //!    chrome, density), so nothing after it walks a subtree twice.
 //! 4. [`content`] and [`text`]: the article container (CMS markers, known
@@ -25,9 +26,9 @@ pub mod charset;
 pub mod chrome;
 pub mod content;
 pub mod disclosure;
+pub mod guard;
 pub mod links;
 pub mod meta;
-pub mod nesting;
 mod page;
 pub mod stats;
 pub mod text;

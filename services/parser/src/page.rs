@@ -12,7 +12,7 @@ use url::Url;
 
 use crate::charset::{self, CharsetSource};
 use crate::links::{self, LinkKind, PageLink};
-use crate::{content, disclosure, meta, nesting, stats, title};
+use crate::{content, disclosure, guard, meta, stats, title};
 
 /// A decoded page.
 #[derive(Debug, Clone)]
@@ -48,9 +48,10 @@ const PROSE_LINE: usize = 50;
 /// Disclosure labels that only government pages print.
 const GOVERNMENT_LABELS: &[&str] = &["索引号", "发布机构", "发文机关", "发文字号", "成文日期"];
 
+/// Common tags, or any closing tag: what a body without markup lacks.
 static MARKUP: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(
-        r"(?i)<(!doctype|!--|html|head|body|meta|title|div|p|br|hr|table|tr|td|span|a|script|style|ul|ol|li|h[1-6]|font|center|strong|b|img|form|section|article|pre)[\s>/]",
+        r"(?i)<(!doctype|html|head|body|meta|title|div|p|br|hr|table|tr|td|span|a|script|style|ul|ol|li|h[1-6]|font|center|strong|b|img|form|select|option|section|article|pre)[\s>/]|</[a-z][a-z0-9]*\s*>|<!--",
     )
     .expect("static regex")
 });
@@ -64,17 +65,22 @@ pub fn parse_page(url: &Url, bytes: &[u8], content_type: Option<&str>) -> Page {
     if is_plain_text(&decoded.text, content_type) {
         return plain_text_page(url, &decoded.text, decoded.encoding_name, decoded.source);
     }
-    if nesting::nesting_exceeds(&decoded.text, nesting::MAX_NESTING) {
+    let scan = guard::scan(&decoded.text, guard::MAX_NESTING);
+    if scan.too_deep {
         tracing::warn!(%url, "pathologically nested page read as plain text");
-        let text = nesting::strip_tags(&decoded.text);
+        let text = guard::strip_tags(&decoded.text);
         return plain_text_page(url, &text, decoded.encoding_name, decoded.source);
     }
-    let doc = Html::parse_document(&decoded.text);
+    if !scan.bombs.is_empty() {
+        tracing::warn!(%url, tags = scan.bombs.len(), "tags with thousands of attributes lose them");
+    }
+    let html = guard::defuse(&decoded.text, &scan.bombs);
+    let doc = Html::parse_document(&html);
     let stats = stats::measure(&doc);
     let meta = meta::meta_tags(&doc);
     let main = content::main_text(&doc, &stats);
     let disclosure = disclosure::disclosure(&doc, &stats, main.root);
-    let links = links::links(&doc, &decoded.text, url, &stats);
+    let links = links::links(&doc, &html, url, &stats);
     let government_chrome = meta::GOVERNMENT_TAGS.iter().any(|k| meta.contains_key(*k))
         || GOVERNMENT_LABELS.iter().any(|k| disclosure.contains_key(*k))
         || government_host(url)
@@ -83,7 +89,7 @@ pub fn parse_page(url: &Url, bytes: &[u8], content_type: Option<&str>) -> Page {
     Page {
         charset: decoded.encoding_name,
         charset_source: decoded.source,
-        title: title::title(&doc, &meta, &main.text),
+        title: title::title(&doc, &stats, &meta, &main.text),
         text: main.text,
         meta,
         disclosure,
@@ -248,6 +254,8 @@ mod tests {
         assert_eq!(page.text, "<p>as text</p>");
         assert!(is_plain_text("2 < 3 and a<b", None));
         assert!(!is_plain_text("x<br/>y", None));
+        assert!(!is_plain_text("<select><option value=/a/>甲</option></select>", None));
+        assert!(!is_plain_text("<!--ZJEG_RSS.content.begin-->", None));
     }
 
     #[test]

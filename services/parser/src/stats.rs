@@ -73,7 +73,7 @@ pub struct Counts {
 #[derive(Debug, Default)]
 pub struct Stats {
     counts: HashMap<NodeId, Counts>,
-    /// Containers with a positive score, best first.
+    /// Containers with a positive score outside chrome, best first.
     ranked: Vec<(NodeId, f64)>,
 }
 
@@ -89,10 +89,8 @@ impl Stats {
 
     /// The container with the densest prose that is not inside chrome.
     pub fn densest<'a>(&self, doc: &'a Html) -> Option<ElementRef<'a>> {
-        self.ranked
-            .iter()
-            .filter_map(|(id, _)| doc.tree.get(*id).and_then(ElementRef::wrap))
-            .find(|el| !self.is_chrome(el.id()) && !el.ancestors().any(|a| self.is_chrome(a.id())))
+        let (id, _) = self.ranked.first()?;
+        doc.tree.get(*id).and_then(ElementRef::wrap)
     }
 }
 
@@ -111,6 +109,9 @@ struct Open {
     counts: Counts,
     container: bool,
     link: bool,
+    /// How many containers were ranked when this element opened: those
+    /// ranked since are its descendants.
+    ranked_before: usize,
 }
 
 /// Measures every element of `doc`.
@@ -120,7 +121,7 @@ struct Open {
 /// container, link text scores against it, and on closing a container that
 /// is not chrome passes half its positive score to its own nearest
 /// container. An article's `div` then beats both its single paragraphs and
-/// the page wrapper around it.
+/// the page wrapper around it. Containers inside chrome are never ranked.
 pub fn measure(doc: &Html) -> Stats {
     let mut counts = HashMap::new();
     let mut ranked = Vec::new();
@@ -151,6 +152,7 @@ pub fn measure(doc: &Html) -> Stats {
                             counts: Counts::default(),
                             container,
                             link,
+                            ranked_before: ranked.len(),
                         });
                     }
                     Node::Text(t) => {
@@ -195,6 +197,10 @@ pub fn measure(doc: &Html) -> Stats {
                 }
                 let c = &mut open.counts;
                 c.chrome = chrome::is_chrome(e, c.readable, c.link_readable);
+                if c.chrome {
+                    // Nothing inside chrome is the article.
+                    ranked.truncate(open.ranked_before);
+                }
                 if let Some(parent) = stack.last_mut() {
                     parent.counts.len += c.len;
                     parent.counts.chars += c.chars;

@@ -10,17 +10,22 @@ use std::collections::BTreeMap;
 use std::sync::LazyLock;
 
 use regex::Regex;
-use scraper::{Html, Selector};
+use scraper::{ElementRef, Html, Selector};
 
+use crate::stats::Stats;
 use crate::text;
 
 /// Headings only articles have.
 const ARTICLE_HEADINGS: &str = "ucaptitle, .article-title, .article_title, #articleTitle, .detail-title";
 /// Headings any part of a page may have.
-const GENERIC_HEADINGS: &str = "h1, .title, h2, h3";
+const GENERIC_HEADINGS: &str = "h1, .title, [class*=title i], [id*=title i], h2, h3";
 
 /// Headings longer than this are paragraphs styled big.
 const MAX_TITLE: usize = 200;
+/// Headings with more bytes of text than this are not read at all (a
+/// hostile page nesting big `.title`s would otherwise cost its size for
+/// every level).
+const MAX_HEADING_LEN: usize = 4_096;
 
 static ARTICLE: LazyLock<Selector> = LazyLock::new(|| Selector::parse(ARTICLE_HEADINGS).expect("static selector"));
 static GENERIC: LazyLock<Selector> = LazyLock::new(|| Selector::parse(GENERIC_HEADINGS).expect("static selector"));
@@ -36,7 +41,7 @@ static SITE_NAME: LazyLock<Regex> = LazyLock::new(|| {
 });
 
 /// The title of `doc`, given its meta tags and main text.
-pub fn title(doc: &Html, meta: &BTreeMap<String, String>, main_text: &str) -> String {
+pub fn title(doc: &Html, stats: &Stats, meta: &BTreeMap<String, String>, main_text: &str) -> String {
     if let Some(t) = meta.get("ArticleTitle").map(|t| collapse(t)).filter(|t| !t.is_empty()) {
         return t;
     }
@@ -45,7 +50,10 @@ pub fn title(doc: &Html, meta: &BTreeMap<String, String>, main_text: &str) -> St
         .filter_map(|k| meta.get(*k).map(|v| v.trim()))
         .collect();
     let is_site = |t: &str| site_names.contains(&t) || (t.chars().count() <= 20 && SITE_NAME.is_match(t));
-    let heading = |el| {
+    let heading = |el: ElementRef| {
+        if stats.get(el.id()).len > MAX_HEADING_LEN {
+            return None;
+        }
         let t = collapse(&text::flat(el));
         (t.chars().count() >= 4 && t.chars().count() <= MAX_TITLE && !is_site(&t)).then_some(t)
     };
@@ -92,7 +100,7 @@ mod tests {
     fn of(html: &str) -> String {
         let doc = Html::parse_document(html);
         let meta = crate::meta::meta_tags(&doc);
-        title(&doc, &meta, "正文第一行\n第二行")
+        title(&doc, &crate::stats::measure(&doc), &meta, "正文第一行\n第二行")
     }
 
     #[test]

@@ -1,6 +1,7 @@
 //! Links worth following, each with what it leads to: `<a>`/`<area>`
 //! elements, `<option value>` menus (county sites are sometimes only
-//! there), and what scripts and CDATA blocks hold (see [`script`]).
+//! there), and what scripts and CDATA blocks hold (anchors written by
+//! `document.write`, Hanweb `<datastore>` records, URL variables, TRS pagers).
 
 mod classify;
 mod script;
