@@ -1,4 +1,4 @@
-//! Is it a report, which kind, and about which years.
+//! Is it a township work report, and which kind.
 
 use std::sync::LazyLock;
 
@@ -164,104 +164,6 @@ pub fn speaks_for_higher_level(text: &str) -> bool {
     SPEAKS.is_match(&opening) && !opening.contains("镇人民政府向") && !opening.contains("乡人民政府向")
 }
 
-static YEAR_SPAN: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"((?:19|20)\d{2})\s*年").expect("static regex"));
-static REVIEW_HEADING: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"((?:19|20)\d{2})\s*年[^。；\n]{0,14}?(回顾|总结|主要工作|工作情况|推进情况|完成情况|开展情况|工作成效|取得的成绩)").expect("static regex")
-});
-static PLAN_HEADING: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"((?:19|20)\d{2})\s*年[^。；\n]{0,14}?(安排|计划|规划|谋划|打算|思路|目标任务|主要目标|重点工作|工作重点|要点|展望)").expect("static regex")
-});
-static PASSING_YEAR: LazyLock<Regex> =
-    LazyLock::new(|| Regex::new(r"(?:即将过去的|刚刚过去的|过去的)((?:19|20)\d{2})\s*年").expect("static regex"));
-static YEAR_IS: LazyLock<Regex> =
-    LazyLock::new(|| Regex::new(r"(?:^|\n)((?:19|20)\d{2})\s*年是").expect("static regex"));
-
-/// Years in `title` (in order).
-fn title_years(title: &str) -> Vec<i32> {
-    YEAR_SPAN
-        .captures_iter(title)
-        .filter_map(|c| c[1].parse().ok())
-        .collect()
-}
-
-/// A year and the words it was read from.
-pub type YearEvidence = Option<(i32, String)>;
-
-/// Review and plan years with what each rests on. Headings and the title
-/// decide first; phrases like 即将过去的2020年 next; then the meeting date.
-pub fn years(
-    title: &str,
-    text: &str,
-    doc_type: Option<DocType>,
-    meeting_year_month: Option<(i32, u32)>,
-) -> (YearEvidence, YearEvidence) {
-    let mut review: YearEvidence = None;
-    let mut plan: YearEvidence = None;
-    let ty = title_years(title);
-    match (doc_type, ty.as_slice()) {
-        (Some(DocType::WorkSummaryAndPlan), [a, b, ..]) => {
-            review = Some((*a, title.to_string()));
-            plan = Some((*b, title.to_string()));
-        }
-        (Some(DocType::WorkSummaryAndPlan), [a]) => {
-            // 2023年上半年工作总结和下半年工作计划: both the same year.
-            review = Some((*a, title.to_string()));
-            if title.contains("下半年") {
-                plan = Some((*a, title.to_string()));
-            }
-        }
-        (Some(DocType::WorkSummary), [a, ..]) => review = Some((*a, title.to_string())),
-        (Some(DocType::WorkPlan), [a, ..]) => plan = Some((*a, title.to_string())),
-        _ => {}
-    }
-    // Short lines are headings.
-    let headings: Vec<&str> = text.lines().filter(|l| l.chars().count() <= 40).collect();
-    if review.is_none() {
-        review = headings.iter().find_map(|h| {
-            REVIEW_HEADING
-                .captures(h)
-                .and_then(|c| Some((c[1].parse().ok()?, h.to_string())))
-        });
-    }
-    if plan.is_none() {
-        plan = headings.iter().find_map(|h| {
-            PLAN_HEADING
-                .captures(h)
-                .and_then(|c| Some((c[1].parse().ok()?, h.to_string())))
-        });
-    }
-    if review.is_none() {
-        let opening: String = text.chars().take(3000).collect();
-        review = PASSING_YEAR
-            .captures(&opening)
-            .or_else(|| YEAR_IS.captures(&opening))
-            .and_then(|c| Some((c[1].parse().ok()?, c[0].trim().to_string())));
-    }
-    let gwr = doc_type == Some(DocType::GovernmentWorkReport);
-    if gwr {
-        if review.is_none() {
-            if let Some((year, _)) = meeting_year_month.filter(|(_, m)| *m <= 6) {
-                review = Some((year - 1, "meeting date".into()));
-            } else if let ([y], Some((meeting_year, _))) = (ty.as_slice(), meeting_year_month) {
-                // "2024年政府工作报告" delivered in 2024 reviews 2023.
-                review = Some((if *y == meeting_year { y - 1 } else { *y }, title.to_string()));
-            }
-        }
-        if plan.is_none()
-            && let Some((r, _)) = &review
-        {
-            plan = Some((r + 1, "the year after the review".into()));
-        }
-    }
-    // A plan cannot precede its review.
-    if let (Some((r, _)), Some((p, _))) = (&review, &plan)
-        && p < r
-    {
-        plan = None;
-    }
-    (review, plan)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -287,38 +189,6 @@ mod tests {
             doc_type("", "各位代表：现在，我代表镇人民政府向大会报告工作"),
             Some(DocType::GovernmentWorkReport)
         );
-    }
-
-    #[test]
-    fn years_from_title_headings_and_phrases() {
-        let (r, p) = years(
-            "某镇2022年工作总结及2023年工作规划",
-            "",
-            Some(DocType::WorkSummaryAndPlan),
-            None,
-        );
-        assert_eq!((r.unwrap().0, p.unwrap().0), (2022, 2023));
-        let (r, p) = years(
-            "政府工作报告",
-            "一、2023年工作回顾\n正文\n二、2024 年工作安排",
-            Some(DocType::GovernmentWorkReport),
-            None,
-        );
-        assert_eq!((r.unwrap().0, p.unwrap().0), (2023, 2024));
-        let (r, p) = years(
-            "乡镇政府工作报告",
-            "即将过去的2020年是不寻常的一年。",
-            Some(DocType::GovernmentWorkReport),
-            None,
-        );
-        assert_eq!((r.unwrap().0, p.unwrap().0), (2020, 2021));
-        let (r, p) = years(
-            "2024年政府工作报告",
-            "各位代表",
-            Some(DocType::GovernmentWorkReport),
-            Some((2024, 2)),
-        );
-        assert_eq!((r.unwrap().0, p.unwrap().0), (2023, 2024));
     }
 
     #[test]

@@ -1,12 +1,19 @@
 //! Which township a document is from: the names it states, completed from
 //! the national table; a blanked name identified from the villages it names;
 //! never one of several same-named townships without evidence.
+//!
+//! A third of township names occur more than once, so the places above the
+//! township that a document states matter — but only the document's own:
+//! nearly every report of 2023–24 "learns from 浙江's 千万工程", and many
+//! name the provinces they cooperate with or visit. Such mentions are no
+//! evidence of where the document is from, and two stated places that fit
+//! different candidates cancel out.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::LazyLock;
 
 use regex::Regex;
-use townreports_gazetteer::{Gazetteer, Level, Place, Query};
+use townreports_gazetteer::{Gazetteer, Level, Place, PlaceMention, Query};
 use townreports_proto::v1::Division;
 
 /// Township-name cores that are also everyday words: a core alone (贵屿 for
@@ -17,6 +24,39 @@ const COMMON_CORES: &[&str] = &[
     "平安", "新民", "先锋", "东风", "红旗", "新村", "高新", "新区", "南山", "北山", "民主", "解放", "振兴", "繁荣",
     "富民", "利民", "安全", "和谐", "新兴", "复兴", "长兴", "中和",
 ];
+
+/// Words that make a place mentioned in the same clause someone else's:
+/// learning from it, cooperating with it, travelling to it, bordering it.
+const FOREIGN_CUES: &[&str] = &[
+    "千万工程",
+    "学习",
+    "借鉴",
+    "经验",
+    "赴",
+    "前往",
+    "外出",
+    "协作",
+    "帮扶",
+    "对口",
+    "援",
+    "结对",
+    "兄弟",
+    "周边",
+    "相邻",
+    "毗邻",
+    "交界",
+    "接壤",
+    "客商",
+    "籍",
+];
+/// Words that make a place in the same clause the document's own, whatever
+/// else the clause says: the leader's visit, the provincial party committee.
+const OWN_CUES: &[&str] = &["总书记", "省委", "市委", "县委", "区委"];
+
+/// How much of a long text is scanned for place names: a document states
+/// where it is from in its opening and sign-off.
+const SCAN_OPENING: usize = 30_000;
+const SCAN_ENDING: usize = 2_000;
 
 /// One-character province abbreviations in phrases like 来川视察.
 static PROVINCE_ABBREVIATION: LazyLock<Regex> = LazyLock::new(|| {
@@ -61,32 +101,116 @@ fn abbreviation_code(c: &str) -> &'static str {
 pub struct Inputs<'a> {
     pub title: &'a str,
     pub text: &'a str,
-    /// Lines that name the issuing body: meeting line, speaker, publisher, site name.
+    /// Lines that name the issuing body: meeting line, speaker, publisher,
+    /// site name, sign-off.
     pub issuers: Vec<&'a str>,
     pub placeholder: bool,
+}
+
+/// Places above the township the document states as its own, by level
+/// (2 province, 4 city, 6 county) as code prefixes.
+#[derive(Debug, Default)]
+struct Higher {
+    levels: BTreeMap<u8, BTreeSet<String>>,
+}
+
+impl Higher {
+    fn add(&mut self, level: u8, codes: impl IntoIterator<Item = String>) {
+        self.levels.entry(level).or_default().extend(codes);
+    }
+
+    /// How strongly the stated places support a township code: a county
+    /// says more than a city, a city more than a province.
+    fn support(&self, code: &str) -> u32 {
+        self.levels
+            .iter()
+            .filter(|(_, prefixes)| prefixes.iter().any(|p| code.starts_with(p.as_str())))
+            .map(|(level, _)| u32::from(*level / 2))
+            .sum()
+    }
+
+    fn single_province(&self) -> Option<&String> {
+        self.levels
+            .get(&2)
+            .filter(|p| p.len() == 1)
+            .and_then(|p| p.iter().next())
+    }
+}
+
+fn level_digits(level: Level) -> Option<u8> {
+    match level {
+        Level::Province => Some(2),
+        Level::City => Some(4),
+        Level::County => Some(6),
+        Level::Township => None,
+    }
+}
+
+/// The clause around chars `start..end` of `chars`: up to the nearest
+/// sentence or clause mark, at most 24 characters each way.
+fn clause_around(chars: &[char], start: usize, end: usize) -> String {
+    let stop = |c: &char| matches!(c, '。' | '，' | ',' | '；' | ';' | '\n' | '：' | ':' | '！' | '？');
+    let from = chars[..start.min(chars.len())]
+        .iter()
+        .rev()
+        .take(24)
+        .take_while(|c| !stop(c))
+        .count();
+    let to = chars[end.min(chars.len())..]
+        .iter()
+        .take(24)
+        .take_while(|c| !stop(c))
+        .count();
+    chars[start - from..(end + to).min(chars.len())].iter().collect()
+}
+
+/// Whether a mention is of someone else's place (learnt from, visited,
+/// bordering) rather than the document's own.
+fn foreign(chars: &[char], m: &PlaceMention) -> bool {
+    let clause = clause_around(chars, m.start, m.end);
+    !OWN_CUES.iter().any(|w| clause.contains(w)) && FOREIGN_CUES.iter().any(|w| clause.contains(w))
+}
+
+/// The text resolution looks at: the title, the opening and the sign-off.
+fn scan_text(inputs: &Inputs) -> String {
+    let count = inputs.text.chars().count();
+    let mut scan = format!("{}\n", inputs.title);
+    if count <= SCAN_OPENING + SCAN_ENDING {
+        scan.push_str(inputs.text);
+    } else {
+        scan.extend(inputs.text.chars().take(SCAN_OPENING));
+        scan.push('\n');
+        scan.extend(inputs.text.chars().skip(count - SCAN_ENDING));
+    }
+    scan
 }
 
 /// The division and its evidence.
 pub fn resolve(inputs: &Inputs) -> Division {
     let g = Gazetteer::global();
-    let scan = format!("{}\n{}", inputs.title, inputs.text);
+    let scan = scan_text(inputs);
+    let chars: Vec<char> = scan.chars().collect();
     let mentions = g.find_places(&scan);
-    let mut higher: BTreeMap<u8, BTreeSet<String>> = BTreeMap::new();
-    for m in &mentions {
-        let level = match m.level {
-            Level::Province => 2,
-            Level::City => 4,
-            Level::County => 6,
-            Level::Township => continue,
-        };
-        higher.entry(level).or_default().extend(m.codes.iter().cloned());
-    }
+    let mut higher = Higher::default();
     let mut evidence = Vec::new();
-    for caps in PROVINCE_ABBREVIATION.captures_iter(inputs.text) {
-        higher
-            .entry(2)
-            .or_default()
-            .insert(abbreviation_code(&caps[1]).to_string());
+    for m in &mentions {
+        let Some(level) = level_digits(m.level) else { continue };
+        if foreign(&chars, m) {
+            evidence.push(format!("{} is named as someone else's place", m.name));
+        } else {
+            higher.add(level, m.codes.iter().cloned());
+        }
+    }
+    // What the issuing body calls itself (某市某区某镇人民政府) is the document's own.
+    for line in &inputs.issuers {
+        for m in g.find_places(line) {
+            if let Some(level) = level_digits(m.level) {
+                higher.add(level, m.codes);
+            }
+        }
+    }
+    for caps in PROVINCE_ABBREVIATION.captures_iter(&scan) {
+        higher.add(2, [abbreviation_code(&caps[1]).to_string()]);
         evidence.push(format!("{} names the province", &caps[0]));
     }
 
@@ -137,22 +261,15 @@ pub fn resolve(inputs: &Inputs) -> Division {
     division
 }
 
-/// Narrows `codes` by the stated higher levels, ignoring statements that
-/// would leave nothing (a document names other places too).
-fn narrow(mut codes: Vec<String>, higher: &BTreeMap<u8, BTreeSet<String>>) -> Vec<String> {
-    for level in [6u8, 4, 2] {
-        if let Some(prefixes) = higher.get(&level) {
-            let kept: Vec<String> = codes
-                .iter()
-                .filter(|c| prefixes.iter().any(|p| c.starts_with(p.as_str())))
-                .cloned()
-                .collect();
-            if !kept.is_empty() {
-                codes = kept;
-            }
-        }
+/// The candidates the stated places support best; all of them when no
+/// stated place fits any. Ties stay: two candidates as well supported are
+/// not told apart.
+fn narrow(codes: Vec<String>, higher: &Higher) -> Vec<String> {
+    let best = codes.iter().map(|c| higher.support(c)).max().unwrap_or(0);
+    if best == 0 {
+        return codes;
     }
-    codes
+    codes.into_iter().filter(|c| higher.support(c) == best).collect()
 }
 
 fn fill(division: &mut Division, place: &Place) {
@@ -163,28 +280,64 @@ fn fill(division: &mut Division, place: &Place) {
     division.code = Some(place.code9());
 }
 
-fn stated(
-    name: &str,
-    codes: &[String],
-    higher: &BTreeMap<u8, BTreeSet<String>>,
-    inputs: &Inputs,
-    mut evidence: Vec<String>,
-) -> Division {
+/// What all `codes` share: the county, city or province every candidate
+/// lies in is certain even when the township is not.
+fn fill_common(division: &mut Division, codes: &[String]) -> Option<String> {
+    let g = Gazetteer::global();
+    for len in [6, 4, 2] {
+        let prefix = codes.first()?.get(..len)?;
+        if codes.iter().all(|c| c.starts_with(prefix))
+            && let Some(place) = g.place(prefix)
+        {
+            division.county = place.county;
+            division.city = place.city;
+            division.province = place.province;
+            return Some(prefix.to_string());
+        }
+    }
+    None
+}
+
+/// The one candidate whose villages the text names, when the village vote
+/// picks one of them.
+fn by_villages(text: &str, codes: &[String]) -> Option<(String, Vec<String>)> {
+    let villages = village_names(text);
+    let names: Vec<&str> = villages.iter().map(String::as_str).collect();
+    let inference = Gazetteer::global().infer_from_villages(&names, &Query::default())?;
+    codes
+        .contains(&inference.place.code)
+        .then_some((inference.place.code, inference.villages))
+}
+
+fn stated(name: &str, codes: &[String], higher: &Higher, inputs: &Inputs, mut evidence: Vec<String>) -> Division {
     let g = Gazetteer::global();
     let mut division = Division::default();
     evidence.push(format!("the text names {name}"));
-    let codes = narrow(codes.to_vec(), higher);
+    let mut codes = narrow(codes.to_vec(), higher);
+    if codes.len() > 1
+        && let Some((code, villages)) = by_villages(inputs.text, &codes)
+    {
+        evidence.push(format!(
+            "of the {} named {name}, only one holds {}",
+            codes.len(),
+            villages.join("、")
+        ));
+        codes = vec![code];
+    }
     match codes.as_slice() {
         [code] => {
             let Some(place) = g.place(code) else {
                 division.township = Some(name.to_string());
                 division.resolution = "stated".into();
+                division.evidence = evidence;
                 return division;
             };
             fill(&mut division, &place);
             let county_core = place.county.as_deref().map(county_core).unwrap_or_default();
-            let county_stated =
-                !county_core.is_empty() && (inputs.text.contains(county_core) || inputs.title.contains(county_core));
+            let county_stated = !county_core.is_empty()
+                && (inputs.text.contains(county_core)
+                    || inputs.title.contains(county_core)
+                    || inputs.issuers.iter().any(|l| l.contains(county_core)));
             division.resolution = if county_stated { "stated" } else { "gazetteer" }.into();
             division.confidence = if county_stated { 0.95 } else { 0.85 };
             evidence.push(format!(
@@ -198,11 +351,14 @@ fn stated(
         }
         many => {
             // Named, but several townships have that name: the name is
-            // stated, the rest would be a guess.
+            // stated, and what they all share; the rest would be a guess.
             division.township = Some(name.to_string());
             division.resolution = "stated".into();
             division.confidence = 0.5;
             evidence.push(format!("{} townships are named {name}; code left empty", many.len()));
+            if let Some(prefix) = fill_common(&mut division, many) {
+                evidence.push(format!("all of them lie in {prefix}"));
+            }
         }
     }
     division.evidence = evidence;
@@ -241,12 +397,13 @@ fn own_suffix(text: &str) -> Option<&'static str> {
 /// A township named only by its core (幸福贵屿, 贵屿发展进程), trusted when the
 /// core appears at least twice, is not an everyday word, and with the
 /// document's own level word and stated places fits exactly one township.
-fn from_core(inputs: &Inputs, higher: &BTreeMap<u8, BTreeSet<String>>, mut evidence: Vec<String>) -> Option<Division> {
+fn from_core(inputs: &Inputs, higher: &Higher, mut evidence: Vec<String>) -> Option<Division> {
     let g = Gazetteer::global();
-    let suffix = own_suffix(inputs.text)?;
     // A document names itself early; the opening is enough and keeps huge
     // texts cheap.
-    let chars: Vec<char> = inputs.text.chars().take(20_000).collect();
+    let opening: String = inputs.text.chars().take(20_000).collect();
+    let suffix = own_suffix(&opening)?;
+    let chars: Vec<char> = opening.chars().collect();
     let mut counts: BTreeMap<String, usize> = BTreeMap::new();
     for len in [2usize, 3] {
         for window in chars.windows(len) {
@@ -269,12 +426,10 @@ fn from_core(inputs: &Inputs, higher: &BTreeMap<u8, BTreeSet<String>>, mut evide
             .filter(|p| p.township.as_deref() == Some(full.as_str()))
             .collect();
         let codes = narrow(places.iter().map(|p| p.code.clone()).collect(), higher);
-        let narrowed_by_place = higher
-            .values()
-            .flatten()
-            .any(|p| codes.iter().all(|c| c.starts_with(p.as_str())));
+        // A stated place must back the core: a two-character word that
+        // happens to be some township's core is no evidence alone.
         if let [code] = codes.as_slice()
-            && narrowed_by_place
+            && higher.support(code) > 0
             && let Some(place) = g.place(code)
         {
             found.push((core, place));
@@ -294,27 +449,21 @@ fn from_core(inputs: &Inputs, higher: &BTreeMap<u8, BTreeSet<String>>, mut evide
     Some(division)
 }
 
-fn fill_province_only(division: &mut Division, higher: &BTreeMap<u8, BTreeSet<String>>) {
-    let g = Gazetteer::global();
-    if let Some(provinces) = higher.get(&2)
-        && provinces.len() == 1
-        && let Some(place) = provinces.iter().next().and_then(|p| g.place(p))
-    {
+fn fill_province_only(division: &mut Division, higher: &Higher) {
+    if let Some(place) = higher.single_province().and_then(|p| Gazetteer::global().place(p)) {
         division.province = place.province;
     }
 }
 
 /// A blanked township: identified from its villages when they agree,
 /// otherwise left empty (only a stated province is kept).
-fn redacted(inputs: &Inputs, higher: &BTreeMap<u8, BTreeSet<String>>, mut evidence: Vec<String>) -> Division {
+fn redacted(inputs: &Inputs, higher: &Higher, mut evidence: Vec<String>) -> Division {
     let g = Gazetteer::global();
     let villages = village_names(inputs.text);
     let mut division = Division::default();
     let scope = Query {
         province: higher
-            .get(&2)
-            .filter(|p| p.len() == 1)
-            .and_then(|p| p.iter().next())
+            .single_province()
             .and_then(|code| g.place(code))
             .and_then(|p| p.province),
         ..Default::default()
@@ -342,12 +491,19 @@ fn redacted(inputs: &Inputs, higher: &BTreeMap<u8, BTreeSet<String>>, mut eviden
 /// Village-level names in the text that exist in the national table.
 pub fn village_names(text: &str) -> Vec<String> {
     let g = Gazetteer::global();
-    let chars: Vec<char> = text.chars().collect();
     let mut found = BTreeSet::new();
-    for (i, c) in chars.iter().enumerate() {
-        let suffix_len = if *c == '村' {
+    // Villages are named throughout a report; a window of chars around each
+    // suffix keeps this linear without holding the whole text as chars.
+    let mut window: Vec<char> = Vec::with_capacity(8);
+    for c in text.chars() {
+        window.push(c);
+        if window.len() > 8 {
+            window.remove(0);
+        }
+        let i = window.len() - 1;
+        let suffix_len = if c == '村' {
             1
-        } else if *c == '区' && i > 0 && chars[i - 1] == '社' {
+        } else if c == '区' && i > 0 && window[i - 1] == '社' {
             2
         } else {
             continue;
@@ -357,7 +513,7 @@ pub fn village_names(text: &str) -> Vec<String> {
             let Some(start) = (i + 1).checked_sub(len + suffix_len) else {
                 continue;
             };
-            let name: String = chars[start..=i].iter().collect();
+            let name: String = window[start..=i].iter().collect();
             if name.chars().all(|c| ('\u{4e00}'..='\u{9fff}').contains(&c)) && g.is_village_name(&name) {
                 found.insert(name);
                 break;
@@ -402,6 +558,45 @@ mod tests {
         assert_eq!(d.township.as_deref(), Some("城关镇"));
         assert_eq!(d.code, None);
         assert_eq!(d.county, None);
+    }
+
+    #[test]
+    fn a_stated_province_shared_by_every_candidate_is_kept() {
+        let d = resolve(&inputs(
+            "城关镇2023年工作总结",
+            "全镇深入学习贯彻习近平总书记视察河南重要讲话精神。",
+            false,
+        ));
+        assert_eq!(
+            (d.township.as_deref(), d.province.as_deref(), d.code),
+            (Some("城关镇"), Some("河南省"), None)
+        );
+    }
+
+    #[test]
+    fn someone_elses_province_is_no_evidence() {
+        // 花桥镇 is in 浙江 among others: learning from 浙江 does not place it there.
+        let d = resolve(&inputs(
+            "花桥镇2023年工作总结",
+            "全镇深入学习运用浙江“千万工程”经验，推进乡村振兴。",
+            false,
+        ));
+        assert_eq!(
+            (d.township.as_deref(), d.province, d.code),
+            (Some("花桥镇"), None, None)
+        );
+    }
+
+    #[test]
+    fn a_named_county_or_the_villages_settle_a_repeated_name() {
+        let d = resolve(&inputs("白果乡2023年工作总结", "在恩施市委、市政府的坚强领导下", false));
+        assert_eq!(d.code.as_deref(), Some("422801206"));
+        let d = resolve(&inputs(
+            "白果乡2023年工作总结",
+            "完成见天坝村、金龙坝村、油竹坪村通组公路硬化。",
+            false,
+        ));
+        assert_eq!(d.code.as_deref(), Some("422801206"));
     }
 
     #[test]

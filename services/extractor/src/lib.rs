@@ -18,6 +18,7 @@ pub mod numerals;
 pub mod outline;
 pub mod text;
 pub mod worker;
+pub mod years;
 
 use std::sync::LazyLock;
 
@@ -132,13 +133,17 @@ pub fn extract(doc: &ParsedDocument, origin: &Origin) -> ReportRecord {
     let is_report = doc_type.is_some();
 
     let meeting = meeting::meeting(&text).filter(|_| doc_type == Some(DocType::GovernmentWorkReport));
-    let meeting_ym = meeting
-        .as_ref()
-        .and_then(|m| m.date.as_deref())
-        .and_then(|d| Some((d.get(0..4)?.parse().ok()?, d.get(5..7)?.parse().ok()?)));
+    let meeting_when = meeting.as_ref().and_then(|m| {
+        let date = m.date.as_deref()?;
+        Some((
+            date.get(0..4)?.parse().ok()?,
+            date.get(5..7)?.parse().ok()?,
+            m.line.as_str(),
+        ))
+    });
     let speaker = meeting::speaker(&text, meeting.as_ref()).filter(|_| doc_type == Some(DocType::GovernmentWorkReport));
     let (review, plan) = if is_report {
-        classify::years(title_str, &text, doc_type, meeting_ym)
+        years::years(title_str, &text, doc_type, meeting_when)
     } else {
         (None, None)
     };

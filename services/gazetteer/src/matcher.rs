@@ -4,7 +4,7 @@
 //! and a short name is often the tail of an ordinary word (形成县域 holds
 //! 成县, 中心城区 holds 城区). Only forms that rarely occur by accident are
 //! looked for alone; the others only right after their parent's name
-//! (自贡市荣县, 桐乡市乌镇), where the pair cannot be an accident.
+//! (自贡市荣县), where the pair cannot be an accident.
 
 use std::collections::{HashMap, HashSet};
 

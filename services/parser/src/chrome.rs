@@ -138,8 +138,11 @@ static TOOL: LazyLock<Regex> = LazyLock::new(|| {
 });
 /// A view counter and its number.
 static COUNTER: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"[【\[]?((浏览|阅读|访问|点击)(次数|量|数)[:：]\s*\d*|(浏览|阅读|点击)[:：]\s*\d+)\s*次?[】\]]?")
-        .expect("static regex")
+    Regex::new(concat!(
+        r"[【\[]?((浏览|阅读|访问|点击)(次数|量|数)[:：]\s*\d*|(浏览|阅读|点击)[:：]\s*\d+|",
+        r"(浏览|阅读|访问|点击)(次数|量|数)?\s*[(（]\s*\d+\s*[)）])\s*次?[】\]]?"
+    ))
+    .expect("static regex")
 });
 /// Lines that are breadcrumbs or links to the neighbouring articles.
 static NAVIGATION_LINE: LazyLock<Regex> = LazyLock::new(|| {
@@ -213,6 +216,7 @@ mod tests {
             "上一篇：关于某某的通知",
             "浏览次数：123",
             "【阅读：45次】",
+            "阅读(249)",
             "您的位置：首页 > 发行监管部",
         ] {
             assert_eq!(clean_line(chrome), None, "{chrome}");
@@ -221,6 +225,7 @@ mod tests {
             clean_line("来源：某某镇人民政府 发布时间：2024-01-05 浏览次数：1234").as_deref(),
             Some("来源：某某镇人民政府 发布时间：2024-01-05")
         );
+        assert_eq!(clean_line("2022-03-11 阅读（87）").as_deref(), Some("2022-03-11"));
         for text in [
             "各位代表：",
             "一、2023年工作回顾",

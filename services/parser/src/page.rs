@@ -44,6 +44,8 @@ const LIST_LINKS: usize = 10;
 /// Lines of at least [`PROSE_LINE`] letters a list page does not have.
 const PROSE_LINES: usize = 3;
 const PROSE_LINE: usize = 50;
+/// Letters in an article container that make a page an article.
+const ARTICLE_LETTERS: usize = 100;
 
 /// Disclosure labels that only government pages print.
 const GOVERNMENT_LABELS: &[&str] = &["索引号", "发布机构", "发文机关", "发文字号", "成文日期"];
@@ -85,7 +87,7 @@ pub fn parse_page(url: &Url, bytes: &[u8], content_type: Option<&str>) -> Page {
         || GOVERNMENT_LABELS.iter().any(|k| disclosure.contains_key(*k))
         || government_host(url)
         || decoded.text.contains("网站标识码");
-    let is_list_page = is_list(&links, &main.text);
+    let is_list_page = is_list(&links, &main);
     Page {
         charset: decoded.encoding_name,
         charset_source: decoded.source,
@@ -139,13 +141,18 @@ fn government_host(url: &Url) -> bool {
 /// Rows of dated document links (or a wall of them, or documents and a
 /// pager) and hardly a paragraph of prose: what list pages look like and
 /// articles do not, even articles with a "related documents" box or
-/// pages of their own.
-fn is_list(links: &links::Links, main_text: &str) -> bool {
+/// pages of their own. Text in a CMS's article container is an article.
+fn is_list(links: &links::Links, main: &content::MainText) -> bool {
+    let letters = main.text.chars().filter(|c| c.is_alphanumeric()).count();
+    if matches!(main.found, content::Found::Markers | content::Found::Known) && letters >= ARTICLE_LETTERS {
+        return false;
+    }
     let count = |kind| links.links.iter().filter(|l| l.kind == kind).count();
     let documents = count(LinkKind::Article);
     let listing =
         links.dated_rows >= LIST_ROWS || documents >= LIST_LINKS || (documents > 0 && count(LinkKind::Pagination) > 0);
-    let prose = main_text
+    let prose = main
+        .text
         .lines()
         .filter(|l| l.chars().filter(|c| c.is_alphanumeric()).count() >= PROSE_LINE)
         .count();

@@ -13,7 +13,7 @@ use regex::Regex;
 use scraper::{ElementRef, Html, Selector};
 
 use crate::stats::Stats;
-use crate::text;
+use crate::{chrome, text};
 
 /// Headings only articles have.
 const ARTICLE_HEADINGS: &str = "ucaptitle, .article-title, .article_title, #articleTitle, .detail-title";
@@ -51,11 +51,14 @@ pub fn title(doc: &Html, stats: &Stats, meta: &BTreeMap<String, String>, main_te
         .collect();
     let is_site = |t: &str| site_names.contains(&t) || (t.chars().count() <= 20 && SITE_NAME.is_match(t));
     let heading = |el: ElementRef| {
-        if stats.get(el.id()).len > MAX_HEADING_LEN {
+        let c = stats.get(el.id());
+        if c.len > MAX_HEADING_LEN || c.chrome {
             return None;
         }
         let t = collapse(&text::flat(el));
-        (t.chars().count() >= 4 && t.chars().count() <= MAX_TITLE && !is_site(&t)).then_some(t)
+        // A breadcrumb styled as a heading is still a breadcrumb.
+        let chrome_free = chrome::clean_line(&t).is_some_and(|clean| clean == t);
+        (t.chars().count() >= 4 && t.chars().count() <= MAX_TITLE && !is_site(&t) && chrome_free).then_some(t)
     };
     if let Some(t) = doc.select(&ARTICLE).find_map(heading) {
         return t;
@@ -150,6 +153,10 @@ mod tests {
             "某某镇关于2024年工作计划的报告"
         );
         assert_eq!(of("<p>没有标题</p>"), "正文第一行");
+        assert_eq!(
+            of("<div class=dqwz-title>您当前所在位置：首页>政府信息公开</div><h2>某某乡2023年工作总结</h2>"),
+            "某某乡2023年工作总结"
+        );
         assert_eq!(of("<title>某某镇人民政府</title><p>没有标题</p>"), "正文第一行");
     }
 }
