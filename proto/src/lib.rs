@@ -17,6 +17,10 @@ pub mod v1 {
 
 pub use prost::Message;
 
+/// Bytes of a robots.txt carried in `FetchOutcome.robots_txt` and read by
+/// the scheduler; Google reads 500 KiB too.
+pub const MAX_ROBOTS_TXT_BYTES: usize = 512 * 1024;
+
 /// Hex SHA-256 of a record's text: `ReportRecord.content_sha256` is defined
 /// as this, and the indexer checks it.
 pub fn content_sha256(text: &str) -> String {

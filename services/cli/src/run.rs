@@ -124,10 +124,11 @@ impl Pipeline {
         }
         {
             let (bus, o, w) = (bus.clone(), opts.clone(), workers.clone());
+            let warc = townreports_fetcher::archive::data_dir_archive(&args.data_dir);
             tasks.spawn(async move {
                 (
                     Stage::Fetcher,
-                    townreports_fetcher::worker::run(bus, &sites, o, w).await,
+                    townreports_fetcher::worker::run(bus, &sites, Some(&warc), o, w).await,
                 )
             });
         }

@@ -84,6 +84,8 @@ pub struct Response {
 pub struct Fetched {
     pub outcome: FetchOutcome,
     pub page: Option<Page>,
+    /// Every response received on the way (retries included), for the archive.
+    pub responses: Vec<Response>,
 }
 
 #[derive(Debug, Clone)]
@@ -141,9 +143,13 @@ impl Fetcher {
     /// is an outcome.
     pub async fn fetch(&self, job: &FetchJob) -> Fetched {
         let mut attempt = 0;
+        let mut responses = Vec::new();
         loop {
             attempt += 1;
             let result = self.fetch_once(job).await;
+            if let Ok(response) = &result {
+                responses.push(response.clone());
+            }
             let retry_wait = match &result {
                 Err(e) if e.retryable() && attempt < ATTEMPTS => Some(backoff(attempt)),
                 Ok(r) if (r.status >= 500 || r.status == 429) && attempt < ATTEMPTS => match retry_after(&r.headers) {
@@ -159,7 +165,12 @@ impl Fetcher {
                     tracing::debug!(url = %job.url, attempt, ?wait, "retrying");
                     tokio::time::sleep(wait).await;
                 }
-                None => return self.settle(job, result),
+                None => {
+                    return Fetched {
+                        responses,
+                        ..self.settle(job, result)
+                    };
+                }
             }
         }
     }
@@ -180,7 +191,11 @@ impl Fetcher {
                 outcome.error_class = e.class().to_string();
                 outcome.error_message = e.to_string();
                 metrics::counter!("townreports_pages_fetched_total", "status" => e.class()).increment(1);
-                return Fetched { outcome, page: None };
+                return Fetched {
+                    outcome,
+                    page: None,
+                    responses: Vec::new(),
+                };
             }
         };
         let header = |name: header::HeaderName| {
@@ -223,7 +238,11 @@ impl Fetcher {
             content_type: header(header::CONTENT_TYPE),
             body: response.body,
         });
-        Fetched { outcome, page }
+        Fetched {
+            outcome,
+            page,
+            responses: Vec::new(),
+        }
     }
 
     /// One request, no retries.

@@ -1,6 +1,7 @@
 //! NATS glue: one fetch job in; its outcome to the scheduler and, for a page,
 //! the page to the parser (by reference through the object store when large).
 
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use sha2::{Digest, Sha256};
@@ -11,19 +12,58 @@ use townreports_bus::service::{self, ServiceArgs};
 use townreports_bus::worker::{Label, run_stage};
 use townreports_bus::{Bus, BusError, Publish, Shutdown, Stage, StageError, WorkerOptions};
 use townreports_proto::topology::{self as names, Stage as StageName};
-use townreports_proto::v1::{FetchJob, FetchedPage, FrontierUpdate, frontier_update::Update};
+use townreports_proto::v1::{FetchJob, FetchedPage, FrontierUpdate, PageKind, frontier_update::Update};
 use townreports_sites::SitesFile;
 
-use crate::http::Fetcher;
+use crate::archive::{Exchange, WarcArchive};
+use crate::http::{Fetched, Fetcher};
 
 pub struct FetchStage {
     fetcher: Fetcher,
+    archive: Option<Arc<WarcArchive>>,
 }
 
 impl FetchStage {
-    pub fn new(sites: &SitesFile) -> Result<FetchStage, BusError> {
+    /// A stage fetching with the sites file's settings, archiving every
+    /// response in `warc_dir` when given.
+    pub fn new(sites: &SitesFile, warc_dir: Option<&Path>) -> Result<FetchStage, BusError> {
         let fetcher = Fetcher::new(&sites.fetch).map_err(|e| BusError::Other(e.to_string()))?;
-        Ok(FetchStage { fetcher })
+        let archive = warc_dir
+            .map(WarcArchive::open)
+            .transpose()
+            .map_err(|e| BusError::Other(e.to_string()))?
+            .map(Arc::new);
+        Ok(FetchStage { fetcher, archive })
+    }
+
+    /// Writes the responses to the archive before anything is published: a
+    /// page the parser saw is always in the archive too. A write failure
+    /// (disk full) retries the job later rather than losing the record.
+    async fn archive(&self, job: &FetchJob, fetched: &Fetched) -> Result<(), StageError> {
+        let Some(archive) = self.archive.clone() else {
+            return Ok(());
+        };
+        if fetched.responses.is_empty() {
+            return Ok(());
+        }
+        let job = job.clone();
+        let responses = fetched.responses.clone();
+        let fetched_at_ms = fetched.outcome.fetched_at_ms;
+        tokio::task::spawn_blocking(move || {
+            responses.iter().try_for_each(|r| {
+                archive.append(&Exchange {
+                    job: &job,
+                    final_url: &r.final_url,
+                    status: r.status,
+                    headers: &r.headers,
+                    body: &r.body,
+                    fetched_at_ms,
+                })
+            })
+        })
+        .await
+        .map_err(|e| StageError::transient("archive", format!("the archive writer failed: {e}")))?
+        .map_err(|e| StageError::transient("archive", e.to_string()))
     }
 }
 
@@ -39,12 +79,20 @@ impl Stage for FetchStage {
     }
 
     async fn process(&self, job: FetchJob, bus: &Bus) -> Result<Vec<Publish>, StageError> {
-        let fetched = self.fetcher.fetch(&job).await;
+        let mut fetched = self.fetcher.fetch(&job).await;
+        self.archive(&job, &fetched).await?;
         // A job's outputs are identified by the job, not by what this
         // delivery happened to receive: a redelivered job's outputs dedupe.
         let at = job.scheduled_at_ms.to_string();
         let identity = [job.url.as_str(), at.as_str()];
         let mut outputs = Vec::with_capacity(2);
+        // robots.txt goes back to the scheduler, which keeps each host's rules.
+        if job.kind() == PageKind::Robots
+            && let Some(page) = fetched.page.take()
+        {
+            fetched.outcome.robots_txt =
+                page.body[..page.body.len().min(townreports_proto::MAX_ROBOTS_TXT_BYTES)].to_vec();
+        }
         if let Some(page) = fetched.page {
             let mut message = FetchedPage {
                 job: Some(job.clone()),
@@ -75,14 +123,25 @@ impl Stage for FetchStage {
 pub struct Args {
     /// The sites file (its `[fetch]` settings apply).
     #[arg(long, env = "SITES_FILE")]
-    pub sites: std::path::PathBuf,
+    pub sites: PathBuf,
+    /// Where every response is archived as WARC files, for `townreports
+    /// reprocess` (a shared volume when fetchers are replicated). None: no
+    /// archive.
+    #[arg(long, env = "WARC_DIR")]
+    pub warc_dir: Option<PathBuf>,
     #[command(flatten)]
     pub service: ServiceArgs,
 }
 
 /// Runs fetcher workers on `bus` until shutdown.
-pub async fn run(bus: Bus, sites: &SitesFile, opts: WorkerOptions, shutdown: Shutdown) -> Result<(), BusError> {
-    run_stage(bus, Arc::new(FetchStage::new(sites)?), opts, shutdown).await
+pub async fn run(
+    bus: Bus,
+    sites: &SitesFile,
+    warc_dir: Option<&Path>,
+    opts: WorkerOptions,
+    shutdown: Shutdown,
+) -> Result<(), BusError> {
+    run_stage(bus, Arc::new(FetchStage::new(sites, warc_dir)?), opts, shutdown).await
 }
 
 /// A fetcher process: connect, serve health, run until shutdown.
@@ -90,6 +149,6 @@ pub async fn serve(args: Args, shutdown: Shutdown) -> anyhow::Result<()> {
     let sites = SitesFile::load(&args.sites)?;
     let bus = service::connect(&args.service, "townreports-fetcher").await?;
     service::serve_health(&args.service, Readiness::nats(&bus), &shutdown).await?;
-    run(bus, &sites, args.service.worker, shutdown).await?;
+    run(bus, &sites, args.warc_dir.as_deref(), args.service.worker, shutdown).await?;
     Ok(())
 }

@@ -181,6 +181,8 @@ impl Page {
                         .any(|l| matches!(l.kind, LinkKind::Article | LinkKind::Pagination))
             }
             PageKind::Unspecified => !self.is_list_page,
+            // robots.txt never reaches the parser; if it did, it is no document.
+            PageKind::Robots => false,
         }
     }
 
@@ -204,6 +206,7 @@ impl Page {
             job: Some(job.clone()),
             clean_text_sha256: self.clean_text_sha256(),
             links,
+            unsupported_format: String::new(),
         }
     }
 

@@ -2,8 +2,11 @@
 //! decide which URL may be fetched next.
 //!
 //! Modelled on URLFrontier: URLs are handed out per host, only when due and
-//! polite — at most one request in flight per host, and at least the
-//! configured delay between the end of one fetch and the start of the next.
+//! polite — at most one request in flight per host, at least the configured
+//! delay (or the host's robots.txt `Crawl-delay`, if longer) between the end
+//! of one fetch and the start of the next, and only what robots.txt allows:
+//! a host's robots.txt is its first job, and nothing else of the host is
+//! handed out until its answer is known.
 //! Pure logic: time comes in as milliseconds, persistence is the caller's
 //! (it takes the changed entries with [`Frontier::take_dirty`]).
 
@@ -16,6 +19,8 @@ use townreports_sites::{Site, SitesFile};
 use url::Url;
 
 use crate::canon::{canonical, host_key};
+use crate::robots::{self, Rules};
+use crate::traps::{self, Trap};
 
 /// How often an article is re-checked for edits in continuous mode.
 const ARTICLE_RECHECK: Duration = Duration::from_secs(30 * 24 * 3600);
@@ -58,6 +63,11 @@ pub enum UrlStatus {
     Blocked,
     Refused,
     Failed,
+    /// robots.txt disallows it: never fetched.
+    Disallowed,
+    /// An attachment in a format townreports cannot read (`error_class`
+    /// says which).
+    Unsupported,
 }
 
 /// What the frontier knows about one URL; persisted as JSON.
@@ -85,6 +95,9 @@ pub struct UrlState {
     pub fetches: u32,
     pub failures: u32,
     pub error_class: String,
+    /// For a host's robots.txt entry: the body last answered with 200.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub robots_txt: Option<String>,
 }
 
 impl UrlState {
@@ -101,6 +114,26 @@ impl UrlState {
 struct HostState {
     in_flight: Option<String>,
     next_allowed_ms: i64,
+    /// The frontier key of the host's robots.txt entry.
+    robots_key: Option<String>,
+    /// Parsed from that entry's body; `None` until read.
+    rules: Option<Rules>,
+}
+
+/// A due URL of a host in the order it is considered: (not robots.txt,
+/// due time, key) — robots.txt first, then the earliest due.
+type Candidate = (bool, i64, String);
+
+/// What a host's robots.txt lets the frontier do now.
+enum RobotsVerdict {
+    /// Not answered yet: hand out nothing else of the host.
+    Pending,
+    /// Just added: fetch it now.
+    FetchFirst(String),
+    /// 5xx, network error, refused or blocked: nothing until this time (or
+    /// never in a one-off crawl).
+    Unavailable(Option<i64>),
+    Rules(Rules),
 }
 
 /// Per-site counts for `townreports status` and the run summary.
@@ -113,6 +146,13 @@ pub struct SiteStats {
     pub pending: usize,
     pub in_flight: usize,
     pub blocked: usize,
+    /// URLs robots.txt disallows (never fetched).
+    pub disallowed: usize,
+    /// Attachments in formats townreports cannot read, by format.
+    pub unsupported: BTreeMap<String, usize>,
+    /// Links not followed because they looked like crawl traps, by reason
+    /// (since this scheduler started).
+    pub trap_links: BTreeMap<String, usize>,
     pub failed_by_class: BTreeMap<String, usize>,
     pub last_success_ms: Option<i64>,
     pub next_visit_ms: Option<i64>,
@@ -126,6 +166,12 @@ pub struct Frontier {
     mode: Mode,
     limits: Limits,
     dirty: HashSet<String>,
+    /// The robots.txt product token of our User-Agent.
+    agent: String,
+    /// URLs per (site, calendar shape), for [`traps::MAX_CALENDAR_PAGES`].
+    calendar_pages: HashMap<(String, String), usize>,
+    /// Links refused as traps, per site and reason.
+    trap_links: HashMap<String, BTreeMap<String, usize>>,
 }
 
 impl Frontier {
@@ -138,6 +184,9 @@ impl Frontier {
             mode,
             limits,
             dirty: HashSet::new(),
+            agent: robots::agent_token(&sites.fetch.user_agent),
+            calendar_pages: HashMap::new(),
+            trap_links: HashMap::new(),
         }
     }
 
@@ -149,9 +198,19 @@ impl Frontier {
                 continue;
             };
             let key = canonical(&url).to_string();
+            let host = self.hosts.entry(host_key(&url)).or_default();
             if state.status == UrlStatus::InFlight {
-                let host = self.hosts.entry(host_key(&url)).or_default();
                 host.in_flight = Some(key.clone());
+            }
+            if state.kind() == PageKind::Robots {
+                host.robots_key = Some(key.clone());
+                host.rules = state
+                    .robots_txt
+                    .as_ref()
+                    .map(|body| Rules::parse(&self.agent, body.as_bytes()));
+            }
+            if let Some(shape) = traps::calendar_shape(&url) {
+                *self.calendar_pages.entry((state.site_id.clone(), shape)).or_default() += 1;
             }
             self.urls.insert(key, state);
         }
@@ -190,7 +249,12 @@ impl Frontier {
                 .urls
                 .iter()
                 .filter(|(_, s)| {
-                    s.kind() == PageKind::List && s.status != UrlStatus::InFlight && self.sites.contains_key(&s.site_id)
+                    let stale_robots = s.kind() == PageKind::Robots
+                        && s.last_fetch_ms
+                            .is_none_or(|t| t + robots::REFRESH.as_millis() as i64 <= now);
+                    (s.kind() == PageKind::List || stale_robots)
+                        && s.status != UrlStatus::InFlight
+                        && self.sites.contains_key(&s.site_id)
                 })
                 .map(|(k, _)| k.clone())
                 .collect();
@@ -239,18 +303,20 @@ impl Frontier {
                 fetches: 0,
                 failures: 0,
                 error_class: String::new(),
+                robots_txt: None,
             },
         );
         self.dirty.insert(key);
     }
 
     /// Hands out the jobs that are due and polite now: per host at most one
-    /// in flight, and not before the host's delay has passed. The chosen
-    /// URLs are marked in flight.
+    /// in flight, not before the host's delay has passed, its robots.txt
+    /// first and then only what that allows. The chosen URLs are marked in
+    /// flight.
     pub fn due_jobs(&mut self, now: i64, max: usize) -> Vec<FetchJob> {
         self.expire_leases(now);
-        // The earliest-due URL of every free host.
-        let mut best: HashMap<String, (i64, String)> = HashMap::new();
+        // The due URLs of every free host, robots.txt first, then earliest due.
+        let mut by_host: HashMap<String, Vec<Candidate>> = HashMap::new();
         for (key, state) in &self.urls {
             if !state.is_due(now) || !self.sites.contains_key(&state.site_id) {
                 continue;
@@ -262,38 +328,134 @@ impl Frontier {
             {
                 continue;
             }
-            let due = state.next_due_ms.unwrap_or(now);
-            match best.get(&host) {
-                Some((d, k)) if (*d, k.as_str()) <= (due, key.as_str()) => {}
-                _ => {
-                    best.insert(host, (due, key.clone()));
-                }
+            let robots_first = state.kind() != PageKind::Robots;
+            by_host
+                .entry(host)
+                .or_default()
+                .push((robots_first, state.next_due_ms.unwrap_or(now), key.clone()));
+        }
+        let mut hosts: Vec<(String, Vec<Candidate>)> = by_host.into_iter().collect();
+        hosts.sort();
+        let mut jobs = Vec::new();
+        for (host, mut candidates) in hosts {
+            if jobs.len() >= max {
+                break;
+            }
+            candidates.sort();
+            if let Some(key) = self.pick(&host, candidates, now) {
+                jobs.extend(self.dispatch(&host, &key, now));
             }
         }
-        let mut chosen: Vec<(String, String)> = best.into_iter().map(|(host, (_, key))| (host, key)).collect();
-        chosen.sort();
-        chosen.truncate(max);
-        chosen
-            .into_iter()
-            .filter_map(|(host, key)| {
-                let state = self.urls.get_mut(&key)?;
-                state.status = UrlStatus::InFlight;
-                state.dispatched_at_ms = Some(now);
-                self.hosts.entry(host).or_default().in_flight = Some(key.clone());
-                self.dirty.insert(key);
-                Some(FetchJob {
-                    url: state.url.clone(),
-                    site_id: state.site_id.clone(),
-                    kind: state.kind,
-                    depth: state.depth,
-                    etag: state.etag.clone(),
-                    last_modified: state.last_modified.clone(),
-                    referrer: state.referrer.clone(),
-                    anchor_text: state.anchor_text.clone(),
-                    scheduled_at_ms: now,
-                })
-            })
-            .collect()
+        jobs
+    }
+
+    /// The URL of `host` to fetch now, if any: its robots.txt when due, else
+    /// the first candidate robots.txt allows (the disallowed ones are marked
+    /// on the way).
+    fn pick(&mut self, host: &str, candidates: Vec<Candidate>, now: i64) -> Option<String> {
+        if let Some((false, _, key)) = candidates.first() {
+            return Some(key.clone());
+        }
+        match self.robots_verdict(host, &candidates[0].2, now) {
+            RobotsVerdict::Pending => None,
+            RobotsVerdict::FetchFirst(key) => Some(key),
+            RobotsVerdict::Unavailable(retry) => {
+                for (_, _, key) in candidates {
+                    if let Some(state) = self.urls.get_mut(&key) {
+                        state.next_due_ms = retry;
+                        state.error_class = "robots_unavailable".into();
+                        self.dirty.insert(key);
+                    }
+                }
+                None
+            }
+            RobotsVerdict::Rules(rules) => {
+                for (_, _, key) in candidates {
+                    let allowed = Url::parse(&key).is_ok_and(|u| rules.allows(&u));
+                    if allowed {
+                        return Some(key);
+                    }
+                    if let Some(state) = self.urls.get_mut(&key) {
+                        tracing::debug!(url = %state.url, "disallowed by robots.txt");
+                        metrics::counter!("townreports_robots_disallowed_total", "site" => state.site_id.clone())
+                            .increment(1);
+                        state.status = UrlStatus::Disallowed;
+                        state.next_due_ms = None;
+                        self.dirty.insert(key);
+                    }
+                }
+                None
+            }
+        }
+    }
+
+    /// What the robots.txt of `host` says now; adds its entry (due now) the
+    /// first time the host has something due (`example` is one of its URLs).
+    fn robots_verdict(&mut self, host: &str, example: &str, now: i64) -> RobotsVerdict {
+        let robots_key = self.hosts.get(host).and_then(|h| h.robots_key.clone());
+        let Some(robots_key) = robots_key else {
+            let (Ok(url), Some(site)) = (Url::parse(example), self.urls.get(example).map(|s| s.site_id.clone())) else {
+                return RobotsVerdict::Pending;
+            };
+            let Some(robots) = robots::robots_url(&url) else {
+                return RobotsVerdict::Rules(Rules::allow_all());
+            };
+            let key = canonical(&robots).to_string();
+            if !self.urls.contains_key(&key) {
+                let refresh = robots::REFRESH.as_millis() as i64;
+                self.insert_new(
+                    key.clone(),
+                    &robots,
+                    &site,
+                    PageKind::Robots,
+                    0,
+                    String::new(),
+                    String::new(),
+                    now,
+                    refresh,
+                );
+            }
+            self.hosts.entry(host.to_string()).or_default().robots_key = Some(key.clone());
+            return RobotsVerdict::FetchFirst(key);
+        };
+        let Some(entry) = self.urls.get(&robots_key) else {
+            return RobotsVerdict::Pending;
+        };
+        match entry.status {
+            UrlStatus::Pending | UrlStatus::InFlight => RobotsVerdict::Pending,
+            UrlStatus::Fetched | UrlStatus::NotModified => {
+                let host = self.hosts.entry(host.to_string()).or_default();
+                let rules = host.rules.get_or_insert_with(|| {
+                    Rules::parse(&self.agent, entry.robots_txt.as_deref().unwrap_or("").as_bytes())
+                });
+                RobotsVerdict::Rules(rules.clone())
+            }
+            // No robots.txt (4xx): everything is allowed.
+            UrlStatus::NotFound => RobotsVerdict::Rules(Rules::allow_all()),
+            UrlStatus::Failed if (400..500).contains(&entry.http_status) && entry.http_status != 429 => {
+                RobotsVerdict::Rules(Rules::allow_all())
+            }
+            _ => RobotsVerdict::Unavailable(entry.next_due_ms),
+        }
+    }
+
+    fn dispatch(&mut self, host: &str, key: &str, now: i64) -> Option<FetchJob> {
+        let state = self.urls.get_mut(key)?;
+        state.status = UrlStatus::InFlight;
+        state.dispatched_at_ms = Some(now);
+        self.hosts.entry(host.to_string()).or_default().in_flight = Some(key.to_string());
+        self.dirty.insert(key.to_string());
+        Some(FetchJob {
+            url: state.url.clone(),
+            site_id: state.site_id.clone(),
+            kind: state.kind,
+            depth: state.depth,
+            etag: state.etag.clone(),
+            last_modified: state.last_modified.clone(),
+            referrer: state.referrer.clone(),
+            anchor_text: state.anchor_text.clone(),
+            scheduled_at_ms: now,
+        })
     }
 
     /// A dispatched job could not be published: make it due again.
@@ -340,7 +502,16 @@ impl Frontier {
         if host.in_flight.as_deref() == Some(key.as_str()) {
             host.in_flight = None;
         }
-        let wait = self.min_delay_ms.max(outcome.retry_after_ms as i64);
+        let status = FetchStatus::try_from(outcome.status).unwrap_or(FetchStatus::Failed);
+        if job.kind() == PageKind::Robots && status == FetchStatus::Ok {
+            host.rules = Some(Rules::parse(&self.agent, &outcome.robots_txt));
+        }
+        let crawl_delay = host
+            .rules
+            .as_ref()
+            .and_then(|r| r.crawl_delay)
+            .map_or(0, |d| d.as_millis() as i64);
+        let wait = self.min_delay_ms.max(crawl_delay).max(outcome.retry_after_ms as i64);
         host.next_allowed_ms = host.next_allowed_ms.max(now + wait);
 
         let Some(state) = self.urls.get_mut(&key) else {
@@ -350,7 +521,9 @@ impl Frontier {
         if state.status == UrlStatus::InFlight && state.dispatched_at_ms.is_some_and(|d| d > job.scheduled_at_ms) {
             return;
         }
-        let status = FetchStatus::try_from(outcome.status).unwrap_or(FetchStatus::Failed);
+        if state.kind() == PageKind::Robots && status == FetchStatus::Ok {
+            state.robots_txt = Some(String::from_utf8_lossy(&outcome.robots_txt).into_owned());
+        }
         state.status = match status {
             FetchStatus::Ok => UrlStatus::Fetched,
             FetchStatus::NotModified => UrlStatus::NotModified,
@@ -377,6 +550,9 @@ impl Frontier {
         }
         state.next_due_ms = match (self.mode, state.status, state.kind()) {
             (Mode::Once, _, _) => None,
+            (_, UrlStatus::Fetched | UrlStatus::NotModified | UrlStatus::NotFound, PageKind::Robots) => {
+                Some(now + robots::REFRESH.as_millis() as i64)
+            }
             (_, UrlStatus::Fetched | UrlStatus::NotModified, PageKind::List) => Some(now + state.revisit_ms),
             (_, UrlStatus::Fetched | UrlStatus::NotModified, _) => Some(now + ARTICLE_RECHECK.as_millis() as i64),
             // Failures back off: 1 h, 2 h, 4 h … up to the article recheck.
@@ -399,6 +575,13 @@ impl Frontier {
         let Some(site) = self.sites.get(&job.site_id).cloned() else {
             return;
         };
+        if let Some(state) = self.urls.get_mut(&from_key)
+            && !links.unsupported_format.is_empty()
+        {
+            state.status = UrlStatus::Unsupported;
+            state.error_class = links.unsupported_format.clone();
+            self.dirty.insert(from_key.clone());
+        }
         if let Some(state) = self.urls.get_mut(&from_key) {
             let changed = !state.text_sha256.is_empty() && state.text_sha256 != links.clean_text_sha256;
             let first = state.text_sha256.is_empty();
@@ -429,6 +612,17 @@ impl Frontier {
         if self.urls.contains_key(&key) {
             return;
         }
+        if let Some(trap) = self.trap(&site.id, &url) {
+            tracing::debug!(%url, reason = trap.as_str(), "crawl trap; not following");
+            metrics::counter!("townreports_trap_links_total", "reason" => trap.as_str()).increment(1);
+            *self
+                .trap_links
+                .entry(site.id.clone())
+                .or_default()
+                .entry(trap.as_str().to_string())
+                .or_default() += 1;
+            return;
+        }
         let pages = self.urls.values().filter(|s| s.site_id == site.id).count();
         if pages >= self.limits.max_pages_per_site {
             tracing::warn!(site = %site.id, "page limit reached; not adding more URLs");
@@ -446,6 +640,21 @@ impl Frontier {
             now,
             site.revisit.as_millis() as i64,
         );
+    }
+
+    /// Whether `url` (not yet known) would lead into a trap; counts it
+    /// against its calendar shape when it is let in.
+    fn trap(&mut self, site: &str, url: &Url) -> Option<Trap> {
+        if traps::repeating_path(url) {
+            return Some(Trap::RepeatingPath);
+        }
+        let shape = traps::calendar_shape(url)?;
+        let count = self.calendar_pages.entry((site.to_string(), shape)).or_default();
+        if *count >= traps::MAX_CALENDAR_PAGES {
+            return Some(Trap::Calendar);
+        }
+        *count += 1;
+        None
     }
 
     /// Nothing in flight and nothing due: a one-off crawl is complete (once
@@ -486,6 +695,8 @@ impl Frontier {
                 UrlStatus::Pending => s.pending += 1,
                 UrlStatus::InFlight => s.in_flight += 1,
                 UrlStatus::Blocked => s.blocked += 1,
+                UrlStatus::Disallowed => s.disallowed += 1,
+                UrlStatus::Unsupported => *s.unsupported.entry(state.error_class.clone()).or_default() += 1,
                 UrlStatus::NotFound | UrlStatus::Refused | UrlStatus::Failed => {
                     let class = if state.error_class.is_empty() {
                         format!("{:?}", state.status).to_lowercase()
@@ -497,6 +708,11 @@ impl Frontier {
             }
             if let Some(due) = state.next_due_ms {
                 s.next_visit_ms = Some(s.next_visit_ms.map_or(due, |n| n.min(due)));
+            }
+        }
+        for (site, reasons) in &self.trap_links {
+            if let Some(s) = stats.get_mut(site) {
+                s.trap_links = reasons.clone();
             }
         }
         stats
@@ -552,6 +768,28 @@ start_urls = ["http://127.0.0.1:2000/"]
         }
     }
 
+    /// Hands out and answers every host's robots.txt at `now` (`None`: 404).
+    fn answer_robots(f: &mut Frontier, now: i64, body: Option<&str>) {
+        let jobs = f.due_jobs(now, 100);
+        assert!(
+            !jobs.is_empty() && jobs.iter().all(|j| j.kind() == PageKind::Robots),
+            "{jobs:?}"
+        );
+        for job in jobs {
+            let mut o = outcome(
+                &job,
+                if body.is_some() {
+                    FetchStatus::Ok
+                } else {
+                    FetchStatus::NotFound
+                },
+            );
+            o.http_status = if body.is_some() { 200 } else { 404 };
+            o.robots_txt = body.unwrap_or("").as_bytes().to_vec();
+            f.on_outcome(&o, now);
+        }
+    }
+
     fn links(job: &FetchJob, hash: &str, urls: &[(&str, PageKind)]) -> DiscoveredLinks {
         DiscoveredLinks {
             job: Some(job.clone()),
@@ -564,6 +802,7 @@ start_urls = ["http://127.0.0.1:2000/"]
                     anchor_text: String::new(),
                 })
                 .collect(),
+            unsupported_format: String::new(),
         }
     }
 
@@ -571,9 +810,11 @@ start_urls = ["http://127.0.0.1:2000/"]
     fn one_request_per_host_and_the_delay_between() {
         let mut f = Frontier::new(&sites("1s"), Mode::Once, Limits::default());
         f.seed(0);
-        let jobs = f.due_jobs(0, 10);
+        answer_robots(&mut f, 0, None);
+        assert!(f.due_jobs(500, 10).is_empty(), "the delay follows robots.txt too");
+        let jobs = f.due_jobs(1_000, 10);
         assert_eq!(jobs.len(), 2, "one per host");
-        assert!(f.due_jobs(0, 10).is_empty(), "both hosts busy");
+        assert!(f.due_jobs(1_000, 10).is_empty(), "both hosts busy");
 
         let a = jobs.iter().find(|j| j.site_id == "a").unwrap();
         assert_eq!(a.url, "http://127.0.0.1:1000/list/index.html", "fetched as written");
@@ -592,7 +833,11 @@ start_urls = ["http://127.0.0.1:2000/"]
             ),
             100,
         );
-        assert_eq!(f.stats()["a"].known, 3, "deduplicated, off-site dropped");
+        assert_eq!(
+            f.stats()["a"].known,
+            4,
+            "deduplicated, off-site dropped (robots.txt is the fourth)"
+        );
         assert!(f.due_jobs(500, 10).is_empty(), "host a waits its delay");
         let next = f.due_jobs(1_100, 10);
         assert_eq!(next.len(), 1);
@@ -604,6 +849,7 @@ start_urls = ["http://127.0.0.1:2000/"]
     fn once_mode_finishes_and_a_new_round_revisits_only_lists() {
         let mut f = Frontier::new(&sites("0s"), Mode::Once, Limits::default());
         f.seed(0);
+        answer_robots(&mut f, 0, None);
         let mut now = 0;
         while !f.is_idle(now) {
             now += 1;
@@ -618,7 +864,7 @@ start_urls = ["http://127.0.0.1:2000/"]
             }
             assert!(now < 100, "bounded");
         }
-        assert_eq!(f.stats()["a"].fetched, 2);
+        assert_eq!(f.stats()["a"].fetched, 2, "{:?}", f.stats());
         // A restart in once mode: the lists are due again, the article is not.
         let saved: Vec<UrlState> = f.urls.values().cloned().collect();
         let mut g = Frontier::new(&sites("0s"), Mode::Once, Limits::default());
@@ -633,6 +879,7 @@ start_urls = ["http://127.0.0.1:2000/"]
     fn continuous_mode_adapts_list_revisits() {
         let mut f = Frontier::new(&sites("0s"), Mode::Continuous, Limits::default());
         f.seed(0);
+        answer_robots(&mut f, 0, None);
         let job = f.due_jobs(0, 10).into_iter().find(|j| j.site_id == "a").unwrap();
         f.on_outcome(&outcome(&job, FetchStatus::Ok), 10);
         f.on_links(&links(&job, "h1", &[]), 10);
@@ -655,7 +902,8 @@ start_urls = ["http://127.0.0.1:2000/"]
     fn failures_back_off_and_retry_after_is_honoured() {
         let mut f = Frontier::new(&sites("1s"), Mode::Continuous, Limits::default());
         f.seed(0);
-        let job = f.due_jobs(0, 10).into_iter().find(|j| j.site_id == "a").unwrap();
+        answer_robots(&mut f, 0, None);
+        let job = f.due_jobs(1_000, 10).into_iter().find(|j| j.site_id == "a").unwrap();
         let mut o = outcome(&job, FetchStatus::Failed);
         o.retry_after_ms = 60_000;
         o.error_class = "http_503".into();
@@ -677,13 +925,14 @@ start_urls = ["http://127.0.0.1:2000/"]
             },
         );
         f.seed(0);
+        answer_robots(&mut f, 0, None);
         let job = f.due_jobs(0, 10).into_iter().find(|j| j.site_id == "a").unwrap();
         let many: Vec<(String, PageKind)> = (0..10)
             .map(|i| (format!("http://127.0.0.1:1000/a/{i}.html"), PageKind::Article))
             .collect();
         let refs: Vec<(&str, PageKind)> = many.iter().map(|(u, k)| (u.as_str(), *k)).collect();
         f.on_links(&links(&job, "h", &refs), 0);
-        assert_eq!(f.stats()["a"].known, 3);
+        assert_eq!(f.stats()["a"].known, 3, "the limit counts robots.txt and the list too");
         let deep = FetchJob { depth: 1, ..job };
         f.on_links(
             &links(&deep, "h", &[("http://127.0.0.1:1000/deeper.html", PageKind::Article)]),
@@ -696,6 +945,7 @@ start_urls = ["http://127.0.0.1:2000/"]
     fn dispatches_survive_a_restart_without_double_fetching() {
         let mut f = Frontier::new(&sites("0s"), Mode::Continuous, Limits::default());
         f.seed(0);
+        answer_robots(&mut f, 0, None);
         let jobs = f.due_jobs(0, 10);
         let saved = f.take_dirty();
         let mut g = Frontier::new(&sites("0s"), Mode::Continuous, Limits::default());
@@ -711,5 +961,114 @@ start_urls = ["http://127.0.0.1:2000/"]
         h.seed(0);
         h.due_jobs(0, 10);
         assert_eq!(h.due_jobs(IN_FLIGHT_LEASE.as_millis() as i64 + 1, 10).len(), 2);
+    }
+
+    #[test]
+    fn robots_txt_comes_first_and_its_rules_and_delay_hold() {
+        let mut f = Frontier::new(&sites("1s"), Mode::Once, Limits::default());
+        f.seed(0);
+        let first = f.due_jobs(0, 10);
+        assert!(first.iter().all(|j| j.url.ends_with("/robots.txt")), "{first:?}");
+        // Host a forbids /private/ and asks for 3 s; host b's robots.txt fails.
+        let a = first.iter().find(|j| j.site_id == "a").unwrap();
+        let mut o = outcome(a, FetchStatus::Ok);
+        o.robots_txt = b"User-agent: *\nDisallow: /private/\nCrawl-delay: 3\n".to_vec();
+        f.on_outcome(&o, 0);
+        let b = first.iter().find(|j| j.site_id == "b").unwrap();
+        let mut o = outcome(b, FetchStatus::Failed);
+        o.http_status = 503;
+        f.on_outcome(&o, 0);
+
+        assert!(f.due_jobs(2_000, 10).is_empty(), "crawl-delay 3 s beats min_delay 1 s");
+        let list = f.due_jobs(3_000, 10);
+        assert_eq!(
+            list.len(),
+            1,
+            "host b holds back while its robots.txt is unavailable: {list:?}"
+        );
+        f.on_outcome(&outcome(&list[0], FetchStatus::Ok), 3_000);
+        f.on_links(
+            &links(
+                &list[0],
+                "h",
+                &[
+                    ("http://127.0.0.1:1000/private/secret.html", PageKind::Article),
+                    ("http://127.0.0.1:1000/art/1.html", PageKind::Article),
+                ],
+            ),
+            3_000,
+        );
+        let next = f.due_jobs(6_000, 10);
+        assert_eq!(next.len(), 1);
+        assert!(next[0].url.ends_with("/art/1.html"), "{next:?}");
+        f.on_outcome(&outcome(&next[0], FetchStatus::Ok), 6_000);
+        assert!(f.due_jobs(9_000, 10).is_empty(), "the rest is disallowed");
+        assert_eq!(
+            f.get("http://127.0.0.1:1000/private/secret.html").unwrap().status,
+            UrlStatus::Disallowed
+        );
+        assert!(f.is_idle(10_000), "a one-off crawl ends though host b never answered");
+        let stats = f.stats();
+        assert_eq!(stats["a"].disallowed, 1);
+        assert_eq!(stats["b"].fetched, 0);
+    }
+
+    #[test]
+    fn robots_rules_survive_a_restart() {
+        let mut f = Frontier::new(&sites("0s"), Mode::Once, Limits::default());
+        f.seed(0);
+        answer_robots(&mut f, 0, Some("User-agent: *\nDisallow: /list/\n"));
+        let saved: Vec<UrlState> = f.urls.values().cloned().collect();
+        let mut g = Frontier::new(&sites("0s"), Mode::Once, Limits::default());
+        g.restore(saved);
+        g.seed(10);
+        let jobs = g.due_jobs(10, 10);
+        assert!(
+            jobs.iter().all(|j| j.site_id == "b"),
+            "a's list is disallowed: {jobs:?}"
+        );
+        assert_eq!(
+            g.get("http://127.0.0.1:1000/list/index.html").unwrap().status,
+            UrlStatus::Disallowed
+        );
+    }
+
+    #[test]
+    fn traps_and_unsupported_attachments_are_counted() {
+        let mut f = Frontier::new(&sites("0s"), Mode::Once, Limits::default());
+        f.seed(0);
+        answer_robots(&mut f, 0, None);
+        let job = f.due_jobs(0, 10).into_iter().find(|j| j.site_id == "a").unwrap();
+        let calendar: Vec<String> = (1..=60)
+            .map(|d| {
+                format!(
+                    "http://127.0.0.1:1000/cal/2024-{:02}-{:02}.html",
+                    1 + d / 28,
+                    1 + d % 28
+                )
+            })
+            .collect();
+        let mut found: Vec<(&str, PageKind)> = calendar.iter().map(|u| (u.as_str(), PageKind::List)).collect();
+        found.push(("http://127.0.0.1:1000/a/b/a/b/a/b/x.html", PageKind::Article));
+        found.push(("http://127.0.0.1:1000/files/old.doc", PageKind::Attachment));
+        f.on_links(&links(&job, "h", &found), 0);
+        let stats = &f.stats()["a"];
+        assert_eq!(stats.trap_links["calendar"], 60 - traps::MAX_CALENDAR_PAGES);
+        assert_eq!(stats.trap_links["repeating_path"], 1);
+
+        let doc = FetchJob {
+            url: "http://127.0.0.1:1000/files/old.doc".into(),
+            kind: PageKind::Attachment as i32,
+            ..job
+        };
+        f.on_outcome(&outcome(&doc, FetchStatus::Ok), 1);
+        f.on_links(
+            &DiscoveredLinks {
+                unsupported_format: "doc".into(),
+                ..links(&doc, "x", &[])
+            },
+            1,
+        );
+        assert_eq!(f.stats()["a"].unsupported["doc"], 1);
     }
 }

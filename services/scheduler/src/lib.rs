@@ -7,4 +7,6 @@
 
 pub mod canon;
 pub mod frontier;
+pub mod robots;
+pub mod traps;
 pub mod worker;

@@ -48,7 +48,7 @@ async fn restart_neither_loses_nor_repeats_dispatched_jobs() {
         }
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
-    // One job per host: site a's second start URL waits for the first.
+    // One job per host, robots.txt first: the start URLs wait for it.
     assert_eq!(fetch_queue(&bus).await, 2);
     shutdown.trigger();
     dispatcher.await.unwrap();
@@ -57,7 +57,7 @@ async fn restart_neither_loses_nor_repeats_dispatched_jobs() {
     // A replacement scheduler restores the in-flight jobs and does not send them again.
     let second = Scheduler::start(&bus, &sites, Mode::Continuous).await.unwrap();
     let stats = second.stats().await;
-    assert_eq!(stats["a"].known, 2);
+    assert_eq!(stats["a"].known, 3, "two start URLs and robots.txt");
     assert_eq!(stats["a"].in_flight, 1);
     assert_eq!(stats["b"].in_flight, 1);
     let shutdown = Shutdown::new();
