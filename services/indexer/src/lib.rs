@@ -4,6 +4,7 @@
 //!
 //! Pure logic: [`validate`] and [`store`] (SQLite). NATS glue: [`worker`].
 
+pub mod dedup;
 pub mod store;
 pub mod worker;
 

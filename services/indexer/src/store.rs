@@ -11,6 +11,8 @@ use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePo
 use townreports_proto::topology::EventKind;
 use townreports_proto::v1::{ReportRecord, Source};
 
+use crate::dedup;
+
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
     #[error("database unavailable: {0}")]
@@ -37,8 +39,13 @@ pub enum Change {
     Unchanged,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Stored {
+    /// The report it was stored under: its own id, or the id of the stored
+    /// report it is a copy of.
+    pub id: String,
+    /// The report's record as stored now (the one to announce).
+    pub record: ReportRecord,
     pub change: Change,
     pub version: i64,
     /// The event still owed for this version (a crash may have come between
@@ -91,112 +98,91 @@ impl SqliteStore {
         Ok(())
     }
 
-    /// Stores `record` (keyed by its id) unless the same content is stored
-    /// already; records where it was seen.
+    /// Stores `record` unless the same content is stored already, and
+    /// records where it was seen. A copy of a stored report (the same id, or
+    /// near-identical text of a compatible township) is one report with one
+    /// more source; its record replaces the stored one only when it comes
+    /// from the stored record's own URL (an edit) or from a more trusted
+    /// source ([`dedup::source_rank`]).
     pub async fn upsert(&self, record: &ReportRecord, now_ms: i64) -> Result<Stored, StoreError> {
-        let json = serde_json::to_string(record).map_err(|e| StoreError::Corrupt {
-            id: record.id.clone(),
-            message: e.to_string(),
-        })?;
-        let division = record.division.clone().unwrap_or_default();
+        let url = source_url(record);
+        let simhash = dedup::simhash(&record.text);
+        let rank = dedup::source_rank(record);
         // IMMEDIATE takes the write lock up front: a deferred transaction
         // that reads and then writes fails at once with SQLITE_BUSY when
         // another writer got in between, instead of waiting its turn.
         let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
-        let existing = sqlx::query("SELECT version, content_sha256, announced_version FROM reports WHERE id = ?")
-            .bind(&record.id)
-            .fetch_optional(&mut *tx)
-            .await?;
+        let mut existing = sqlx::query(
+            "SELECT id, version, content_sha256, announced_version, source_rank, primary_url, record_json
+             FROM reports WHERE id = ?",
+        )
+        .bind(&record.id)
+        .fetch_optional(&mut *tx)
+        .await?;
+        if existing.is_none() {
+            existing = near_copy(&mut tx, record, simhash).await?;
+        }
         let (stored, write) = match existing {
             None => (
                 Stored {
+                    id: record.id.clone(),
                     change: Change::New,
                     version: 1,
                     owed_event: Some(EventKind::New),
+                    record: record.clone(),
                 },
                 true,
             ),
             Some(row) => {
-                let version: i64 = row.get(0);
-                let sha: String = row.get(1);
-                let announced: i64 = row.get(2);
-                if sha == record.content_sha256 {
-                    let owed = (announced < version).then_some(if announced == 0 {
-                        EventKind::New
-                    } else {
-                        EventKind::Updated
-                    });
+                let id: String = row.get(0);
+                let version: i64 = row.get(1);
+                let sha: String = row.get(2);
+                let announced: i64 = row.get(3);
+                let stored_rank: i64 = row.get(4);
+                let primary_url: String = row.get(5);
+                let owed_if = |kind| if announced == 0 { EventKind::New } else { kind };
+                let replaces = primary_url.is_empty() || primary_url == url || rank > stored_rank;
+                if sha != record.content_sha256 && replaces {
+                    let mut merged = record.clone();
+                    merged.id = id.clone();
                     (
                         Stored {
-                            change: Change::Unchanged,
-                            version,
-                            owed_event: owed,
-                        },
-                        false,
-                    )
-                } else {
-                    let owed = if announced == 0 {
-                        EventKind::New
-                    } else {
-                        EventKind::Updated
-                    };
-                    (
-                        Stored {
+                            id,
                             change: Change::Updated,
                             version: version + 1,
-                            owed_event: Some(owed),
+                            owed_event: Some(owed_if(EventKind::Updated)),
+                            record: merged,
                         },
                         true,
+                    )
+                } else {
+                    let json: String = row.get(6);
+                    let current: ReportRecord = serde_json::from_str(&json).map_err(|e| StoreError::Corrupt {
+                        id: id.clone(),
+                        message: e.to_string(),
+                    })?;
+                    (
+                        Stored {
+                            id,
+                            change: Change::Unchanged,
+                            version,
+                            owed_event: (announced < version).then(|| owed_if(EventKind::Updated)),
+                            record: current,
+                        },
+                        false,
                     )
                 }
             }
         };
         if write {
-            sqlx::query(
-                "INSERT INTO reports (id, version, content_sha256, is_report, doc_type, title, township, county, city, province,
-                     division_code, review_year, plan_year, record_json, first_seen_ms, updated_ms)
-                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                 ON CONFLICT (id) DO UPDATE SET version = excluded.version, content_sha256 = excluded.content_sha256,
-                     is_report = excluded.is_report, doc_type = excluded.doc_type, title = excluded.title,
-                     township = excluded.township, county = excluded.county, city = excluded.city,
-                     province = excluded.province, division_code = excluded.division_code,
-                     review_year = excluded.review_year, plan_year = excluded.plan_year,
-                     record_json = excluded.record_json, updated_ms = excluded.updated_ms",
-            )
-            .bind(&record.id)
-            .bind(stored.version)
-            .bind(&record.content_sha256)
-            .bind(record.is_report.unwrap_or(false))
-            .bind(&record.doc_type)
-            .bind(&record.title)
-            .bind(&division.township)
-            .bind(&division.county)
-            .bind(&division.city)
-            .bind(&division.province)
-            .bind(&division.code)
-            .bind(record.review_year)
-            .bind(record.plan_year)
-            .bind(&json)
-            .bind(now_ms)
-            .bind(now_ms)
-            .execute(&mut *tx)
-            .await?;
-            sqlx::query("INSERT INTO report_versions (report_id, version, content_sha256, record_json, stored_ms) VALUES (?, ?, ?, ?, ?)")
-                .bind(&record.id)
-                .bind(stored.version)
-                .bind(&record.content_sha256)
-                .bind(&json)
-                .bind(now_ms)
-                .execute(&mut *tx)
-                .await?;
+            write_record(&mut tx, &stored, simhash, rank, &url, now_ms).await?;
         }
         if let Some(source) = &record.source {
-            let url = source.url.clone().or_else(|| source.path.clone()).unwrap_or_default();
             sqlx::query(
                 "INSERT OR IGNORE INTO report_sources (report_id, url, site_id, first_seen_ms) VALUES (?, ?, ?, ?)",
             )
-            .bind(&record.id)
-            .bind(url)
+            .bind(&stored.id)
+            .bind(&url)
             .bind(&source.site_id)
             .bind(now_ms)
             .execute(&mut *tx)
@@ -266,4 +252,123 @@ impl SqliteStore {
     pub async fn close(&self) {
         self.pool.close().await
     }
+}
+
+fn source_url(record: &ReportRecord) -> String {
+    record
+        .source
+        .as_ref()
+        .and_then(|s| s.url.clone().or_else(|| s.path.clone()))
+        .unwrap_or_default()
+}
+
+/// A stored report whose text is within [`dedup::MAX_DISTANCE`] bits of
+/// `simhash` and whose township does not contradict the record's (two
+/// townships filling in one template are two reports).
+async fn near_copy(
+    tx: &mut sqlx::SqliteConnection,
+    record: &ReportRecord,
+    simhash: u64,
+) -> Result<Option<sqlx::sqlite::SqliteRow>, StoreError> {
+    if record.text.is_empty() {
+        return Ok(None);
+    }
+    let code = record.division.as_ref().and_then(|d| d.code.clone());
+    for (band, value) in dedup::bands(simhash) {
+        let rows = sqlx::query(
+            "SELECT r.id, r.version, r.content_sha256, r.announced_version, r.source_rank, r.primary_url, r.record_json,
+                    r.simhash, r.division_code, r.doc_type
+             FROM report_simhash_bands b JOIN reports r ON r.id = b.report_id
+             WHERE b.band = ? AND b.value = ?",
+        )
+        .bind(band)
+        .bind(value)
+        .fetch_all(&mut *tx)
+        .await?;
+        for row in rows {
+            let theirs: Option<String> = row.get(8);
+            let doc_type: Option<String> = row.get(9);
+            let compatible = match (&code, &theirs) {
+                (Some(a), Some(b)) => a == b,
+                _ => true,
+            } && doc_type == record.doc_type;
+            if compatible && dedup::distance(dedup::from_sql(row.get(7)), simhash) <= dedup::MAX_DISTANCE {
+                return Ok(Some(row));
+            }
+        }
+    }
+    Ok(None)
+}
+
+/// Writes the report row, its version and its fingerprint bands.
+async fn write_record(
+    tx: &mut sqlx::SqliteConnection,
+    stored: &Stored,
+    simhash: u64,
+    rank: i64,
+    url: &str,
+    now_ms: i64,
+) -> Result<(), StoreError> {
+    let record = &stored.record;
+    let json = serde_json::to_string(record).map_err(|e| StoreError::Corrupt {
+        id: record.id.clone(),
+        message: e.to_string(),
+    })?;
+    let division = record.division.clone().unwrap_or_default();
+    sqlx::query(
+        "INSERT INTO reports (id, version, content_sha256, is_report, doc_type, title, township, county, city, province,
+             division_code, review_year, plan_year, record_json, first_seen_ms, updated_ms, simhash, source_rank, primary_url)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+         ON CONFLICT (id) DO UPDATE SET version = excluded.version, content_sha256 = excluded.content_sha256,
+             is_report = excluded.is_report, doc_type = excluded.doc_type, title = excluded.title,
+             township = excluded.township, county = excluded.county, city = excluded.city,
+             province = excluded.province, division_code = excluded.division_code,
+             review_year = excluded.review_year, plan_year = excluded.plan_year,
+             record_json = excluded.record_json, updated_ms = excluded.updated_ms,
+             simhash = excluded.simhash, source_rank = excluded.source_rank, primary_url = excluded.primary_url",
+    )
+    .bind(&stored.id)
+    .bind(stored.version)
+    .bind(&record.content_sha256)
+    .bind(record.is_report.unwrap_or(false))
+    .bind(&record.doc_type)
+    .bind(&record.title)
+    .bind(&division.township)
+    .bind(&division.county)
+    .bind(&division.city)
+    .bind(&division.province)
+    .bind(&division.code)
+    .bind(record.review_year)
+    .bind(record.plan_year)
+    .bind(&json)
+    .bind(now_ms)
+    .bind(now_ms)
+    .bind(dedup::to_sql(simhash))
+    .bind(rank)
+    .bind(url)
+    .execute(&mut *tx)
+    .await?;
+    sqlx::query(
+        "INSERT INTO report_versions (report_id, version, content_sha256, record_json, stored_ms) VALUES (?, ?, ?, ?, ?)",
+    )
+    .bind(&stored.id)
+    .bind(stored.version)
+    .bind(&record.content_sha256)
+    .bind(&json)
+    .bind(now_ms)
+    .execute(&mut *tx)
+    .await?;
+    sqlx::query("DELETE FROM report_simhash_bands WHERE report_id = ?")
+        .bind(&stored.id)
+        .execute(&mut *tx)
+        .await?;
+    for (band, value) in dedup::bands(simhash) {
+        sqlx::query("INSERT OR IGNORE INTO report_simhash_bands (band, value, report_id) VALUES (?, ?, ?)")
+            .bind(band)
+            .bind(value)
+            .bind(&stored.id)
+            .execute(&mut *tx)
+            .await?;
+    }
+    Ok(())
 }

@@ -53,9 +53,10 @@ impl Stage for IndexStage {
         let now = now_ms();
         let stored = self.store.upsert(&record, now).await.map_err(database_error)?;
         let Some(kind) = stored.owed_event else {
-            tracing::debug!(id = %record.id, "unchanged; nothing to announce");
+            tracing::debug!(id = %stored.id, "unchanged; nothing to announce");
             return Ok(Vec::new());
         };
+        let record = stored.record;
         let code = record.division.as_ref().and_then(|d| d.code.clone());
         let subject = report_event_subject(kind, code.as_deref(), &record.id, stored.version);
         let event = ReportEvent {

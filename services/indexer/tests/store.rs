@@ -80,3 +80,79 @@ fn records_that_contradict_themselves_are_invalid() {
     r.is_report = None;
     assert!(validate(&r).is_err());
 }
+
+const REPORT: &str = "各位代表：现在，我代表镇人民政府向大会报告工作，请予审议。一、2023年工作回顾。全年实现地区生产总值12.56亿元，同比增长6.2%；一般公共预算收入3260万元，增长4.1%。粮食播种面积5.3万亩，总产量2.1万吨。新建村级道路18公里，改造危房126户。二、2024年工作安排。力争地区生产总值增长6.5%，新建高标准农田1.2万亩，推进集镇污水管网建设。";
+
+fn copy(id: &str, text: &str, url: &str, kind: &str, code: Option<&str>) -> ReportRecord {
+    let mut r = record(id, text, url);
+    r.source.as_mut().unwrap().source_kind = kind.into();
+    r.doc_type = Some("government_work_report".into());
+    r.division = code.map(|c| townreports_proto::v1::Division {
+        code: Some(c.into()),
+        ..Default::default()
+    });
+    r
+}
+
+#[tokio::test]
+async fn copies_are_one_report_and_the_official_one_speaks_for_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = SqliteStore::open(&dir.path().join("db.sqlite")).await.unwrap();
+    // An aggregator's copy with the name blanked comes first: no code, its own id.
+    let blanked = REPORT.replacen("镇人民政府", "XX镇人民政府", 1);
+    let first = store
+        .upsert(&copy("doc-1", &blanked, "http://agg/1", "aggregator", None), 1)
+        .await
+        .unwrap();
+    assert_eq!(first.change, Change::New);
+    store.mark_announced("doc-1", 1).await.unwrap();
+
+    // The official page: a near copy, better trusted: it supplies the record.
+    let official = copy(
+        "511102109-gwr-2023-2024",
+        REPORT,
+        "http://gov/1",
+        "official",
+        Some("511102109"),
+    );
+    let merged = store.upsert(&official, 2).await.unwrap();
+    assert_eq!((merged.change, merged.id.as_str()), (Change::Updated, "doc-1"));
+    assert_eq!(merged.record.division.unwrap().code.as_deref(), Some("511102109"));
+    store.mark_announced("doc-1", 2).await.unwrap();
+
+    // Another aggregator copy (exact text of the official one, another URL): a source, nothing else.
+    let again = store
+        .upsert(&copy("x", REPORT, "http://agg2/9", "aggregator", None), 3)
+        .await
+        .unwrap();
+    assert_eq!((again.change, again.owed_event), (Change::Unchanged, None));
+    // The aggregator copy redelivered does not take the record back.
+    let back = store
+        .upsert(&copy("doc-1", &blanked, "http://agg/1", "aggregator", None), 4)
+        .await
+        .unwrap();
+    assert_eq!((back.change, back.owed_event), (Change::Unchanged, None));
+
+    // The same template filled in by another township is another report.
+    let other = store
+        .upsert(
+            &copy(
+                "511102110-gwr-2023-2024",
+                REPORT,
+                "http://gov2/1",
+                "official",
+                Some("511102110"),
+            ),
+            5,
+        )
+        .await
+        .unwrap();
+    assert_eq!(other.change, Change::New);
+
+    let all = store.records().await.unwrap();
+    assert_eq!(all.len(), 2);
+    let report = all.iter().find(|r| r.id == "doc-1").unwrap();
+    assert_eq!(report.text, REPORT);
+    let urls: Vec<_> = report.sources.iter().map(|s| s.url.clone().unwrap()).collect();
+    assert_eq!(urls, ["http://agg/1", "http://gov/1", "http://agg2/9"]);
+}

@@ -22,6 +22,7 @@
 //! [`ParsedDocument`]: townreports_proto::v1::ParsedDocument
 //! [`DiscoveredLinks`]: townreports_proto::v1::DiscoveredLinks
 
+pub mod attachment;
 pub mod charset;
 pub mod chrome;
 pub mod content;
@@ -37,4 +38,4 @@ pub mod worker;
 
 pub use charset::{CharsetSource, Decoded, decode};
 pub use links::{LinkKind, PageLink};
-pub use page::{Page, parse_page};
+pub use page::{Page, Parsed, parse_fetched, parse_page};

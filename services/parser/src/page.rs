@@ -10,6 +10,7 @@ use scraper::Html;
 use townreports_proto::v1::{DiscoveredLinks, FetchJob, PageKind, ParsedDocument};
 use url::Url;
 
+use crate::attachment::{self, AttachmentError, Format};
 use crate::charset::{self, CharsetSource};
 use crate::links::{self, LinkKind, PageLink};
 use crate::{content, disclosure, guard, meta, stats, title};
@@ -59,6 +60,35 @@ static MARKUP: LazyLock<Regex> = LazyLock::new(|| {
 });
 /// How much of a body is looked at to decide whether it is HTML.
 const MARKUP_SNIFF: usize = 64 * 1024;
+
+/// What a fetched body turned out to be.
+#[derive(Debug, Clone)]
+pub enum Parsed {
+    /// An HTML or text page, or a PDF or DOCX read to text.
+    Page(Page),
+    /// An attachment in a format townreports does not read (`doc`, `wps`,
+    /// `ofd`, …).
+    Unsupported(&'static str),
+}
+
+/// Parses any fetched body: attachments by their bytes (PDF and DOCX to
+/// text), everything else as a page. A PDF or DOCX that cannot be read is
+/// an error.
+pub fn parse_fetched(url: &Url, bytes: &[u8], content_type: Option<&str>) -> Result<Parsed, AttachmentError> {
+    match attachment::sniff(bytes, url.path()) {
+        None => Ok(Parsed::Page(parse_page(url, bytes, content_type))),
+        Some(Format::Unsupported(name)) => Ok(Parsed::Unsupported(name)),
+        Some(format) => {
+            let text = attachment::text(format, bytes)?;
+            Ok(Parsed::Page(plain_text_page(
+                url,
+                &text,
+                "UTF-8",
+                CharsetSource::Detected,
+            )))
+        }
+    }
+}
 
 /// Parses `bytes` fetched from `url`. Never fails and never panics: any
 /// bytes make a page (at worst an empty one).

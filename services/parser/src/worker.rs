@@ -9,10 +9,10 @@ use townreports_bus::service::{self, ServiceArgs};
 use townreports_bus::worker::{Label, run_stage};
 use townreports_bus::{Bus, BusError, Publish, Shutdown, Stage, StageError, WorkerOptions};
 use townreports_proto::topology::{self as names, Stage as StageName};
-use townreports_proto::v1::{FetchedPage, FrontierUpdate, frontier_update::Update};
+use townreports_proto::v1::{DiscoveredLinks, FetchedPage, FrontierUpdate, frontier_update::Update};
 use url::Url;
 
-use crate::parse_page;
+use crate::{Parsed, parse_fetched};
 
 pub struct ParseStage;
 
@@ -46,12 +46,30 @@ impl Stage for ParseStage {
         };
         let content_type = (!page.content_type.is_empty()).then(|| page.content_type.clone());
         // Parsing is CPU work: keep it off the async threads.
-        let parsed = tokio::task::spawn_blocking(move || parse_page(&url, &body, content_type.as_deref()))
+        let parsed = tokio::task::spawn_blocking(move || parse_fetched(&url, &body, content_type.as_deref()))
             .await
-            .map_err(|e| StageError::permanent("panic", format!("the parser failed on this page: {e}")))?;
+            .map_err(|e| StageError::permanent("panic", format!("the parser failed on this page: {e}")))?
+            .map_err(|e| StageError::permanent("unreadable_attachment", e))?;
 
         let at = job.scheduled_at_ms.to_string();
         let identity = [job.url.as_str(), at.as_str()];
+        let parsed = match parsed {
+            Parsed::Page(page) => page,
+            Parsed::Unsupported(format) => {
+                tracing::warn!(url = %job.url, format, "attachment format not supported; counted, not read");
+                metrics::counter!("townreports_attachments_unsupported_total", "format" => format).increment(1);
+                let links = DiscoveredLinks {
+                    job: Some(job.clone()),
+                    clean_text_sha256: page.body_sha256.clone(),
+                    links: Vec::new(),
+                    unsupported_format: format.to_string(),
+                };
+                let update = FrontierUpdate {
+                    update: Some(Update::Links(links)),
+                };
+                return Ok(vec![Publish::proto(names::SUBJECT_FRONTIER_LINKS, &update, &identity)]);
+            }
+        };
         let mut outputs = Vec::with_capacity(2);
         if parsed.is_document(&job) {
             let mut doc = parsed

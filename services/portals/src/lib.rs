@@ -16,6 +16,7 @@
 //! ([`Portals::publish`], [`Portals::edit`]) and every request is logged
 //! ([`Portals::request_log`]).
 
+pub mod attachments;
 mod fixtures;
 mod log;
 mod model;
