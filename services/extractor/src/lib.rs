@@ -22,6 +22,10 @@ pub mod years;
 
 use std::sync::LazyLock;
 
+/// Letters and digits below which a page with attachments only announces
+/// the report they hold.
+const MIN_REPORT_LETTERS: usize = 300;
+
 use regex::Regex;
 use townreports_proto::v1::{
     FieldEvidence, Meeting, Metric, ParsedDocument, ReportRecord, Section, Source, Span, Speaker,
@@ -128,8 +132,13 @@ pub fn extract(doc: &ParsedDocument, origin: &Origin) -> ReportRecord {
         }
     }
 
-    let doc_type = classify::doc_type(title_str, &text)
-        .filter(|_| classify::township_voice(title_str, &text) && !classify::speaks_for_higher_level(&text));
+    // A page of a sentence or two with a file attached ("the full text is
+    // attached") announces a report; the attachment is the report.
+    let substantial =
+        doc.attachments.is_empty() || text.chars().filter(|c| c.is_alphanumeric()).count() >= MIN_REPORT_LETTERS;
+    let doc_type = classify::doc_type(title_str, &text).filter(|_| {
+        substantial && classify::township_voice(title_str, &text) && !classify::speaks_for_higher_level(&text)
+    });
     let is_report = doc_type.is_some();
 
     let meeting = meeting::meeting(&text).filter(|_| doc_type == Some(DocType::GovernmentWorkReport));

@@ -102,32 +102,16 @@ pub struct Fetcher {
     max_body: u64,
 }
 
-#[derive(Debug, thiserror::Error)]
-#[error("{0}")]
-struct RedirectRefused(String);
-
 impl Fetcher {
     pub fn new(settings: &FetchSettings) -> Result<Fetcher, FetchError> {
         let guard = Arc::new(AddressGuard::new(settings.allow_private_networks.clone()));
-        let redirect_guard = guard.clone();
-        let policy = redirect::Policy::custom(move |attempt| {
-            if attempt.previous().len() > MAX_REDIRECTS {
-                return attempt.error(RedirectRefused(format!("more than {MAX_REDIRECTS} redirects")));
-            }
-            let next = attempt.url().clone();
-            if attempt.previous().contains(&next) {
-                return attempt.error(RedirectRefused(format!("redirect loop at {next}")));
-            }
-            if let Err(reason) = literal_host_allowed(&redirect_guard, &next) {
-                return attempt.error(RedirectRefused(format!("redirect to {next} ({reason})")));
-            }
-            attempt.follow()
-        });
+        // Redirects are followed by hand (see `fetch_once`), so each hop
+        // is checked by the guard and waits the host's delay like any request.
         let client = reqwest::Client::builder()
             .user_agent(settings.user_agent.clone())
             .connect_timeout(Duration::from_secs(10).min(settings.timeout))
             .timeout(settings.timeout)
-            .redirect(policy)
+            .redirect(redirect::Policy::none())
             .dns_resolver(Arc::new(GuardedResolver::new(guard.clone())))
             .no_proxy()
             .build()
@@ -160,6 +144,8 @@ impl Fetcher {
                 },
                 _ => None,
             };
+            // Retries are requests to the same host: they keep its delay too.
+            let retry_wait = retry_wait.map(|w| w.max(Duration::from_millis(job.host_delay_ms)));
             match retry_wait {
                 Some(wait) => {
                     tracing::debug!(url = %job.url, attempt, ?wait, "retrying");
@@ -245,27 +231,77 @@ impl Fetcher {
         }
     }
 
-    /// One request, no retries.
+    /// One request (and its redirects), no retries. Each redirect hop is
+    /// checked like the first URL, a loop or more than [`MAX_REDIRECTS`]
+    /// hops end it, and a hop to the same host waits the host's delay.
     pub async fn fetch_once(&self, job: &FetchJob) -> Result<Response, FetchError> {
-        let url = Url::parse(&job.url).map_err(|e| FetchError::InvalidUrl(format!("{}: {e}", job.url)))?;
+        let mut url = Url::parse(&job.url).map_err(|e| FetchError::InvalidUrl(format!("{}: {e}", job.url)))?;
+        let mut visited = vec![url.clone()];
+        loop {
+            let response = self.request(&url, (visited.len() == 1).then_some(job)).await?;
+            let location = response
+                .headers()
+                .get(header::LOCATION)
+                .and_then(|l| l.to_str().ok())
+                .filter(|_| {
+                    response.status().is_redirection() && response.status() != reqwest::StatusCode::NOT_MODIFIED
+                });
+            let Some(location) = location else {
+                return self.read(url, response).await;
+            };
+            let next = url
+                .join(location)
+                .map_err(|e| FetchError::Redirect(format!("bad Location {location:?} at {url}: {e}")))?;
+            if visited.contains(&next) {
+                return Err(FetchError::Redirect(format!("redirect loop at {next}")));
+            }
+            if visited.len() > MAX_REDIRECTS {
+                return Err(FetchError::Redirect(format!("more than {MAX_REDIRECTS} redirects")));
+            }
+            if let Err(reason) = self.allowed(&next) {
+                return Err(FetchError::Redirect(format!("redirect to {next} refused ({reason})")));
+            }
+            if next.host() == url.host() && next.port_or_known_default() == url.port_or_known_default() {
+                tokio::time::sleep(Duration::from_millis(job.host_delay_ms)).await;
+            }
+            visited.push(next.clone());
+            url = next;
+        }
+    }
+
+    /// Whether `url` may be requested at all: http(s), and not a literal
+    /// private address (names are checked when resolved).
+    fn allowed(&self, url: &Url) -> Result<(), String> {
         if !matches!(url.scheme(), "http" | "https") {
-            return Err(FetchError::InvalidUrl(format!(
-                "{}: only http and https are fetched",
-                job.url
-            )));
+            return Err("only http and https are fetched".into());
         }
-        literal_host_allowed(&self.guard, &url)
-            .map_err(|reason| FetchError::Refused(format!("refused {url}: it is a {reason}")))?;
+        literal_host_allowed(&self.guard, url).map_err(|reason| format!("it is a {reason}"))
+    }
+
+    /// Sends one GET; conditional headers from `job` on the first hop.
+    async fn request(&self, url: &Url, conditional: Option<&FetchJob>) -> Result<reqwest::Response, FetchError> {
+        if let Err(reason) = self.allowed(url) {
+            return Err(if url.scheme().starts_with("http") {
+                FetchError::Refused(format!("refused {url}: {reason}"))
+            } else {
+                FetchError::InvalidUrl(format!("{url}: {reason}"))
+            });
+        }
         let mut request = self.client.get(url.clone());
-        if !job.etag.is_empty() {
-            request = request.header(header::IF_NONE_MATCH, &job.etag);
+        if let Some(job) = conditional {
+            if !job.etag.is_empty() {
+                request = request.header(header::IF_NONE_MATCH, &job.etag);
+            }
+            if !job.last_modified.is_empty() {
+                request = request.header(header::IF_MODIFIED_SINCE, &job.last_modified);
+            }
         }
-        if !job.last_modified.is_empty() {
-            request = request.header(header::IF_MODIFIED_SINCE, &job.last_modified);
-        }
-        let mut response = request.send().await.map_err(classify)?;
+        request.send().await.map_err(classify)
+    }
+
+    /// Reads the body of a final response within the size cap.
+    async fn read(&self, url: Url, mut response: reqwest::Response) -> Result<Response, FetchError> {
         let status = response.status().as_u16();
-        let final_url = response.url().to_string();
         let headers = response.headers().clone();
         if response.content_length().is_some_and(|n| n > self.max_body) {
             return Err(FetchError::TooLarge { limit: self.max_body });
@@ -280,7 +316,7 @@ impl Fetcher {
             body.extend_from_slice(&chunk);
         }
         Ok(Response {
-            final_url,
+            final_url: url.to_string(),
             status,
             headers,
             body: body.freeze(),
@@ -302,9 +338,6 @@ fn classify(e: reqwest::Error) -> FetchError {
     while let Some(s) = source {
         if let Some(refused) = s.downcast_ref::<RefusedTarget>() {
             return FetchError::Refused(refused.to_string());
-        }
-        if let Some(r) = s.downcast_ref::<RedirectRefused>() {
-            return FetchError::Redirect(r.0.clone());
         }
         source = s.source();
     }

@@ -15,6 +15,17 @@ const PORTALS_FILE: &str = "portals.toml";
 /// Article numbers start here when the fixtures give none.
 const FIRST_ID: u32 = 1001;
 
+/// A text under `fixtures/texts/`, for portals built in code.
+pub(crate) fn text(path: &str) -> Result<&'static str, FixtureError> {
+    FIXTURES
+        .get_file(format!("texts/{path}"))
+        .and_then(|f| f.contents_utf8())
+        .ok_or_else(|| FixtureError::MissingText {
+            path: path.into(),
+            title: path.into(),
+        })
+}
+
 /// Why the built-in fixtures cannot be used. They are compiled in, so
 /// every variant means: fix `services/portals/fixtures/` and rebuild.
 #[derive(Debug, thiserror::Error)]

@@ -17,6 +17,7 @@
 //! ([`Portals::request_log`]).
 
 pub mod attachments;
+pub mod faults;
 mod fixtures;
 mod log;
 mod model;
@@ -42,6 +43,8 @@ use templates::Site;
 /// also waits for them.
 pub struct Portals {
     portals: Vec<Arc<Portal>>,
+    /// The misbehaving portal and its base URL.
+    faults: (Arc<faults::FaultPortal>, String),
     sites: Vec<PortalSite>,
     log: Arc<RequestLog>,
     stop: CancellationToken,
@@ -52,7 +55,11 @@ pub struct Portals {
 pub async fn start() -> std::io::Result<Portals> {
     let log = Arc::new(RequestLog::default());
     let stop = CancellationToken::new();
+    let fault_listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    let fault_base = format!("http://{}", fault_listener.local_addr()?);
+    let fault_portal = Arc::new(faults::FaultPortal::new().map_err(std::io::Error::other)?);
     let mut portals = Portals {
+        faults: (fault_portal.clone(), fault_base.clone()),
         portals: Vec::new(),
         sites: Vec::new(),
         log: log.clone(),
@@ -82,6 +89,18 @@ pub async fn start() -> std::io::Result<Portals> {
         }));
         portals.portals.push(portal);
     }
+    portals.sites.push(PortalSite {
+        id: faults::ID.into(),
+        name: faults::NAME.into(),
+        division_code: None,
+        start_urls: vec![format!("{fault_base}/index.html")],
+        base_url: fault_base.clone(),
+    });
+    let app = faults::router(fault_portal, fault_base, log.clone());
+    let stopped = stop.clone().cancelled_owned();
+    portals.servers.push(tokio::spawn(async move {
+        let _ = axum::serve(fault_listener, app).with_graceful_shutdown(stopped).await;
+    }));
     Ok(portals)
 }
 
@@ -117,6 +136,7 @@ struct SitesFile<'a> {
 struct FetchSection<'a> {
     allow_private_networks: [&'a str; 1],
     min_delay: &'a str,
+    max_body: u64,
 }
 
 #[derive(Serialize)]
@@ -142,6 +162,7 @@ impl Portals {
             fetch: FetchSection {
                 allow_private_networks: ["127.0.0.0/8"],
                 min_delay,
+                max_body: faults::MAX_BODY,
             },
             site: self
                 .sites
@@ -176,9 +197,11 @@ impl Portals {
                         review_year: e.review_year,
                         plan_year: e.plan_year,
                         doc_type: e.doc_type,
+                        also_at: Vec::new(),
                     })
                 })
             })
+            .chain(self.faults.0.reports(&self.faults.1))
             .collect()
     }
 

@@ -49,6 +49,9 @@ pub struct ExpectedReport {
     pub review_year: Option<i32>,
     pub plan_year: Option<i32>,
     pub doc_type: String,
+    /// Other URLs with a copy of the same report (its DOCX beside its
+    /// page): the crawl must make one report of them.
+    pub also_at: Vec<String>,
 }
 
 /// A portal as the crawler's sites file describes it.

@@ -440,6 +440,7 @@ impl Frontier {
     }
 
     fn dispatch(&mut self, host: &str, key: &str, now: i64) -> Option<FetchJob> {
+        let host_delay_ms = self.host_delay_ms(host) as u64;
         let state = self.urls.get_mut(key)?;
         state.status = UrlStatus::InFlight;
         state.dispatched_at_ms = Some(now);
@@ -455,7 +456,19 @@ impl Frontier {
             referrer: state.referrer.clone(),
             anchor_text: state.anchor_text.clone(),
             scheduled_at_ms: now,
+            host_delay_ms,
         })
+    }
+
+    /// The configured minimum delay, or the host's `Crawl-delay` if longer.
+    fn host_delay_ms(&self, host: &str) -> i64 {
+        let crawl_delay = self
+            .hosts
+            .get(host)
+            .and_then(|h| h.rules.as_ref())
+            .and_then(|r| r.crawl_delay)
+            .map_or(0, |d| d.as_millis() as i64);
+        self.min_delay_ms.max(crawl_delay)
     }
 
     /// A dispatched job could not be published: make it due again.
@@ -506,12 +519,9 @@ impl Frontier {
         if job.kind() == PageKind::Robots && status == FetchStatus::Ok {
             host.rules = Some(Rules::parse(&self.agent, &outcome.robots_txt));
         }
-        let crawl_delay = host
-            .rules
-            .as_ref()
-            .and_then(|r| r.crawl_delay)
-            .map_or(0, |d| d.as_millis() as i64);
-        let wait = self.min_delay_ms.max(crawl_delay).max(outcome.retry_after_ms as i64);
+        let host_name = host_key(&url);
+        let wait = self.host_delay_ms(&host_name).max(outcome.retry_after_ms as i64);
+        let host = self.hosts.entry(host_name).or_default();
         host.next_allowed_ms = host.next_allowed_ms.max(now + wait);
 
         let Some(state) = self.urls.get_mut(&key) else {
@@ -604,7 +614,14 @@ impl Frontier {
         if !matches!(url.scheme(), "http" | "https") || !site.allows(&url) {
             return;
         }
-        let depth = from.depth + 1;
+        let kind = PageKind::try_from(link.kind).unwrap_or(PageKind::Article);
+        // Depth counts hops from a list to what it lists; the next page of a
+        // list is the same list, or a long column would end at page 8.
+        let depth = if kind == PageKind::List {
+            from.depth
+        } else {
+            from.depth + 1
+        };
         if depth > self.limits.max_depth {
             return;
         }
@@ -628,7 +645,6 @@ impl Frontier {
             tracing::warn!(site = %site.id, "page limit reached; not adding more URLs");
             return;
         }
-        let kind = PageKind::try_from(link.kind).unwrap_or(PageKind::Article);
         self.insert_new(
             key,
             &url,
