@@ -3,5 +3,6 @@
 
 pub mod export;
 pub mod extract;
+pub mod reprocess;
 pub mod run;
 pub mod subscribe;

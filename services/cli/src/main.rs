@@ -8,7 +8,7 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 use townreports_bus::Shutdown;
 
-use townreports::{export, extract, run, subscribe};
+use townreports::{export, extract, reprocess, run, subscribe};
 
 /// Township government reports as live, structured data.
 #[derive(Parser)]
@@ -52,6 +52,9 @@ enum Command {
     },
     /// Print report events as JSON Lines as they arrive.
     Subscribe(subscribe::SubscribeArgs),
+    /// Parse and extract again from the web archive (no fetching) into a
+    /// new index, after the parser or extractor improved.
+    Reprocess(reprocess::ReprocessArgs),
 }
 
 fn main() -> ExitCode {
@@ -78,6 +81,19 @@ fn main() -> ExitCode {
             Command::Eval(args) => extract::eval(&args),
             Command::Export { data_dir } => export::export(&data_dir).await,
             Command::Subscribe(args) => subscribe::subscribe(args, shutdown).await,
+            Command::Reprocess(args) => reprocess::reprocess(&args).await.map(|s| {
+                eprintln!(
+                    "reprocessed {} archived responses: {} documents, {} reports, {} stored in {} \
+                     ({} unsupported attachments, {} unreadable)",
+                    s.responses,
+                    s.documents,
+                    s.reports,
+                    s.stored,
+                    args.out_dir.display(),
+                    s.unsupported,
+                    s.unreadable
+                );
+            }),
         }
     });
     match result {
