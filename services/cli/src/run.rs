@@ -20,6 +20,7 @@ use townreports_indexer::worker::sqlite_path;
 use townreports_proto::topology::{HEADER_ERROR_CLASS, HEADER_STAGE, STREAM_DLQ, STREAM_EVENTS, Stage};
 use townreports_proto::v1::ReportEvent;
 use townreports_scheduler::frontier::Mode;
+use townreports_scheduler::lease::{self, Lease};
 use townreports_scheduler::worker::Scheduler;
 use townreports_sites::SitesFile;
 
@@ -112,6 +113,9 @@ impl Pipeline {
             townreports_bus::health::serve(addr, readiness, shutdown.clone()).await?;
         }
         let mode = if args.once { Mode::Once } else { Mode::Continuous };
+        let lease = Lease::acquire(&bus, &lease::holder_id(), shutdown)
+            .await?
+            .context("interrupted while waiting for the scheduler lease")?;
         let scheduler = Scheduler::start(&bus, &sites, mode).await?;
         let before = counts(&bus, &store, &scheduler).await?;
 
@@ -120,7 +124,12 @@ impl Pipeline {
         let mut tasks = tokio::task::JoinSet::new();
         {
             let (bus, s, o, w) = (bus.clone(), scheduler.clone(), opts.clone(), workers.clone());
-            tasks.spawn(async move { (Stage::Scheduler, townreports_scheduler::worker::run(bus, s, o, w).await) });
+            tasks.spawn(async move {
+                (
+                    Stage::Scheduler,
+                    townreports_scheduler::worker::run(bus, s, lease, o, w).await,
+                )
+            });
         }
         {
             let (bus, o, w) = (bus.clone(), opts.clone(), workers.clone());

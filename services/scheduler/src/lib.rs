@@ -7,6 +7,7 @@
 
 pub mod canon;
 pub mod frontier;
+pub mod lease;
 pub mod robots;
 pub mod traps;
 pub mod worker;

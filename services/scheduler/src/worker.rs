@@ -20,6 +20,7 @@ use townreports_proto::v1::frontier_update::Update;
 use townreports_sites::SitesFile;
 
 use crate::frontier::{Frontier, Limits, Mode, SiteStats, UrlState};
+use crate::lease::{self, Lease};
 
 pub const FRONTIER_BUCKET: &str = "townreports_frontier";
 /// How often the dispatcher looks for due work when nothing wakes it.
@@ -192,23 +193,52 @@ pub struct Args {
     pub service: ServiceArgs,
 }
 
-/// A scheduler process: connect, load the frontier, serve health, run.
+/// A scheduler process: connect, serve health, wait for the lease (other
+/// replicas stand by), load the frontier, run.
 pub async fn serve(args: Args, shutdown: Shutdown) -> anyhow::Result<()> {
     let sites = SitesFile::load(&args.sites)?;
     let bus = service::connect(&args.service, "townreports-scheduler").await?;
     service::serve_health(&args.service, Readiness::nats(&bus), &shutdown).await?;
+    let Some(lease) = Lease::acquire(&bus, &lease::holder_id(), &shutdown).await? else {
+        return Ok(());
+    };
     let mode = if args.once { Mode::Once } else { Mode::Continuous };
     let scheduler = Scheduler::start(&bus, &sites, mode).await?;
-    run(bus, scheduler, args.service.worker, shutdown).await?;
+    run(bus, scheduler, lease, args.service.worker, shutdown).await?;
     Ok(())
 }
 
-/// Runs a scheduler until shutdown: the update consumer and the dispatcher.
-pub async fn run(bus: Bus, scheduler: Arc<Scheduler>, opts: WorkerOptions, shutdown: Shutdown) -> Result<(), BusError> {
-    let dispatcher = tokio::spawn(scheduler.clone().dispatch(bus.clone(), shutdown.clone()));
+/// Runs a scheduler holding `lease` until shutdown or until the lease is
+/// lost: the update consumer, the dispatcher and the lease renewal.
+pub async fn run(
+    bus: Bus,
+    scheduler: Arc<Scheduler>,
+    lease: Lease,
+    opts: WorkerOptions,
+    shutdown: Shutdown,
+) -> Result<(), BusError> {
+    let workers = shutdown.child();
+    let mut keeper = tokio::spawn(lease.keep(workers.clone()));
+    let dispatcher = tokio::spawn(scheduler.clone().dispatch(bus.clone(), workers.clone()));
     // The frontier is one state: updates are applied one at a time.
     let opts = WorkerOptions { concurrency: 1, ..opts };
-    let result = run_stage(bus, scheduler, opts, shutdown).await;
+    let stage = run_stage(bus, scheduler, opts, workers.clone());
+    tokio::pin!(stage);
+    let (result, kept) = tokio::select! {
+        result = &mut stage => {
+            workers.trigger();
+            (result, keeper.await)
+        }
+        kept = &mut keeper => {
+            // Lost (or released at shutdown): stop acting as the scheduler.
+            workers.trigger();
+            (stage.await, kept)
+        }
+    };
     let _ = dispatcher.await;
-    result
+    match kept {
+        Ok(Err(lost)) => Err(lost),
+        Err(e) => Err(BusError::Other(format!("the lease keeper failed: {e}"))),
+        Ok(Ok(())) => result,
+    }
 }

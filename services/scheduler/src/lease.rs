@@ -1,0 +1,176 @@
+//! One active scheduler: the frontier lives in one process's memory, so
+//! replicas take turns through a lease in a JetStream key-value bucket.
+//! Taking and renewing it are compare-and-set writes on the entry's
+//! revision (KV `create` and `update`), so two schedulers can never both
+//! believe they hold it; the others wait and take over when it expires.
+
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+use townreports_bus::async_nats::jetstream::kv;
+use townreports_bus::{Bus, BusError, Shutdown};
+
+use crate::worker::now_ms;
+
+pub const LEASE_BUCKET: &str = "townreports_leases";
+const LEASE_KEY: &str = "scheduler";
+/// A holder that stops renewing loses the lease after this long.
+pub const TTL: Duration = Duration::from_secs(15);
+
+/// The lease entry's value.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Holder {
+    pub id: String,
+    pub expires_ms: i64,
+}
+
+/// What a candidate does about the current entry.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Decision {
+    /// No entry: create it.
+    Create,
+    /// Expired, released or unreadable: take it over at this revision.
+    TakeOver(u64),
+    /// Someone else holds it: wait.
+    Wait,
+}
+
+/// Pure: the decision for `me` given the entry (value, revision) at `now`.
+pub fn decide(me: &str, entry: Option<(&[u8], u64)>, now: i64) -> Decision {
+    let Some((value, revision)) = entry else {
+        return Decision::Create;
+    };
+    match serde_json::from_slice::<Holder>(value) {
+        Ok(h) if h.id != me && h.expires_ms > now => Decision::Wait,
+        _ => Decision::TakeOver(revision),
+    }
+}
+
+/// A held lease.
+pub struct Lease {
+    kv: kv::Store,
+    holder: String,
+    revision: u64,
+}
+
+fn kv_error(e: impl std::fmt::Display) -> BusError {
+    BusError::Kv {
+        bucket: LEASE_BUCKET.into(),
+        message: e.to_string(),
+    }
+}
+
+impl Lease {
+    /// Waits until this process holds the lease (or shutdown: `None`).
+    pub async fn acquire(bus: &Bus, holder: &str, shutdown: &Shutdown) -> Result<Option<Lease>, BusError> {
+        let kv = bus.key_value(LEASE_BUCKET, 1).await?;
+        let mut waiting_logged = false;
+        loop {
+            let entry = kv.entry(LEASE_KEY).await.map_err(kv_error)?;
+            let live = entry.filter(|e| e.operation == kv::Operation::Put);
+            let value = || holder_value(holder);
+            let taken = match decide(holder, live.as_ref().map(|e| (&e.value[..], e.revision)), now_ms()) {
+                Decision::Create => kv.create(LEASE_KEY, value()).await.ok(),
+                Decision::TakeOver(revision) => kv.update(LEASE_KEY, value(), revision).await.ok(),
+                Decision::Wait => None,
+            };
+            if let Some(revision) = taken {
+                tracing::info!(holder, "scheduler lease taken; this scheduler is active");
+                return Ok(Some(Lease {
+                    kv,
+                    holder: holder.to_string(),
+                    revision,
+                }));
+            }
+            if !waiting_logged {
+                tracing::info!(holder, "another scheduler is active; standing by");
+                waiting_logged = true;
+            }
+            tokio::select! {
+                _ = shutdown.wait() => return Ok(None),
+                _ = tokio::time::sleep(TTL / 5) => {}
+            }
+        }
+    }
+
+    /// Renews the lease every third of its TTL until shutdown; returns an
+    /// error as soon as it was lost (another scheduler took it over after
+    /// this one stalled), so the caller stops acting as the scheduler.
+    pub async fn keep(mut self, shutdown: Shutdown) -> Result<(), BusError> {
+        loop {
+            tokio::select! {
+                _ = shutdown.wait() => break,
+                _ = tokio::time::sleep(TTL / 3) => {}
+            }
+            match self
+                .kv
+                .update(LEASE_KEY, holder_value(&self.holder), self.revision)
+                .await
+            {
+                Ok(revision) => self.revision = revision,
+                Err(e) => {
+                    return Err(BusError::Other(format!(
+                        "the scheduler lease was lost ({e}); another scheduler is active"
+                    )));
+                }
+            }
+        }
+        // Hand over at once instead of making a successor wait out the TTL.
+        let released = serde_json::to_vec(&Holder {
+            id: self.holder.clone(),
+            expires_ms: 0,
+        })
+        .map_err(kv_error)?;
+        self.kv
+            .update(LEASE_KEY, released.into(), self.revision)
+            .await
+            .map_err(kv_error)?;
+        Ok(())
+    }
+}
+
+fn holder_value(holder: &str) -> bytes::Bytes {
+    let value = Holder {
+        id: holder.to_string(),
+        expires_ms: now_ms() + TTL.as_millis() as i64,
+    };
+    serde_json::to_vec(&value).unwrap_or_default().into()
+}
+
+/// This process's holder id: host name, process id and start time, unique
+/// among replicas (pods have their own names) and readable in the bucket.
+pub fn holder_id() -> String {
+    let host = std::env::var("HOSTNAME").unwrap_or_else(|_| "localhost".into());
+    format!("{host}-{}-{}", std::process::id(), now_ms())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn value(id: &str, expires_ms: i64) -> Vec<u8> {
+        serde_json::to_vec(&Holder {
+            id: id.into(),
+            expires_ms,
+        })
+        .unwrap()
+    }
+
+    #[test]
+    fn candidates_wait_for_a_live_holder_and_take_over_an_expired_one() {
+        assert_eq!(decide("a", None, 0), Decision::Create);
+        assert_eq!(decide("a", Some((&value("b", 100), 7)), 50), Decision::Wait);
+        assert_eq!(decide("a", Some((&value("b", 100), 7)), 100), Decision::TakeOver(7));
+        assert_eq!(
+            decide("a", Some((&value("a", 100), 7)), 50),
+            Decision::TakeOver(7),
+            "its own"
+        );
+        assert_eq!(decide("a", Some((b"garbage", 3)), 0), Decision::TakeOver(3));
+        assert_eq!(
+            decide("a", Some((&value("b", 0), 9)), 1),
+            Decision::TakeOver(9),
+            "released"
+        );
+    }
+}
