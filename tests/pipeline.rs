@@ -210,6 +210,21 @@ async fn crawl_announces_every_report_exactly_once() {
     let letter = dlq.get_raw_message(1).await.unwrap();
     assert_eq!(letter.headers.get(HEADER_ERROR_CLASS).unwrap().as_str(), "decode");
 
+    // `townreports status` shows what happened per site.
+    let status = townreports::status::read(&townreports::status::StatusArgs {
+        data_dir: data.clone(),
+        nats: NatsOptions::with_url(server.url()),
+    })
+    .await
+    .unwrap();
+    let faults = &status.sites[townreports_portals::faults::ID];
+    assert_eq!(faults.blocked, 1, "the 412 challenge: {faults:?}");
+    assert_eq!(faults.disallowed, 1, "robots.txt: {faults:?}");
+    assert_eq!(faults.unsupported.get("doc"), Some(&1), "{faults:?}");
+    assert_eq!(faults.failed_by_class.get("too_large"), Some(&2), "{faults:?}");
+    assert_eq!(status.reports_by_site[townreports_portals::faults::ID], 3);
+    assert!(status.queues.iter().all(|(_, n)| *n == 0), "{:?}", status.queues);
+
     // The archive replays to the same records without fetching.
     let replayed = dir.path().join("replayed");
     let replay = townreports::reprocess::reprocess(&townreports::reprocess::ReprocessArgs {

@@ -19,9 +19,24 @@ use crate::{BusError, Shutdown};
 /// How long a fresh child may take to accept connections.
 const START_TIMEOUT: Duration = Duration::from_secs(15);
 
+/// Where a running embedded server's URL is written in its data directory.
+pub fn url_file(data_dir: &Path) -> PathBuf {
+    data_dir.join("nats.url")
+}
+
+/// The URL of the embedded server running on `data_dir`, if one answers.
+pub async fn running_url(data_dir: &Path) -> Option<String> {
+    let url = std::fs::read_to_string(url_file(data_dir)).ok()?;
+    let url = url.trim().to_string();
+    let port: u16 = url.rsplit(':').next()?.parse().ok()?;
+    tokio::net::TcpStream::connect(("127.0.0.1", port)).await.ok()?;
+    Some(url)
+}
+
 /// A supervised private nats-server.
 pub struct EmbeddedNats {
     url: String,
+    url_file: PathBuf,
     pid: Arc<AtomicU32>,
     stop: Shutdown,
     supervisor: JoinHandle<()>,
@@ -33,12 +48,18 @@ impl EmbeddedNats {
     pub async fn start(data_dir: &Path, shutdown: &Shutdown) -> Result<EmbeddedNats, BusError> {
         let server = NatsServerProcess::start(&data_dir.join("nats")).await?;
         let url = server.url();
+        // Other commands on the same data directory (`townreports status`)
+        // find the running server here.
+        let url_file = url_file(data_dir);
+        std::fs::write(&url_file, &url)
+            .map_err(|e| BusError::Embedded(format!("cannot write {}: {e}", url_file.display())))?;
         let pid = Arc::new(AtomicU32::new(server.pid()));
         let stop = shutdown.child();
         let supervisor = tokio::spawn(supervise(server, pid.clone(), stop.clone()));
         tracing::info!(%url, "embedded nats-server started");
         Ok(EmbeddedNats {
             url,
+            url_file,
             pid,
             stop,
             supervisor,
@@ -56,6 +77,7 @@ impl EmbeddedNats {
 
     /// Stops the child cleanly (SIGTERM, so JetStream flushes its store).
     pub async fn stop(self) {
+        let _ = std::fs::remove_file(&self.url_file);
         self.stop.trigger();
         let _ = self.supervisor.await;
     }

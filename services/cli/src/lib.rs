@@ -5,4 +5,5 @@ pub mod export;
 pub mod extract;
 pub mod reprocess;
 pub mod run;
+pub mod status;
 pub mod subscribe;

@@ -8,7 +8,7 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 use townreports_bus::Shutdown;
 
-use townreports::{export, extract, reprocess, run, subscribe};
+use townreports::{export, extract, reprocess, run, status, subscribe};
 
 /// Township government reports as live, structured data.
 #[derive(Parser)]
@@ -55,6 +55,9 @@ enum Command {
     /// Parse and extract again from the web archive (no fetching) into a
     /// new index, after the parser or extractor improved.
     Reprocess(reprocess::ReprocessArgs),
+    /// Show the crawl per site (pages known, fetched, failed by class,
+    /// blocked, reports found, last success, next visit) and the queues.
+    Status(status::StatusArgs),
 }
 
 fn main() -> ExitCode {
@@ -81,6 +84,7 @@ fn main() -> ExitCode {
             Command::Eval(args) => extract::eval(&args),
             Command::Export { data_dir } => export::export(&data_dir).await,
             Command::Subscribe(args) => subscribe::subscribe(args, shutdown).await,
+            Command::Status(args) => status::status(&args).await,
             Command::Reprocess(args) => reprocess::reprocess(&args).await.map(|s| {
                 eprintln!(
                     "reprocessed {} archived responses: {} documents, {} reports, {} stored in {} \

@@ -242,6 +242,14 @@ impl SqliteStore {
         Ok(row.get(0))
     }
 
+    /// Reports each site has a copy of (by sites-file id).
+    pub async fn reports_by_site(&self) -> Result<std::collections::BTreeMap<String, i64>, StoreError> {
+        let rows = sqlx::query("SELECT site_id, COUNT(DISTINCT report_id) FROM report_sources GROUP BY site_id")
+            .fetch_all(&self.pool)
+            .await?;
+        Ok(rows.into_iter().map(|r| (r.get(0), r.get(1))).collect())
+    }
+
     pub async fn count(&self) -> Result<i64, StoreError> {
         let row = sqlx::query("SELECT COUNT(*) FROM reports")
             .fetch_one(&self.pool)

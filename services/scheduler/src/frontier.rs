@@ -697,34 +697,9 @@ impl Frontier {
     pub fn stats(&self) -> BTreeMap<String, SiteStats> {
         let mut stats: BTreeMap<String, SiteStats> =
             self.sites.keys().map(|k| (k.clone(), SiteStats::default())).collect();
-        for state in self.urls.values() {
-            let Some(s) = stats.get_mut(&state.site_id) else {
-                continue;
-            };
-            s.known += 1;
-            s.fetches += u64::from(state.fetches);
-            match state.status {
-                UrlStatus::Fetched | UrlStatus::NotModified => {
-                    s.fetched += 1;
-                    s.last_success_ms = s.last_success_ms.max(state.last_fetch_ms);
-                }
-                UrlStatus::Pending => s.pending += 1,
-                UrlStatus::InFlight => s.in_flight += 1,
-                UrlStatus::Blocked => s.blocked += 1,
-                UrlStatus::Disallowed => s.disallowed += 1,
-                UrlStatus::Unsupported => *s.unsupported.entry(state.error_class.clone()).or_default() += 1,
-                UrlStatus::NotFound | UrlStatus::Refused | UrlStatus::Failed => {
-                    let class = if state.error_class.is_empty() {
-                        format!("{:?}", state.status).to_lowercase()
-                    } else {
-                        state.error_class.clone()
-                    };
-                    *s.failed_by_class.entry(class).or_default() += 1;
-                }
-            }
-            if let Some(due) = state.next_due_ms {
-                s.next_visit_ms = Some(s.next_visit_ms.map_or(due, |n| n.min(due)));
-            }
+        let known = self.urls.values().filter(|s| self.sites.contains_key(&s.site_id));
+        for (site, site_stats) in stats_of(known) {
+            stats.insert(site, site_stats);
         }
         for (site, reasons) in &self.trap_links {
             if let Some(s) = stats.get_mut(site) {
@@ -733,6 +708,40 @@ impl Frontier {
         }
         stats
     }
+}
+
+/// Per-site counts over frontier entries (as loaded from the bucket by
+/// `townreports status`, or held by a running frontier).
+pub fn stats_of<'a>(states: impl IntoIterator<Item = &'a UrlState>) -> BTreeMap<String, SiteStats> {
+    let mut stats: BTreeMap<String, SiteStats> = BTreeMap::new();
+    for state in states {
+        let s = stats.entry(state.site_id.clone()).or_default();
+        s.known += 1;
+        s.fetches += u64::from(state.fetches);
+        match state.status {
+            UrlStatus::Fetched | UrlStatus::NotModified => {
+                s.fetched += 1;
+                s.last_success_ms = s.last_success_ms.max(state.last_fetch_ms);
+            }
+            UrlStatus::Pending => s.pending += 1,
+            UrlStatus::InFlight => s.in_flight += 1,
+            UrlStatus::Blocked => s.blocked += 1,
+            UrlStatus::Disallowed => s.disallowed += 1,
+            UrlStatus::Unsupported => *s.unsupported.entry(state.error_class.clone()).or_default() += 1,
+            UrlStatus::NotFound | UrlStatus::Refused | UrlStatus::Failed => {
+                let class = if state.error_class.is_empty() {
+                    format!("{:?}", state.status).to_lowercase()
+                } else {
+                    state.error_class.clone()
+                };
+                *s.failed_by_class.entry(class).or_default() += 1;
+            }
+        }
+        if let Some(due) = state.next_due_ms {
+            s.next_visit_ms = Some(s.next_visit_ms.map_or(due, |n| n.min(due)));
+        }
+    }
+    stats
 }
 
 /// Nutch's adaptive schedule: a page that changed is visited sooner (×0.8),

@@ -48,26 +48,7 @@ impl Scheduler {
     /// Loads the persisted frontier, adds the sites' start URLs and saves.
     pub async fn start(bus: &Bus, sites: &SitesFile, mode: Mode) -> Result<Arc<Scheduler>, BusError> {
         let kv = bus.key_value(FRONTIER_BUCKET, 1).await?;
-        let kv_err = |e: &dyn std::fmt::Display| BusError::Kv {
-            bucket: FRONTIER_BUCKET.into(),
-            message: e.to_string(),
-        };
-        let keys: Vec<String> = kv
-            .keys()
-            .await
-            .map_err(|e| kv_err(&e))?
-            .try_collect()
-            .await
-            .map_err(|e| kv_err(&e))?;
-        let mut states = Vec::with_capacity(keys.len());
-        for key in keys {
-            if let Some(bytes) = kv.get(&key).await.map_err(|e| kv_err(&e))? {
-                match serde_json::from_slice::<UrlState>(&bytes) {
-                    Ok(state) => states.push(state),
-                    Err(e) => tracing::warn!(key, error = %e, "unreadable frontier entry skipped"),
-                }
-            }
-        }
+        let states = load_states(&kv).await?;
         tracing::info!(restored = states.len(), "frontier loaded");
         let mut frontier = Frontier::new(sites, mode, Limits::default());
         frontier.restore(states);
@@ -177,6 +158,31 @@ impl Stage for Scheduler {
         self.wake.notify_one();
         Ok(Vec::new())
     }
+}
+
+/// Every frontier entry in the bucket (unreadable ones skipped and logged).
+pub async fn load_states(kv: &kv::Store) -> Result<Vec<UrlState>, BusError> {
+    let kv_err = |e: &dyn std::fmt::Display| BusError::Kv {
+        bucket: FRONTIER_BUCKET.into(),
+        message: e.to_string(),
+    };
+    let keys: Vec<String> = kv
+        .keys()
+        .await
+        .map_err(|e| kv_err(&e))?
+        .try_collect()
+        .await
+        .map_err(|e| kv_err(&e))?;
+    let mut states = Vec::with_capacity(keys.len());
+    for key in keys {
+        if let Some(bytes) = kv.get(&key).await.map_err(|e| kv_err(&e))? {
+            match serde_json::from_slice::<UrlState>(&bytes) {
+                Ok(state) => states.push(state),
+                Err(e) => tracing::warn!(key, error = %e, "unreadable frontier entry skipped"),
+            }
+        }
+    }
+    Ok(states)
 }
 
 /// Flags of a scheduler process.

@@ -1,0 +1,178 @@
+//! `townreports status`: how the crawl stands, per site, and how much work
+//! waits in each stage — read from the frontier bucket, the work streams
+//! and the store, so it works beside a running crawl or after one.
+
+use std::collections::BTreeMap;
+use std::io::Write;
+use std::path::PathBuf;
+
+use anyhow::Context;
+use townreports_bus::embedded::{self, EmbeddedNats};
+use townreports_bus::{Bus, NatsOptions, Shutdown};
+use townreports_indexer::store::SqliteStore;
+use townreports_indexer::worker::sqlite_path;
+use townreports_proto::topology::STREAM_DLQ;
+use townreports_scheduler::frontier::{SiteStats, stats_of};
+use townreports_scheduler::worker::{FRONTIER_BUCKET, load_states, now_ms};
+
+#[derive(Debug, Clone, clap::Args)]
+pub struct StatusArgs {
+    /// The data directory of `townreports run` (its store, and its embedded
+    /// NATS when no NATS_URL is given).
+    #[arg(long, env = "DATA_DIR", default_value = "./data")]
+    pub data_dir: PathBuf,
+    #[command(flatten)]
+    pub nats: NatsOptions,
+}
+
+/// The crawl's state.
+#[derive(Debug, Clone, Default)]
+pub struct Status {
+    pub sites: BTreeMap<String, SiteStats>,
+    pub reports_by_site: BTreeMap<String, i64>,
+    pub queues: Vec<(String, u64)>,
+    pub dead_letters: u64,
+}
+
+/// Reads the status: from NATS_URL, else from the embedded server running
+/// on the data directory, else from a private one started on its store.
+pub async fn read(args: &StatusArgs) -> anyhow::Result<Status> {
+    let shutdown = Shutdown::new();
+    let (url, private) = match &args.nats.nats_url {
+        Some(url) => (url.clone(), None),
+        None => match embedded::running_url(&args.data_dir).await {
+            Some(url) => (url, None),
+            None => {
+                let server = EmbeddedNats::start(&args.data_dir, &shutdown).await?;
+                (server.url().to_string(), Some(server))
+            }
+        },
+    };
+    let options = NatsOptions {
+        nats_url: Some(url),
+        ..args.nats.clone()
+    };
+    let bus = Bus::connect(&options, "townreports-status").await?;
+    bus.ensure_topology().await?;
+    let kv = bus.key_value(FRONTIER_BUCKET, 1).await?;
+    let states = load_states(&kv).await?;
+    let mut status = Status {
+        sites: stats_of(&states),
+        queues: bus
+            .queue_depths()
+            .await?
+            .into_iter()
+            .map(|(stage, n)| (stage.name().to_string(), n))
+            .collect(),
+        dead_letters: bus.stream_messages(STREAM_DLQ).await?,
+        ..Default::default()
+    };
+    let db = sqlite_path(&args.data_dir);
+    if db.exists() {
+        let store = SqliteStore::open(&db).await?;
+        status.reports_by_site = store.reports_by_site().await?;
+        store.close().await;
+    }
+    if let Some(server) = private {
+        server.stop().await;
+    }
+    Ok(status)
+}
+
+pub async fn status(args: &StatusArgs) -> anyhow::Result<()> {
+    let status = read(args).await?;
+    let mut out = std::io::stdout().lock();
+    write_table(&status, now_ms(), &mut out).context("writing to stdout")
+}
+
+/// The status as a table, times relative to `now`.
+pub fn write_table(status: &Status, now: i64, out: &mut dyn Write) -> std::io::Result<()> {
+    writeln!(
+        out,
+        "{:<16} {:>6} {:>7} {:>7} {:>10} {:>7}  {:<28} {:<14} {:<12} failed",
+        "site", "known", "fetched", "blocked", "disallowed", "reports", "unsupported", "last success", "next visit"
+    )?;
+    for (site, s) in &status.sites {
+        let failed = join(&s.failed_by_class);
+        let unsupported = join(&s.unsupported);
+        writeln!(
+            out,
+            "{:<16} {:>6} {:>7} {:>7} {:>10} {:>7}  {:<28} {:<14} {:<12} {}",
+            site,
+            s.known,
+            s.fetched,
+            s.blocked,
+            s.disallowed,
+            status.reports_by_site.get(site).copied().unwrap_or(0),
+            if unsupported.is_empty() {
+                "-".into()
+            } else {
+                unsupported
+            },
+            s.last_success_ms.map_or("never".into(), |t| relative(t - now)),
+            s.next_visit_ms.map_or("none".into(), |t| relative(t - now)),
+            if failed.is_empty() { "-".into() } else { failed },
+        )?;
+    }
+    let queues: Vec<String> = status.queues.iter().map(|(s, n)| format!("{s} {n}")).collect();
+    writeln!(out, "queues: {}", queues.join(" · "))?;
+    writeln!(out, "dead letters: {}", status.dead_letters)
+}
+
+fn join(counts: &BTreeMap<String, usize>) -> String {
+    counts
+        .iter()
+        .map(|(k, n)| format!("{k} {n}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// `3m ago`, `in 5h59m`, `now`.
+fn relative(delta_ms: i64) -> String {
+    let secs = (delta_ms.abs() / 1000) as u64;
+    if secs == 0 {
+        return "now".into();
+    }
+    let text = humantime::format_duration(std::time::Duration::from_secs(secs)).to_string();
+    let short: String = text.split(' ').take(2).collect::<Vec<_>>().join("");
+    if delta_ms < 0 {
+        format!("{short} ago")
+    } else {
+        format!("in {short}")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_table_names_every_count() {
+        let mut s = SiteStats {
+            known: 12,
+            fetched: 9,
+            blocked: 1,
+            disallowed: 1,
+            last_success_ms: Some(1_000),
+            next_visit_ms: Some(1_000 + 6 * 3_600_000),
+            ..Default::default()
+        };
+        s.failed_by_class.insert("redirect".into(), 2);
+        s.unsupported.insert("doc".into(), 1);
+        let status = Status {
+            sites: [("faults-town".to_string(), s)].into(),
+            reports_by_site: [("faults-town".to_string(), 3)].into(),
+            queues: vec![("fetcher".into(), 0), ("parser".into(), 2)],
+            dead_letters: 1,
+        };
+        let mut out = Vec::new();
+        write_table(&status, 61_000, &mut out).unwrap();
+        let text = String::from_utf8(out).unwrap();
+        let row = text.lines().nth(1).unwrap();
+        for part in ["faults-town", "12", "9", "doc 1", "1m ago", "in 5h59m", "redirect 2"] {
+            assert!(row.contains(part), "{part} in {row}");
+        }
+        assert!(text.contains("queues: fetcher 0 · parser 2"));
+        assert!(text.contains("dead letters: 1"));
+    }
+}
