@@ -4,38 +4,18 @@
 //! year; a second round over unchanged portals announces nothing; poison is
 //! dead-lettered while the crawl completes.
 
+mod common;
+
 use std::collections::BTreeMap;
 use std::path::Path;
 
-use prost::Message;
-use townreports::run::{Pipeline, RunArgs};
+use common::{events, run_args};
+use townreports::run::Pipeline;
 use townreports_bus::embedded::NatsServerProcess;
 use townreports_bus::{Bus, NatsOptions, Publish, Shutdown};
 use townreports_indexer::store::SqliteStore;
-use townreports_proto::topology::{self as names, HEADER_ERROR_CLASS, STREAM_DLQ, STREAM_EVENTS};
+use townreports_proto::topology::{self as names, HEADER_ERROR_CLASS, STREAM_DLQ};
 use townreports_proto::v1::ReportEvent;
-
-fn run_args(sites: &Path, data_dir: &Path, nats_url: &str) -> RunArgs {
-    use clap::Parser;
-    #[derive(Parser)]
-    struct Wrap {
-        #[command(flatten)]
-        run: RunArgs,
-    }
-    let sites = sites.to_str().unwrap();
-    let data = data_dir.to_str().unwrap();
-    Wrap::parse_from([
-        "t",
-        "--sites",
-        sites,
-        "--data-dir",
-        data,
-        "--once",
-        "--nats-url",
-        nats_url,
-    ])
-    .run
-}
 
 /// Per host, from the portals' own log: never two requests at once, and
 /// the fault portal's robots.txt obeyed (its disallowed path never asked
@@ -93,18 +73,6 @@ async fn exported(data_dir: &Path) -> BTreeMap<String, (String, Vec<String>)> {
         .collect()
 }
 
-/// Every event in the stream, by subject.
-async fn events(bus: &Bus) -> Vec<(String, ReportEvent)> {
-    let stream = bus.jetstream().get_stream(STREAM_EVENTS).await.unwrap();
-    let last = bus.stream_messages(STREAM_EVENTS).await.unwrap();
-    let mut out = Vec::new();
-    for seq in 1..=last {
-        let m = stream.get_raw_message(seq).await.unwrap();
-        out.push((m.subject.to_string(), ReportEvent::decode(m.payload).unwrap()));
-    }
-    out
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn crawl_announces_every_report_exactly_once() {
     let dir = tempfile::tempdir().unwrap();
@@ -116,7 +84,7 @@ async fn crawl_announces_every_report_exactly_once() {
     let shutdown = Shutdown::new();
 
     // Round one, with a poison message thrown into the parser's queue.
-    let mut pipeline = Pipeline::start(&run_args(&sites, &data, &server.url()), &shutdown)
+    let mut pipeline = Pipeline::start(&run_args(&sites, &data, &server.url(), true), &shutdown)
         .await
         .unwrap();
     let bus = Bus::connect(&NatsOptions::with_url(server.url()), "test")
@@ -239,7 +207,7 @@ async fn crawl_announces_every_report_exactly_once() {
     assert_eq!(live.len(), expected.len());
 
     // Round two over unchanged portals: nothing new, nothing announced.
-    let mut pipeline = Pipeline::start(&run_args(&sites, &data, &server.url()), &shutdown)
+    let mut pipeline = Pipeline::start(&run_args(&sites, &data, &server.url(), true), &shutdown)
         .await
         .unwrap();
     pipeline.wait_drained(&shutdown).await.unwrap();

@@ -147,6 +147,7 @@ struct SiteEntry<'a> {
     division_code: Option<&'a str>,
     start_urls: &'a [String],
     revisit: &'a str,
+    recheck: &'a str,
 }
 
 impl Portals {
@@ -156,8 +157,14 @@ impl Portals {
 
     /// The sites file for the crawler: every portal, loopback allowed,
     /// `min_delay` (a humantime duration such as `1s`) between requests to
-    /// one host.
+    /// one host, lists revisited every 6 h, articles rechecked monthly.
     pub fn sites_toml(&self, min_delay: &str) -> String {
+        self.sites_toml_every(min_delay, "6h", "30d")
+    }
+
+    /// The sites file with the given list `revisit` and article `recheck`
+    /// intervals, for continuous crawls that must see changes quickly.
+    pub fn sites_toml_every(&self, min_delay: &str, revisit: &str, recheck: &str) -> String {
         let file = SitesFile {
             fetch: FetchSection {
                 allow_private_networks: ["127.0.0.0/8"],
@@ -172,7 +179,8 @@ impl Portals {
                     name: &s.name,
                     division_code: s.division_code.as_deref(),
                     start_urls: &s.start_urls,
-                    revisit: "6h",
+                    revisit,
+                    recheck,
                 })
                 .collect(),
         };

@@ -22,8 +22,8 @@ use crate::canon::{canonical, host_key};
 use crate::robots::{self, Rules};
 use crate::traps::{self, Trap};
 
-/// How often an article is re-checked for edits in continuous mode.
-const ARTICLE_RECHECK: Duration = Duration::from_secs(30 * 24 * 3600);
+/// The longest a failing URL waits before it is tried again.
+const MAX_BACKOFF: Duration = Duration::from_secs(30 * 24 * 3600);
 /// An in-flight job with no outcome after this long is given up and
 /// rescheduled (its fetcher died and the job was dead-lettered).
 const IN_FLIGHT_LEASE: Duration = Duration::from_secs(15 * 60);
@@ -558,17 +558,22 @@ impl Frontier {
         } else {
             state.failures += 1;
         }
+        let recheck = self
+            .sites
+            .get(&state.site_id)
+            .map_or(MAX_BACKOFF, |s| s.recheck)
+            .as_millis() as i64;
         state.next_due_ms = match (self.mode, state.status, state.kind()) {
             (Mode::Once, _, _) => None,
             (_, UrlStatus::Fetched | UrlStatus::NotModified | UrlStatus::NotFound, PageKind::Robots) => {
                 Some(now + robots::REFRESH.as_millis() as i64)
             }
             (_, UrlStatus::Fetched | UrlStatus::NotModified, PageKind::List) => Some(now + state.revisit_ms),
-            (_, UrlStatus::Fetched | UrlStatus::NotModified, _) => Some(now + ARTICLE_RECHECK.as_millis() as i64),
-            // Failures back off: 1 h, 2 h, 4 h … up to the article recheck.
+            (_, UrlStatus::Fetched | UrlStatus::NotModified, _) => Some(now + recheck),
+            // Failures back off: 1 h, 2 h, 4 h … up to 30 days.
             _ => {
                 let backoff = 3_600_000i64.saturating_mul(1 << state.failures.min(10));
-                Some(now + backoff.min(ARTICLE_RECHECK.as_millis() as i64))
+                Some(now + backoff.min(MAX_BACKOFF.as_millis() as i64))
             }
         };
         self.dirty.insert(key);

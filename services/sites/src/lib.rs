@@ -14,6 +14,7 @@
 //! start_urls = ["http://127.0.0.1:8080/zfxxgk/index.html"]
 //! allowed_hosts = ["127.0.0.1:8080"]        # optional; default: the hosts of start_urls
 //! revisit = "6h"                            # list pages; default 6h
+//! recheck = "30d"                           # articles, for edits; default 30d
 //! ```
 //!
 //! Everything is validated before anything starts, and every error names the
@@ -105,6 +106,8 @@ pub struct Site {
     /// `host` or `host:port` values a crawled URL may have.
     pub allowed_hosts: Vec<String>,
     pub revisit: Duration,
+    /// How often a fetched article is fetched again to see edits.
+    pub recheck: Duration,
 }
 
 impl Site {
@@ -149,6 +152,7 @@ struct RawSite {
     start_urls: Spanned<Vec<Spanned<String>>>,
     allowed_hosts: Option<Vec<Spanned<String>>>,
     revisit: Option<Spanned<String>>,
+    recheck: Option<Spanned<String>>,
 }
 
 impl SitesFile {
@@ -306,16 +310,18 @@ impl SitesFile {
                     })
                     .collect::<Vec<_>>(),
             };
-            let revisit = match site.revisit {
-                None => Duration::from_secs(6 * 3600),
+            let interval = |value: Option<Spanned<String>>, name: &str, default: Duration| match value {
+                None => Ok(default),
                 Some(r) => {
-                    let d = duration(&r).map_err(|m| at(r.span(), &key("revisit"), m))?;
+                    let d = duration(&r).map_err(|m| at(r.span(), &key(name), m))?;
                     if d < Duration::from_secs(1) {
-                        return Err(at(r.span(), &key("revisit"), "must be at least 1s".into()));
+                        return Err(at(r.span(), &key(name), "must be at least 1s".into()));
                     }
-                    d
+                    Ok(d)
                 }
             };
+            let revisit = interval(site.revisit, "revisit", Duration::from_secs(6 * 3600))?;
+            let recheck = interval(site.recheck, "recheck", Duration::from_secs(30 * 24 * 3600))?;
             sites.push(Site {
                 id: site.id.into_inner(),
                 name: site.name.into_inner(),
@@ -323,6 +329,7 @@ impl SitesFile {
                 start_urls,
                 allowed_hosts,
                 revisit,
+                recheck,
             });
         }
         if sites.is_empty() {
