@@ -1,6 +1,9 @@
 //! What the end-to-end tests share: the `townreports run` flags they start
 //! the pipeline with, and reading back every event.
 
+// Each test binary includes this module and uses part of it.
+#![allow(dead_code)]
+
 use std::path::Path;
 
 use prost::Message;

@@ -27,6 +27,12 @@ pub struct NatsOptions {
     /// clustered NATS.
     #[arg(long, env = "NATS_REPLICAS", default_value_t = 1, value_parser = clap::value_parser!(u8).range(1..=5))]
     pub replicas: u8,
+    /// How long a worker may hold a message without a sign of life before
+    /// JetStream redelivers it (workers send progress every few seconds;
+    /// fetchers get three times this). Applies when the consumers are
+    /// created.
+    #[arg(long, env = "ACK_WAIT", default_value = "60s", value_parser = humantime::parse_duration)]
+    pub ack_wait: Duration,
 }
 
 impl NatsOptions {
@@ -37,6 +43,7 @@ impl NatsOptions {
             nats_user: None,
             nats_password: None,
             replicas: 1,
+            ack_wait: crate::topology::DEFAULT_ACK_WAIT,
         }
     }
 }
@@ -47,6 +54,7 @@ pub struct Bus {
     client: async_nats::Client,
     js: jetstream::Context,
     replicas: usize,
+    ack_wait: Duration,
 }
 
 impl Bus {
@@ -95,7 +103,10 @@ impl Bus {
             url: url.clone(),
             source,
         })?;
-        Ok(Self::from_client(client, opts.replicas as usize))
+        Ok(Bus {
+            ack_wait: opts.ack_wait,
+            ..Self::from_client(client, opts.replicas as usize)
+        })
     }
 
     pub fn from_client(client: async_nats::Client, replicas: usize) -> Bus {
@@ -104,6 +115,7 @@ impl Bus {
             client,
             js,
             replicas: replicas.max(1),
+            ack_wait: crate::topology::DEFAULT_ACK_WAIT,
         }
     }
 
@@ -117,6 +129,11 @@ impl Bus {
 
     pub fn replicas(&self) -> usize {
         self.replicas
+    }
+
+    /// The base acknowledgement wait of the consumers this bus creates.
+    pub fn ack_wait(&self) -> Duration {
+        self.ack_wait
     }
 
     pub fn is_connected(&self) -> bool {

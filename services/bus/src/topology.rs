@@ -22,12 +22,16 @@ pub const MAX_ATTEMPTS: i64 = 5;
 /// JetStream (`Nats-Msg-Id`).
 pub const DUPLICATE_WINDOW: Duration = Duration::from_secs(10 * 60);
 
-/// How long a worker may hold a message before the server redelivers it.
-/// The fetcher retries with backoff inside one delivery, so it gets longer.
-pub fn ack_wait(stage: Stage) -> Duration {
+/// How long a worker may hold a message before the server redelivers it
+/// (`ACK_WAIT`), by default.
+pub const DEFAULT_ACK_WAIT: Duration = Duration::from_secs(60);
+
+/// The acknowledgement wait of `stage` given the base: the fetcher retries
+/// with backoff inside one delivery, so it gets three times as long.
+pub fn ack_wait(stage: Stage, base: Duration) -> Duration {
     match stage {
-        Stage::Fetcher => Duration::from_secs(180),
-        _ => Duration::from_secs(60),
+        Stage::Fetcher => base * 3,
+        _ => base,
     }
 }
 
@@ -77,12 +81,12 @@ pub fn dlq_stream_config(replicas: usize) -> stream::Config {
 }
 
 /// The durable pull consumer every replica of `stage` shares.
-pub fn consumer_config(stage: Stage, replicas: usize) -> consumer::pull::Config {
+pub fn consumer_config(stage: Stage, replicas: usize, base_ack_wait: Duration) -> consumer::pull::Config {
     consumer::pull::Config {
         durable_name: Some(stage.consumer().to_string()),
         description: Some(format!("townreports {} workers", stage.name())),
         ack_policy: consumer::AckPolicy::Explicit,
-        ack_wait: ack_wait(stage),
+        ack_wait: ack_wait(stage, base_ack_wait),
         max_deliver: MAX_ATTEMPTS + 1,
         max_ack_pending: 1_000,
         num_replicas: replicas,
@@ -98,7 +102,10 @@ impl Bus {
         for stage in Stage::ALL {
             let stream = ensure_stream(js, work_stream_config(stage, self.replicas())).await?;
             stream
-                .get_or_create_consumer(stage.consumer(), consumer_config(stage, self.replicas()))
+                .get_or_create_consumer(
+                    stage.consumer(),
+                    consumer_config(stage, self.replicas(), self.ack_wait()),
+                )
                 .await
                 .map_err(|e| BusError::topology(format!("consumer {}", stage.consumer()), e))?;
         }
@@ -111,7 +118,10 @@ impl Bus {
     pub async fn consumer(&self, stage: Stage) -> Result<consumer::PullConsumer, BusError> {
         let stream = ensure_stream(self.jetstream(), work_stream_config(stage, self.replicas())).await?;
         stream
-            .get_or_create_consumer(stage.consumer(), consumer_config(stage, self.replicas()))
+            .get_or_create_consumer(
+                stage.consumer(),
+                consumer_config(stage, self.replicas(), self.ack_wait()),
+            )
             .await
             .map_err(|e| BusError::topology(format!("consumer {}", stage.consumer()), e))
     }

@@ -446,18 +446,22 @@ impl Frontier {
         state.dispatched_at_ms = Some(now);
         self.hosts.entry(host.to_string()).or_default().in_flight = Some(key.to_string());
         self.dirty.insert(key.to_string());
-        Some(FetchJob {
-            url: state.url.clone(),
-            site_id: state.site_id.clone(),
-            kind: state.kind,
-            depth: state.depth,
-            etag: state.etag.clone(),
-            last_modified: state.last_modified.clone(),
-            referrer: state.referrer.clone(),
-            anchor_text: state.anchor_text.clone(),
-            scheduled_at_ms: now,
-            host_delay_ms,
-        })
+        Some(job_of(state, now, host_delay_ms))
+    }
+
+    /// The jobs in flight, exactly as they were dispatched (same URL and
+    /// dispatch time, so the same message id): a scheduler that restarts
+    /// publishes them again, and JetStream drops those it already has —
+    /// which makes a crash between saving and publishing lose nothing.
+    pub fn in_flight_jobs(&self) -> Vec<FetchJob> {
+        self.urls
+            .values()
+            .filter(|s| s.status == UrlStatus::InFlight)
+            .filter_map(|s| {
+                let host = host_key(&Url::parse(&s.url).ok()?);
+                Some(job_of(s, s.dispatched_at_ms?, self.host_delay_ms(&host) as u64))
+            })
+            .collect()
     }
 
     /// The configured minimum delay, or the host's `Crawl-delay` if longer.
@@ -712,6 +716,21 @@ impl Frontier {
             }
         }
         stats
+    }
+}
+
+fn job_of(state: &UrlState, scheduled_at_ms: i64, host_delay_ms: u64) -> FetchJob {
+    FetchJob {
+        url: state.url.clone(),
+        site_id: state.site_id.clone(),
+        kind: state.kind,
+        depth: state.depth,
+        etag: state.etag.clone(),
+        last_modified: state.last_modified.clone(),
+        referrer: state.referrer.clone(),
+        anchor_text: state.anchor_text.clone(),
+        scheduled_at_ms,
+        host_delay_ms,
     }
 }
 

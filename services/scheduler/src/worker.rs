@@ -15,8 +15,8 @@ use townreports_bus::service::{self, ServiceArgs};
 use townreports_bus::worker::{Label, run_stage};
 use townreports_bus::{Bus, BusError, Publish, Shutdown, Stage, StageError, WorkerOptions};
 use townreports_proto::topology::{self as names, Stage as StageName};
-use townreports_proto::v1::FrontierUpdate;
 use townreports_proto::v1::frontier_update::Update;
+use townreports_proto::v1::{FetchJob, FrontierUpdate};
 use townreports_sites::SitesFile;
 
 use crate::frontier::{Frontier, Limits, Mode, SiteStats, UrlState};
@@ -60,7 +60,17 @@ impl Scheduler {
         });
         let mut frontier = scheduler.frontier.lock().await;
         scheduler.persist(&mut frontier).await?;
+        let in_flight = frontier.in_flight_jobs();
         drop(frontier);
+        for job in &in_flight {
+            bus.publish(&fetch_job(job)).await?;
+        }
+        if !in_flight.is_empty() {
+            tracing::info!(
+                jobs = in_flight.len(),
+                "in-flight jobs published again (duplicates are dropped)"
+            );
+        }
         Ok(scheduler)
     }
 
@@ -110,9 +120,7 @@ impl Scheduler {
         // leaves a lease to expire, never a job fetched twice.
         self.persist(&mut frontier).await?;
         for job in jobs {
-            let at = job.scheduled_at_ms.to_string();
-            let publish = Publish::proto(names::SUBJECT_FETCH_JOBS, &job, &[&job.url, &at]);
-            if let Err(e) = bus.publish(&publish).await {
+            if let Err(e) = bus.publish(&fetch_job(&job)).await {
                 frontier.revert(&job);
                 self.persist(&mut frontier).await?;
                 return Err(e);
@@ -121,6 +129,12 @@ impl Scheduler {
         }
         Ok(())
     }
+}
+
+/// A fetch job's message, identified by its URL and dispatch time.
+fn fetch_job(job: &FetchJob) -> Publish {
+    let at = job.scheduled_at_ms.to_string();
+    Publish::proto(names::SUBJECT_FETCH_JOBS, job, &[&job.url, &at])
 }
 
 impl Stage for Scheduler {
