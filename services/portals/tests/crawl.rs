@@ -48,7 +48,13 @@ async fn a_plain_crawler_reaches_every_document_through_the_lists() {
     let expected = portals.expected_reports();
     assert!(expected.len() >= 5);
     let mut fetched = 0;
-    for site in portals.sites() {
+    // The fault portal misbehaves on purpose (loops, 429s, an endless
+    // calendar); the crawler's own tests walk it.
+    for site in portals
+        .sites()
+        .iter()
+        .filter(|s| s.id != townreports_portals::faults::ID)
+    {
         let robots = get(&client, &format!("{}/robots.txt", site.base_url)).await;
         assert_eq!(robots.status, 200);
         assert!(robots.content_type.starts_with("text/plain"), "{}", robots.content_type);
@@ -101,7 +107,7 @@ async fn a_plain_crawler_reaches_every_document_through_the_lists() {
             no_leaks(url, &page.html, &expected);
         }
     }
-    for report in &expected {
+    for report in expected.iter().filter(|r| r.site_id != townreports_portals::faults::ID) {
         assert!(
             portals
                 .documents(&report.site_id)
@@ -118,7 +124,11 @@ async fn a_plain_crawler_reaches_every_document_through_the_lists() {
         log.iter()
             .all(|r| r.method == "GET" && r.status == 200 && r.finished >= r.started)
     );
-    for site in portals.sites() {
+    for site in portals
+        .sites()
+        .iter()
+        .filter(|s| s.id != townreports_portals::faults::ID)
+    {
         assert!(log.iter().any(|r| r.portal == site.id && r.path == "/robots.txt"));
     }
     portals.shutdown().await;
