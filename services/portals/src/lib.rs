@@ -165,6 +165,17 @@ impl Portals {
     /// The sites file with the given list `revisit` and article `recheck`
     /// intervals, for continuous crawls that must see changes quickly.
     pub fn sites_toml_every(&self, min_delay: &str, revisit: &str, recheck: &str) -> String {
+        self.toml(min_delay, revisit, recheck, |_| true)
+    }
+
+    /// The sites file of the template portals only, without the fault
+    /// portal (whose Crawl-delay and slow pages would dominate a
+    /// throughput measurement).
+    pub fn template_sites_toml(&self, min_delay: &str) -> String {
+        self.toml(min_delay, "6h", "30d", |s| s.id != faults::ID)
+    }
+
+    fn toml(&self, min_delay: &str, revisit: &str, recheck: &str, include: impl Fn(&PortalSite) -> bool) -> String {
         let file = SitesFile {
             fetch: FetchSection {
                 allow_private_networks: ["127.0.0.0/8"],
@@ -174,6 +185,7 @@ impl Portals {
             site: self
                 .sites
                 .iter()
+                .filter(|s| include(s))
                 .map(|s| SiteEntry {
                     id: &s.id,
                     name: &s.name,

@@ -21,6 +21,8 @@ pub struct RequestRecord {
     /// When the response was ready to send (its head; a body is sent after).
     pub finished: Instant,
     pub status: u16,
+    /// Body bytes sent (0 when streamed without a known length).
+    pub bytes: u64,
 }
 
 /// The log all portals share, in the order requests finished.
@@ -64,6 +66,7 @@ pub async fn record(State(state): State<LogLayerState>, request: Request, next: 
         started,
         finished: Instant::now(),
         status: response.status().as_u16(),
+        bytes: axum::body::HttpBody::size_hint(response.body()).exact().unwrap_or(0),
     });
     response
 }

@@ -50,8 +50,36 @@ impl Portal {
         self.docs.read().unwrap_or_else(|e| e.into_inner())
     }
 
-    /// What the portal answers for `path?query`.
-    fn respond(&self, path: &str, query: &str) -> Response {
+    /// What the portal answers for `path?query`. Pages carry an ETag, as
+    /// the static pages TRS and Hanweb publish do, and a request whose
+    /// `If-None-Match` names the current one gets 304 and no body.
+    async fn respond(&self, path: &str, query: &str, if_none_match: Option<&str>) -> Response {
+        let response = self.page(path, query);
+        if response.status() != StatusCode::OK {
+            return response;
+        }
+        let (parts, body) = response.into_parts();
+        // Rendered in memory: reading the body back cannot fail.
+        let bytes = axum::body::to_bytes(body, usize::MAX).await.unwrap_or_default();
+        // The hasher is the same for the life of the portals, which is all
+        // an ETag here needs.
+        let etag = format!("\"{:016x}\"", {
+            use std::hash::{Hash, Hasher};
+            let mut hasher = std::collections::hash_map::DefaultHasher::new();
+            bytes.hash(&mut hasher);
+            hasher.finish()
+        });
+        if if_none_match.is_some_and(|tags| tags.split(',').any(|t| t.trim() == etag)) {
+            return (StatusCode::NOT_MODIFIED, [(header::ETAG, etag)]).into_response();
+        }
+        let mut response = Response::from_parts(parts, axum::body::Body::from(bytes));
+        if let Ok(value) = HeaderValue::from_str(&etag) {
+            response.headers_mut().insert(header::ETAG, value);
+        }
+        response
+    }
+
+    fn page(&self, path: &str, query: &str) -> Response {
         if templates::is_disallowed(&self.site, path) {
             return self.html(
                 StatusCode::FORBIDDEN,
@@ -112,7 +140,13 @@ fn newest_first(docs: &mut [Document]) {
 
 async fn serve(State(portal): State<Arc<Portal>>, request: Request) -> Response {
     let uri = request.uri();
-    portal.respond(uri.path(), uri.query().unwrap_or(""))
+    let if_none_match = request
+        .headers()
+        .get(header::IF_NONE_MATCH)
+        .and_then(|v| v.to_str().ok());
+    portal
+        .respond(uri.path(), uri.query().unwrap_or(""), if_none_match)
+        .await
 }
 
 /// The portal's router, every request logged.
