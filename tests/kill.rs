@@ -1,9 +1,9 @@
 //! Workers as separate processes, as they run in Kubernetes, on a private
 //! nats-server; the scheduler and then a fetcher are killed with SIGKILL
 //! mid-crawl and started again. No URL is lost (every report is stored and
-//! announced exactly once) and no page is fetched twice, except what the
+//! announced exactly once), no page is fetched twice, except what the
 //! killed fetcher held when it died (redelivered: at least once) and the
-//! fault portal's in-job retries.
+//! fault portal's in-job retries, and the 100 ms per-host delay holds.
 
 mod common;
 
@@ -12,7 +12,7 @@ use std::path::PathBuf;
 use std::process::Stdio;
 use std::time::{Duration, Instant};
 
-use common::events;
+use common::{events, politeness_holds};
 use tokio::process::{Child, Command};
 use townreports_bus::embedded::NatsServerProcess;
 use townreports_bus::{Bus, NatsOptions};
@@ -135,6 +135,10 @@ async fn killed_scheduler_and_fetcher_lose_nothing_and_repeat_nothing() {
     let store = SqliteStore::open(&sqlite_path(&workers.data)).await.unwrap();
     assert_eq!(store.count().await.unwrap() as usize, expected.len());
     store.close().await;
+
+    // Politeness held through the kills: the scheduler keeps the hosts, and
+    // a restarted one first waits out its predecessor's lease.
+    politeness_holds(&portals.request_log(), Duration::from_millis(100));
 
     // No page fetched twice, but for what the killed fetcher held.
     let mut per_page: BTreeMap<(String, String), usize> = BTreeMap::new();

@@ -8,53 +8,15 @@ mod common;
 
 use std::collections::BTreeMap;
 use std::path::Path;
+use std::time::Duration;
 
-use common::{events, run_args};
+use common::{events, politeness_holds, run_args};
 use townreports::run::Pipeline;
 use townreports_bus::embedded::NatsServerProcess;
 use townreports_bus::{Bus, NatsOptions, Publish, Shutdown};
 use townreports_indexer::store::SqliteStore;
 use townreports_proto::topology::{self as names, HEADER_ERROR_CLASS, STREAM_DLQ};
 use townreports_proto::v1::ReportEvent;
-
-/// Per host, from the portals' own log: never two requests at once, and
-/// the fault portal's robots.txt obeyed (its disallowed path never asked
-/// for, its `Crawl-delay` kept between requests), its calendar trap cut off.
-fn politeness_holds(log: &[townreports_portals::RequestRecord]) {
-    let mut by_portal: BTreeMap<&str, Vec<&townreports_portals::RequestRecord>> = BTreeMap::new();
-    for r in log {
-        by_portal.entry(&r.portal).or_default().push(r);
-    }
-    let crawl_delay = std::time::Duration::from_millis(500);
-    for (portal, mut requests) in by_portal {
-        requests.sort_by_key(|r| r.started);
-        for pair in requests.windows(2) {
-            assert!(
-                pair[1].started >= pair[0].finished,
-                "{portal}: {} began before {} was answered",
-                pair[1].path,
-                pair[0].path
-            );
-            if portal == townreports_portals::faults::ID {
-                let gap = pair[1].started - pair[0].finished;
-                assert!(
-                    gap >= crawl_delay,
-                    "{portal}: {} only {gap:?} after {}",
-                    pair[1].path,
-                    pair[0].path
-                );
-            }
-        }
-        if portal == townreports_portals::faults::ID {
-            assert_eq!(requests[0].path, "/robots.txt", "robots.txt first");
-            for never in townreports_portals::faults::NEVER_FETCHED {
-                assert!(requests.iter().all(|r| r.path != *never), "{never} is disallowed");
-            }
-            let calendar = requests.iter().filter(|r| r.path.starts_with("/cal/")).count();
-            assert!(calendar <= 31, "the calendar trap was cut off: {calendar} pages");
-        }
-    }
-}
 
 /// What `townreports export` prints for `data_dir`, keyed by report id:
 /// the content and its sources (times of storage aside).
@@ -111,7 +73,7 @@ async fn crawl_announces_every_report_exactly_once() {
         not_found.is_empty(),
         "the crawl followed only links that exist: {not_found:?}"
     );
-    politeness_holds(&portals.request_log());
+    politeness_holds(&portals.request_log(), Duration::ZERO);
     let expected = portals.expected_reports();
     assert!(expected.len() >= 5, "the portals hold at least five reports");
     assert_eq!(summary.reports_new as usize, expected.len(), "{summary:?}");
