@@ -121,8 +121,16 @@ struct HostState {
 }
 
 /// A due URL of a host in the order it is considered: (not robots.txt,
-/// due time, key) — robots.txt first, then the earliest due.
-type Candidate = (bool, i64, String);
+/// not report-like, due time, key) — robots.txt first, then links whose
+/// text names a report, then the earliest due.
+type Candidate = (bool, bool, i64, String);
+
+/// Words in a link's text that promise a report: such links go first.
+const REPORT_WORDS: &[&str] = &["工作报告", "工作总结", "工作计划", "工作规划", "工作谋划", "工作要点"];
+
+fn report_like(anchor: &str) -> bool {
+    REPORT_WORDS.iter().any(|w| anchor.contains(w))
+}
 
 /// What a host's robots.txt lets the frontier do now.
 enum RobotsVerdict {
@@ -329,10 +337,13 @@ impl Frontier {
                 continue;
             }
             let robots_first = state.kind() != PageKind::Robots;
-            by_host
-                .entry(host)
-                .or_default()
-                .push((robots_first, state.next_due_ms.unwrap_or(now), key.clone()));
+            let reports_next = !report_like(&state.anchor_text);
+            by_host.entry(host).or_default().push((
+                robots_first,
+                reports_next,
+                state.next_due_ms.unwrap_or(now),
+                key.clone(),
+            ));
         }
         let mut hosts: Vec<(String, Vec<Candidate>)> = by_host.into_iter().collect();
         hosts.sort();
@@ -353,14 +364,14 @@ impl Frontier {
     /// the first candidate robots.txt allows (the disallowed ones are marked
     /// on the way).
     fn pick(&mut self, host: &str, candidates: Vec<Candidate>, now: i64) -> Option<String> {
-        if let Some((false, _, key)) = candidates.first() {
+        if let Some((false, _, _, key)) = candidates.first() {
             return Some(key.clone());
         }
-        match self.robots_verdict(host, &candidates[0].2, now) {
+        match self.robots_verdict(host, &candidates[0].3, now) {
             RobotsVerdict::Pending => None,
             RobotsVerdict::FetchFirst(key) => Some(key),
             RobotsVerdict::Unavailable(retry) => {
-                for (_, _, key) in candidates {
+                for (_, _, _, key) in candidates {
                     if let Some(state) = self.urls.get_mut(&key) {
                         state.next_due_ms = retry;
                         state.error_class = "robots_unavailable".into();
@@ -370,7 +381,7 @@ impl Frontier {
                 None
             }
             RobotsVerdict::Rules(rules) => {
-                for (_, _, key) in candidates {
+                for (_, _, _, key) in candidates {
                     let allowed = Url::parse(&key).is_ok_and(|u| rules.allows(&u));
                     if allowed {
                         return Some(key);
@@ -1060,6 +1071,27 @@ start_urls = ["http://127.0.0.1:2000/"]
         let stats = f.stats();
         assert_eq!(stats["a"].disallowed, 1);
         assert_eq!(stats["b"].fetched, 0);
+    }
+
+    #[test]
+    fn links_that_name_a_report_go_first() {
+        let mut f = Frontier::new(&sites("0s"), Mode::Once, Limits::default());
+        f.seed(0);
+        answer_robots(&mut f, 0, None);
+        let list = f.due_jobs(0, 10).into_iter().find(|j| j.site_id == "a").unwrap();
+        f.on_outcome(&outcome(&list, FetchStatus::Ok), 0);
+        let mut found = links(
+            &list,
+            "h",
+            &[
+                ("http://127.0.0.1:1000/a/1.html", PageKind::Article),
+                ("http://127.0.0.1:1000/a/2.html", PageKind::Article),
+            ],
+        );
+        found.links[1].anchor_text = "某某镇2023年政府工作报告".into();
+        f.on_links(&found, 0);
+        let next = f.due_jobs(1, 10);
+        assert!(next[0].url.ends_with("/a/2.html"), "{next:?}");
     }
 
     #[test]
