@@ -149,6 +149,10 @@ async fn crawl_announces_every_report_exactly_once() {
     .unwrap();
     let faults = &status.sites[townreports_portals::faults::ID];
     assert_eq!(faults.blocked, 1, "the 412 challenge: {faults:?}");
+    assert!(
+        faults.blocked_by.keys().all(|reason| reason.contains("412")),
+        "the reason is kept: {faults:?}"
+    );
     assert_eq!(faults.disallowed, 1, "robots.txt: {faults:?}");
     assert_eq!(faults.unsupported.get("doc"), Some(&1), "{faults:?}");
     assert_eq!(faults.failed_by_class.get("too_large"), Some(&2), "{faults:?}");

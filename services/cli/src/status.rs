@@ -114,6 +114,11 @@ pub fn write_table(status: &Status, now: i64, out: &mut dyn Write) -> std::io::R
             if failed.is_empty() { "-".into() } else { failed },
         )?;
     }
+    for (site, s) in &status.sites {
+        for (reason, n) in &s.blocked_by {
+            writeln!(out, "blocked: {site}: {n} page(s): {reason}")?;
+        }
+    }
     let queues: Vec<String> = status.queues.iter().map(|(s, n)| format!("{s} {n}")).collect();
     writeln!(out, "queues: {}", queues.join(" · "))?;
     writeln!(out, "dead letters: {}", status.dead_letters)
@@ -159,6 +164,7 @@ mod tests {
         };
         s.failed_by_class.insert("redirect".into(), 2);
         s.unsupported.insert("doc".into(), 1);
+        s.blocked_by.insert("HTTP 412 ruishu challenge".into(), 1);
         let status = Status {
             sites: [("faults-town".to_string(), s)].into(),
             reports_by_site: [("faults-town".to_string(), 3)].into(),
@@ -174,5 +180,9 @@ mod tests {
         }
         assert!(text.contains("queues: fetcher 0 · parser 2"));
         assert!(text.contains("dead letters: 1"));
+        assert!(
+            text.contains("blocked: faults-town: 1 page(s): HTTP 412 ruishu challenge"),
+            "{text}"
+        );
     }
 }

@@ -95,6 +95,9 @@ pub struct UrlState {
     pub fetches: u32,
     pub failures: u32,
     pub error_class: String,
+    /// What went wrong at the last fetch, in words (a block page's kind).
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub error_message: String,
     /// For a host's robots.txt entry: the body last answered with 200.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub robots_txt: Option<String>,
@@ -154,6 +157,8 @@ pub struct SiteStats {
     pub pending: usize,
     pub in_flight: usize,
     pub blocked: usize,
+    /// Why, by the block page's kind (`HTTP 412 ruishu challenge`).
+    pub blocked_by: BTreeMap<String, usize>,
     /// URLs robots.txt disallows (never fetched).
     pub disallowed: usize,
     /// Attachments in formats townreports cannot read, by format.
@@ -311,6 +316,7 @@ impl Frontier {
                 fetches: 0,
                 failures: 0,
                 error_class: String::new(),
+                error_message: String::new(),
                 robots_txt: None,
             },
         );
@@ -562,6 +568,7 @@ impl Frontier {
         state.http_status = outcome.http_status;
         state.fetches += 1;
         state.error_class = outcome.error_class.clone();
+        state.error_message = outcome.error_message.clone();
         if matches!(state.status, UrlStatus::Fetched | UrlStatus::NotModified) {
             state.failures = 0;
             if !outcome.etag.is_empty() {
@@ -760,7 +767,10 @@ pub fn stats_of<'a>(states: impl IntoIterator<Item = &'a UrlState>) -> BTreeMap<
             }
             UrlStatus::Pending => s.pending += 1,
             UrlStatus::InFlight => s.in_flight += 1,
-            UrlStatus::Blocked => s.blocked += 1,
+            UrlStatus::Blocked => {
+                s.blocked += 1;
+                *s.blocked_by.entry(state.error_message.clone()).or_default() += 1;
+            }
             UrlStatus::Disallowed => s.disallowed += 1,
             UrlStatus::Unsupported => *s.unsupported.entry(state.error_class.clone()).or_default() += 1,
             UrlStatus::NotFound | UrlStatus::Refused | UrlStatus::Failed => {
