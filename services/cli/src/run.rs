@@ -375,6 +375,11 @@ pub async fn demo(args: DemoArgs, shutdown: Shutdown) -> anyhow::Result<()> {
     for site in portals.sites() {
         println!("  {:<24} {}", site.id, site.start_urls.join(" "));
     }
+    println!(
+        "  ({} misbehaves on purpose: its redirect loop, private redirect, oversized page, gzip bomb,\n   \
+         challenge page and old .doc file show up below as handled fetch problems)",
+        townreports_portals::faults::ID
+    );
     let run_args = RunArgs {
         sites: sites_path,
         data_dir: args.data_dir.clone(),
