@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
-# Installs what townreports needs and a fresh Debian machine may lack:
-# nats-server (Debian's package). Safe to run again: it installs only what is
-# missing. Rust (cargo) must already be on the machine.
+# Installs what townreports and its tests need and a fresh Debian machine may
+# lack: nats-server, PostgreSQL (installed, started, reachable on
+# 127.0.0.1:5432), Chromium (the web page's browser test), Python 3 with
+# pandas (the CSV test). Safe to run again: it installs only what is missing.
+# Rust (cargo) must already be on the machine.
 set -euo pipefail
 
 need_root() {
@@ -13,14 +15,45 @@ missing=()
 if ! command -v nats-server >/dev/null && [ ! -x /usr/sbin/nats-server ] && [ -z "${NATS_SERVER_BIN:-}" ]; then
     missing+=(nats-server)
 fi
-if ! command -v python3 >/dev/null; then
-    missing+=(python3)
+command -v python3 >/dev/null || missing+=(python3 python3-pip)
+command -v chromium >/dev/null || missing+=(chromium)
+installed_postgres=no
+if [ -z "${TEST_DATABASE_URL:-}" ] && ! command -v pg_ctlcluster >/dev/null; then
+    missing+=(postgresql)
+    installed_postgres=yes
 fi
 if [ ${#missing[@]} -gt 0 ]; then
     echo "setup: installing ${missing[*]}" >&2
     need_root apt-get update -qq
     need_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
 fi
+
+if ! python3 -c "import pandas" 2>/dev/null; then
+    echo "setup: installing pandas" >&2
+    python3 -m pip install -q pandas 2>/dev/null ||
+        need_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3-pandas >/dev/null
+fi
+
+# PostgreSQL for the store tests (unless TEST_DATABASE_URL names another).
+if [ -z "${TEST_DATABASE_URL:-}" ]; then
+    if ! pg_isready -q -h 127.0.0.1 -p 5432 2>/dev/null; then
+        echo "setup: starting PostgreSQL" >&2
+        for cluster in $(pg_lsclusters -h 2>/dev/null | awk '{print $1"/"$2}'); do
+            need_root pg_ctlcluster "${cluster%/*}" "${cluster#*/}" start || true
+        done
+        for _ in $(seq 1 30); do pg_isready -q -h 127.0.0.1 -p 5432 && break; sleep 1; done
+    fi
+    if [ "$installed_postgres" = yes ]; then
+        # A fresh Debian cluster asks for a password on TCP: give the tests'
+        # default URL (postgres://postgres:postgres@127.0.0.1) one that works.
+        need_root su postgres -c "psql -q -c \"ALTER USER postgres PASSWORD 'postgres'\""
+    fi
+    pg_isready -q -h 127.0.0.1 -p 5432 || {
+        echo "setup: PostgreSQL is not answering on 127.0.0.1:5432; start it or set TEST_DATABASE_URL" >&2
+        exit 1
+    }
+fi
+
 if ! command -v cargo >/dev/null; then
     echo "setup: cargo not found: install the Rust toolchain (https://rustup.rs) first" >&2
     exit 1

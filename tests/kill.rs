@@ -16,10 +16,10 @@ use common::{events, politeness_holds};
 use tokio::process::{Child, Command};
 use townreports_bus::embedded::NatsServerProcess;
 use townreports_bus::{Bus, NatsOptions};
-use townreports_indexer::store::SqliteStore;
-use townreports_indexer::worker::sqlite_path;
 use townreports_scheduler::frontier::stats_of;
 use townreports_scheduler::worker::{FRONTIER_BUCKET, load_states};
+use townreports_store::Store;
+use townreports_store::sqlite_path;
 
 /// Pages a fetcher holds at once: at most this many are fetched again
 /// after it is killed.
@@ -132,7 +132,7 @@ async fn killed_scheduler_and_fetcher_lose_nothing_and_repeat_nothing() {
     distinct.dedup();
     assert_eq!(distinct.len(), new_events.len(), "announced twice: {new_events:?}");
     assert_eq!(new_events.len(), expected.len(), "{new_events:?}");
-    let store = SqliteStore::open(&sqlite_path(&workers.data)).await.unwrap();
+    let store = Store::open_sqlite(&sqlite_path(&workers.data)).await.unwrap();
     assert_eq!(store.count().await.unwrap() as usize, expected.len());
     store.close().await;
 

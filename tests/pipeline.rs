@@ -14,9 +14,9 @@ use common::{events, politeness_holds, run_args};
 use townreports::run::Pipeline;
 use townreports_bus::embedded::NatsServerProcess;
 use townreports_bus::{Bus, NatsOptions, Publish, Shutdown};
-use townreports_indexer::store::SqliteStore;
 use townreports_proto::topology::{self as names, HEADER_ERROR_CLASS, STREAM_DLQ};
 use townreports_proto::v1::ReportEvent;
+use townreports_store::Store;
 
 /// What `townreports export` prints for `data_dir`, keyed by report id:
 /// the content and its sources (times of storage aside).
@@ -183,7 +183,7 @@ async fn crawl_announces_every_report_exactly_once() {
     assert_eq!(events(&bus).await.len() as u64, summary.events_published);
 
     // The records are in SQLite.
-    let store = SqliteStore::open(&townreports_indexer::worker::sqlite_path(&data))
+    let store = Store::open_sqlite(&townreports_store::sqlite_path(&data))
         .await
         .unwrap();
     assert_eq!(store.count().await.unwrap() as usize, expected.len());

@@ -4,8 +4,8 @@ use std::io::Write;
 use std::path::Path;
 
 use anyhow::Context;
-use townreports_indexer::store::SqliteStore;
-use townreports_indexer::worker::sqlite_path;
+use townreports_store::Store;
+use townreports_store::sqlite_path;
 
 pub async fn export(data_dir: &Path) -> anyhow::Result<()> {
     let mut out = std::io::BufWriter::new(std::io::stdout().lock());
@@ -22,7 +22,7 @@ pub async fn export_to(data_dir: &Path, out: &mut dyn Write) -> anyhow::Result<(
         path.display(),
         data_dir.display()
     );
-    let store = SqliteStore::open(&path).await?;
+    let store = Store::open_sqlite(&path).await?;
     for record in store.records().await? {
         serde_json::to_writer(&mut *out, &record)?;
         writeln!(out)?;

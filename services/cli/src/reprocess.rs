@@ -9,10 +9,10 @@ use std::path::PathBuf;
 use anyhow::Context;
 use townreports_extractor::{Origin, extract};
 use townreports_fetcher::archive::{self, ArchivedResponse};
-use townreports_indexer::store::SqliteStore;
-use townreports_indexer::worker::sqlite_path;
 use townreports_parser::{Parsed, parse_fetched};
 use townreports_proto::v1::{PageKind, ReportRecord};
+use townreports_store::Store;
+use townreports_store::sqlite_path;
 use url::Url;
 
 #[derive(Debug, Clone, clap::Args)]
@@ -51,7 +51,7 @@ pub async fn reprocess(args: &ReprocessArgs) -> anyhow::Result<ReprocessSummary>
             warc_dir.display()
         )
     })?;
-    let store = SqliteStore::open(&target).await?;
+    let store = Store::open_sqlite(&target).await?;
     let mut summary = ReprocessSummary::default();
     for file in files {
         for response in archive::read_file(&file)? {

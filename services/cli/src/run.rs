@@ -15,14 +15,14 @@ use townreports_bus::async_nats::jetstream::consumer::{self, DeliverPolicy};
 use townreports_bus::embedded::EmbeddedNats;
 use townreports_bus::service::ServiceArgs;
 use townreports_bus::{Bus, BusError, NatsOptions, Shutdown};
-use townreports_indexer::store::SqliteStore;
-use townreports_indexer::worker::sqlite_path;
 use townreports_proto::topology::{HEADER_ERROR_CLASS, HEADER_STAGE, STREAM_DLQ, STREAM_EVENTS, Stage};
 use townreports_proto::v1::ReportEvent;
 use townreports_scheduler::frontier::Mode;
 use townreports_scheduler::lease::{self, Lease};
 use townreports_scheduler::worker::Scheduler;
 use townreports_sites::SitesFile;
+use townreports_store::Store;
+use townreports_store::sqlite_path;
 
 #[derive(Debug, Clone, clap::Args)]
 pub struct RunArgs {
@@ -74,7 +74,7 @@ impl std::fmt::Display for Summary {
 pub struct Pipeline {
     pub bus: Bus,
     embedded: Option<EmbeddedNats>,
-    store: Arc<SqliteStore>,
+    store: Arc<Store>,
     scheduler: Arc<Scheduler>,
     workers: Shutdown,
     tasks: tokio::task::JoinSet<(Stage, Result<(), BusError>)>,
@@ -107,7 +107,7 @@ impl Pipeline {
         };
         let bus = Bus::connect(&nats, "townreports-run").await?;
         bus.ensure_topology().await?;
-        let store = Arc::new(SqliteStore::open(&sqlite_path(&args.data_dir)).await?);
+        let store = Arc::new(Store::open_sqlite(&sqlite_path(&args.data_dir)).await?);
         if let Some(addr) = args.service.metrics_addr {
             let readiness = townreports_indexer::worker::readiness(&bus, &store);
             townreports_bus::health::serve(addr, readiness, shutdown.clone()).await?;
@@ -234,7 +234,7 @@ impl Pipeline {
     }
 }
 
-async fn counts(bus: &Bus, store: &SqliteStore, scheduler: &Scheduler) -> anyhow::Result<Counts> {
+async fn counts(bus: &Bus, store: &Store, scheduler: &Scheduler) -> anyhow::Result<Counts> {
     let mut dlq = bus
         .jetstream()
         .get_stream(STREAM_DLQ)
@@ -451,7 +451,7 @@ async fn print_events(bus: Bus, stop: Shutdown) -> anyhow::Result<()> {
 
 async fn write_records(data_dir: &Path, out: &Path) -> anyhow::Result<()> {
     use std::io::Write;
-    let store = SqliteStore::open(&sqlite_path(data_dir)).await?;
+    let store = Store::open_sqlite(&sqlite_path(data_dir)).await?;
     let mut file = std::io::BufWriter::new(std::fs::File::create(out)?);
     for record in store.records().await? {
         serde_json::to_writer(&mut file, &record)?;

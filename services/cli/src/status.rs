@@ -9,11 +9,11 @@ use std::path::PathBuf;
 use anyhow::Context;
 use townreports_bus::embedded::{self, EmbeddedNats};
 use townreports_bus::{Bus, NatsOptions, Shutdown};
-use townreports_indexer::store::SqliteStore;
-use townreports_indexer::worker::sqlite_path;
 use townreports_proto::topology::STREAM_DLQ;
 use townreports_scheduler::frontier::{SiteStats, stats_of};
 use townreports_scheduler::worker::{FRONTIER_BUCKET, load_states, now_ms};
+use townreports_store::Store;
+use townreports_store::sqlite_path;
 
 #[derive(Debug, Clone, clap::Args)]
 pub struct StatusArgs {
@@ -69,7 +69,7 @@ pub async fn read(args: &StatusArgs) -> anyhow::Result<Status> {
     };
     let db = sqlite_path(&args.data_dir);
     if db.exists() {
-        let store = SqliteStore::open(&db).await?;
+        let store = Store::open_sqlite(&db).await?;
         status.reports_by_site = store.reports_by_site().await?;
         store.close().await;
     }

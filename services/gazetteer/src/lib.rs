@@ -107,6 +107,18 @@ impl Gazetteer {
         })
     }
 
+    /// Every division name in the table and, for townships, its core
+    /// without the 镇/乡/街道 suffix (棉竹镇 and 棉竹): the words a Chinese
+    /// word segmenter must keep whole, since no general dictionary has them.
+    pub fn place_words(&self) -> impl Iterator<Item = &str> {
+        self.table.iter().flat_map(|(id, unit)| {
+            let core = (self.table.level(id) == Level::Township)
+                .then(|| township_core(&unit.name))
+                .filter(|core| core.chars().count() >= 2 && *core != &*unit.name);
+            std::iter::once(&*unit.name).chain(core)
+        })
+    }
+
     fn matcher(&self) -> &Matcher {
         self.matcher
             .get_or_init(|| Matcher::build(&self.table).unwrap_or_else(|e| panic!("{}", DataError::from(e))))

@@ -2,10 +2,9 @@
 //! and announces it once — a new-report event for the first version, an
 //! update event for each changed version after.
 //!
-//! Pure logic: [`validate`] and [`store`] (SQLite). NATS glue: [`worker`].
+//! Pure logic: [`validate`] here, storage in `townreports-store`. NATS
+//! glue: [`worker`].
 
-pub mod dedup;
-pub mod store;
 pub mod worker;
 
 use townreports_proto::content_sha256;
@@ -31,4 +30,32 @@ pub fn validate(record: &ReportRecord) -> Result<(), InvalidRecord> {
         )));
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn record(id: &str, text: &str) -> ReportRecord {
+        ReportRecord {
+            id: id.into(),
+            is_report: Some(true),
+            text: text.into(),
+            content_sha256: content_sha256(text),
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn records_that_contradict_themselves_are_invalid() {
+        let mut r = record("r1", "x");
+        assert!(validate(&r).is_ok());
+        r.content_sha256 = "0".repeat(64);
+        assert!(validate(&r).is_err());
+        let mut r = record("", "x");
+        assert!(validate(&r).is_err());
+        r.id = "r".into();
+        r.is_report = None;
+        assert!(validate(&r).is_err());
+    }
 }

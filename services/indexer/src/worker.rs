@@ -2,7 +2,6 @@
 //! owed until JetStream acknowledged it, so a crash anywhere in between
 //! ends, after redelivery, with the record stored once and announced once.
 
-use std::path::Path;
 use std::sync::Arc;
 
 use townreports_bus::health::Readiness;
@@ -13,15 +12,16 @@ use townreports_bus::{Bus, BusError, Publish, Shutdown, Stage, StageError, Worke
 use townreports_proto::topology::{EventKind, Stage as StageName, report_event_subject};
 use townreports_proto::v1::{ReportEvent, ReportEventKind, ReportRecord};
 
-use crate::store::{SqliteStore, StoreError};
+use townreports_store::{Change, Location, Store, StoreError, diff};
+
 use crate::validate;
 
 pub struct IndexStage {
-    store: Arc<SqliteStore>,
+    store: Arc<Store>,
 }
 
 impl IndexStage {
-    pub fn new(store: Arc<SqliteStore>) -> IndexStage {
+    pub fn new(store: Arc<Store>) -> IndexStage {
         IndexStage { store }
     }
 }
@@ -57,6 +57,16 @@ impl Stage for IndexStage {
             return Ok(Vec::new());
         };
         let record = stored.record;
+        // Computed from the stored versions, so a redelivery that owes the
+        // event announces the same changes as the first attempt would have.
+        let changes = match kind {
+            EventKind::New => Vec::new(),
+            EventKind::Updated => self
+                .store
+                .changes(&stored.id, stored.version)
+                .await
+                .map_err(database_error)?,
+        };
         let code = record.division.as_ref().and_then(|d| d.code.clone());
         let subject = report_event_subject(kind, code.as_deref(), &record.id, stored.version);
         let event = ReportEvent {
@@ -68,7 +78,8 @@ impl Stage for IndexStage {
             stored_at_ms: now,
             version: stored.version,
             record: Some(record.clone()),
-            changed: Vec::new(),
+            changed: diff::changed_fields(&changes),
+            changes,
         };
         let version = stored.version.to_string();
         let publish = Publish::proto(&subject, &event, &[&record.id, &version]);
@@ -84,34 +95,32 @@ impl Stage for IndexStage {
             .mark_announced(&record.id, stored.version)
             .await
             .map_err(database_error)?;
-        metrics::counter!("townreports_reports_stored_total")
-            .increment(u64::from(stored.change != crate::store::Change::Unchanged));
+        metrics::counter!("townreports_reports_stored_total").increment(u64::from(stored.change != Change::Unchanged));
         Ok(Vec::new())
     }
-}
-
-/// The SQLite file under a data directory.
-pub fn sqlite_path(data_dir: &Path) -> std::path::PathBuf {
-    data_dir.join("townreports.sqlite")
 }
 
 /// Flags of an indexer process.
 #[derive(Debug, Clone, clap::Args)]
 pub struct Args {
-    /// Where the SQLite database lives.
+    /// Where the SQLite database lives (unless --database-url is given).
     #[arg(long, env = "DATA_DIR", default_value = "./data")]
     pub data_dir: std::path::PathBuf,
+    /// The database: `postgres://USER:PASSWORD@HOST/DB` for PostgreSQL
+    /// (production), `sqlite://PATH`; default: SQLite in the data directory.
+    #[arg(long, env = "DATABASE_URL")]
+    pub database_url: Option<String>,
     #[command(flatten)]
     pub service: ServiceArgs,
 }
 
 /// Runs indexer workers on `bus` until shutdown.
-pub async fn run(bus: Bus, store: Arc<SqliteStore>, opts: WorkerOptions, shutdown: Shutdown) -> Result<(), BusError> {
+pub async fn run(bus: Bus, store: Arc<Store>, opts: WorkerOptions, shutdown: Shutdown) -> Result<(), BusError> {
     run_stage(bus, Arc::new(IndexStage::new(store)), opts, shutdown).await
 }
 
 /// Ready when NATS and the database answer.
-pub fn readiness(bus: &Bus, store: &Arc<SqliteStore>) -> Readiness {
+pub fn readiness(bus: &Bus, store: &Arc<Store>) -> Readiness {
     let db = store.clone();
     Readiness::nats(bus).with("database", move || {
         let db = db.clone();
@@ -121,7 +130,8 @@ pub fn readiness(bus: &Bus, store: &Arc<SqliteStore>) -> Readiness {
 
 /// An indexer process: open the store, connect, serve health, run.
 pub async fn serve(args: Args, shutdown: Shutdown) -> anyhow::Result<()> {
-    let store = Arc::new(SqliteStore::open(&sqlite_path(&args.data_dir)).await?);
+    let location = Location::from_args(args.database_url.as_deref(), &args.data_dir)?;
+    let store = Arc::new(Store::open(&location).await?);
     let bus = service::connect(&args.service, "townreports-indexer").await?;
     service::serve_health(&args.service, readiness(&bus, &store), &shutdown).await?;
     run(bus, store.clone(), args.service.worker, shutdown).await?;

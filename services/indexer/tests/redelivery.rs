@@ -8,11 +8,11 @@ use std::time::Duration;
 use townreports_bus::embedded::NatsServerProcess;
 use townreports_bus::worker::{Label, run_stage};
 use townreports_bus::{Bus, NatsOptions, Publish, Shutdown, Stage, StageError, WorkerOptions};
-use townreports_indexer::store::SqliteStore;
 use townreports_indexer::worker::IndexStage;
 use townreports_proto::content_sha256;
 use townreports_proto::topology::{self as names, STREAM_EVENTS, Stage as StageName};
 use townreports_proto::v1::{Division, ReportRecord, Source};
+use townreports_store::Store;
 
 /// The real indexer, except that its first delivery "dies" after doing its
 /// work: the message is not acked and comes back.
@@ -50,7 +50,7 @@ async fn redelivery_after_a_crash_stores_and_announces_once() {
         .await
         .unwrap();
     bus.ensure_topology().await.unwrap();
-    let store = Arc::new(SqliteStore::open(&dir.path().join("db.sqlite")).await.unwrap());
+    let store = Arc::new(Store::open_sqlite(&dir.path().join("db.sqlite")).await.unwrap());
 
     let text = "某镇2023年政府工作报告正文";
     let record = ReportRecord {

@@ -1,5 +1,5 @@
 //! Prints what the parser makes of a saved page:
-//! `cargo run -p townreports-parser --example dump -- PAGE.html [URL] [CONTENT-TYPE]`.
+//! `cargo run -p townreports-parser --example parse_page -- PAGE.html [URL] [CONTENT-TYPE]`.
 
 use std::process::ExitCode;
 

@@ -1,7 +1,7 @@
 //! Prints the record of each file as one JSON line: for looking at what the
 //! extractor makes of a document while working on its rules.
 //!
-//! `cargo run -p townreports-extractor --example dump -- FILE...`
+//! `cargo run -p townreports-extractor --example extract_record -- FILE...`
 
 fn main() -> anyhow::Result<()> {
     let files: Vec<std::path::PathBuf> = std::env::args_os().skip(1).map(Into::into).collect();

@@ -1,11 +1,14 @@
-//! The SQLite store on a real file: a report stored once, announced once,
-//! its edits kept as versions.
+//! The store on both databases — SQLite on a real file and PostgreSQL in a
+//! scratch database — through the same checks: a report stored once,
+//! announced once, its edits kept as versions, copies merged, searched in
+//! Chinese, exported as panel rows with targets linked to outcomes.
 
-use townreports_indexer::store::{Change, SqliteStore};
-use townreports_indexer::validate;
+mod common;
+
 use townreports_proto::content_sha256;
 use townreports_proto::topology::EventKind;
 use townreports_proto::v1::{ReportRecord, Source};
+use townreports_store::{Change, Location, Store};
 
 fn record(id: &str, text: &str, url: &str) -> ReportRecord {
     ReportRecord {
@@ -22,10 +25,8 @@ fn record(id: &str, text: &str, url: &str) -> ReportRecord {
     }
 }
 
-#[tokio::test]
-async fn stored_once_announced_once_versions_kept() {
-    let dir = tempfile::tempdir().unwrap();
-    let store = SqliteStore::open(&dir.path().join("db.sqlite")).await.unwrap();
+async fn stored_once_announced_once_versions_kept(location: Location) {
+    let store = Store::open(&location).await.unwrap();
     let r = record("r1", "正文一", "http://a/1");
 
     let first = store.upsert(&r, 1).await.unwrap();
@@ -55,30 +56,14 @@ async fn stored_once_announced_once_versions_kept() {
     assert_eq!(urls, ["http://a/1", "http://b/copy"]);
 }
 
-#[tokio::test]
-async fn reopening_keeps_everything() {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("db.sqlite");
+async fn reopening_keeps_everything(location: Location) {
     {
-        let store = SqliteStore::open(&path).await.unwrap();
+        let store = Store::open(&location).await.unwrap();
         store.upsert(&record("r1", "x", "u"), 1).await.unwrap();
         store.close().await;
     }
-    let store = SqliteStore::open(&path).await.unwrap();
+    let store = Store::open(&location).await.unwrap();
     assert_eq!(store.count().await.unwrap(), 1);
-}
-
-#[test]
-fn records_that_contradict_themselves_are_invalid() {
-    let mut r = record("r1", "x", "u");
-    assert!(validate(&r).is_ok());
-    r.content_sha256 = "0".repeat(64);
-    assert!(validate(&r).is_err());
-    let mut r = record("", "x", "u");
-    assert!(validate(&r).is_err());
-    r.id = "r".into();
-    r.is_report = None;
-    assert!(validate(&r).is_err());
 }
 
 const REPORT: &str = "各位代表：现在，我代表镇人民政府向大会报告工作，请予审议。一、2023年工作回顾。全年实现地区生产总值12.56亿元，同比增长6.2%；一般公共预算收入3260万元，增长4.1%。粮食播种面积5.3万亩，总产量2.1万吨。新建村级道路18公里，改造危房126户。二、2024年工作安排。力争地区生产总值增长6.5%，新建高标准农田1.2万亩，推进集镇污水管网建设。";
@@ -94,10 +79,8 @@ fn copy(id: &str, text: &str, url: &str, kind: &str, code: Option<&str>) -> Repo
     r
 }
 
-#[tokio::test]
-async fn copies_are_one_report_and_the_official_one_speaks_for_it() {
-    let dir = tempfile::tempdir().unwrap();
-    let store = SqliteStore::open(&dir.path().join("db.sqlite")).await.unwrap();
+async fn copies_are_one_report_and_the_official_one_speaks_for_it(location: Location) {
+    let store = Store::open(&location).await.unwrap();
     // An aggregator's copy with the name blanked comes first: no code, its own id.
     let blanked = REPORT.replacen("镇人民政府", "XX镇人民政府", 1);
     let first = store
@@ -156,3 +139,9 @@ async fn copies_are_one_report_and_the_official_one_speaks_for_it() {
     let urls: Vec<_> = report.sources.iter().map(|s| s.url.clone().unwrap()).collect();
     assert_eq!(urls, ["http://agg/1", "http://gov/1", "http://agg2/9"]);
 }
+
+on_both_databases!(
+    stored_once_announced_once_versions_kept,
+    reopening_keeps_everything,
+    copies_are_one_report_and_the_official_one_speaks_for_it,
+);

@@ -1,0 +1,176 @@
+//! Where reports live. One interface, [`Store`], over two databases: SQLite
+//! in the data directory (the embedded default) and PostgreSQL (production,
+//! `--database-url postgres://…`). Both hold the same tables and answer the
+//! same queries; the few places where their SQL differs are in `backend`.
+//!
+//! A report is one row per report id with its latest record, every URL it
+//! was seen at, every version of its record, its sections and metrics as
+//! rows (for filters and panel exports), a jieba-segmented full-text index,
+//! and the links from each target it set to the outcome its township
+//! reported a year later. Every write is one transaction, so a crash leaves
+//! either the old or the new state, never half of one.
+//!
+//! Module map: `backend` opens and migrates, `write` stores and announces,
+//! `read` loads records, `search` finds reports, `panel` exports metrics,
+//! `segment` cuts Chinese into words, `diff` says what an edit changed,
+//! `dedup` tells copies of one report apart from other reports.
+
+mod backend;
+pub mod dedup;
+pub mod diff;
+pub mod panel;
+mod read;
+pub mod search;
+pub mod segment;
+mod sql;
+pub mod testing;
+mod write;
+
+use std::path::{Path, PathBuf};
+
+pub use backend::Backend;
+pub use panel::{MetricQuery, MetricRow};
+pub use read::VersionInfo;
+pub use search::{ReportFilter, ReportSummary, SearchPage, SearchQuery};
+pub use write::{Change, Stored};
+
+/// Why the store could not do what was asked.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// The database did not answer or refused the statement; the caller
+    /// may retry later.
+    #[error("database unavailable: {0}")]
+    Unavailable(String),
+    #[error("cannot open the database at {location}: {message}")]
+    Open { location: String, message: String },
+    #[error("database migration failed: {0}. Is this database from a newer townreports?")]
+    Migration(String),
+    #[error("stored record {id} is unreadable: {message}")]
+    Corrupt { id: String, message: String },
+    /// A query the caller built is not valid (a bad filter or cursor).
+    #[error("{0}")]
+    BadQuery(String),
+}
+
+impl From<sqlx::Error> for StoreError {
+    fn from(e: sqlx::Error) -> Self {
+        StoreError::Unavailable(e.to_string())
+    }
+}
+
+/// Which database to use.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Location {
+    /// A SQLite file (created when missing).
+    Sqlite(PathBuf),
+    /// A PostgreSQL URL (`postgres://user:password@host/db`).
+    Postgres(String),
+}
+
+impl Location {
+    /// `--database-url` when given (`postgres://…`, `postgresql://…` or
+    /// `sqlite://PATH`), else the SQLite file in the data directory.
+    pub fn from_args(database_url: Option<&str>, data_dir: &Path) -> Result<Location, StoreError> {
+        match database_url.map(str::trim).filter(|u| !u.is_empty()) {
+            None => Ok(Location::Sqlite(sqlite_path(data_dir))),
+            Some(url) if url.starts_with("postgres://") || url.starts_with("postgresql://") => {
+                Ok(Location::Postgres(url.to_string()))
+            }
+            Some(url) => match url.strip_prefix("sqlite://").or_else(|| url.strip_prefix("sqlite:")) {
+                Some(path) if !path.is_empty() => Ok(Location::Sqlite(PathBuf::from(path))),
+                _ => Err(StoreError::Open {
+                    location: url.to_string(),
+                    message: "expected postgres://USER@HOST/DB or sqlite://PATH".into(),
+                }),
+            },
+        }
+    }
+
+    /// For messages: the URL without its password.
+    pub fn describe(&self) -> String {
+        match self {
+            Location::Sqlite(path) => path.display().to_string(),
+            Location::Postgres(url) => redact_password(url),
+        }
+    }
+}
+
+/// The SQLite file under a data directory.
+pub fn sqlite_path(data_dir: &Path) -> PathBuf {
+    data_dir.join("townreports.sqlite")
+}
+
+fn redact_password(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return url.to_string();
+    };
+    match rest.split_once('@') {
+        Some((user, host)) if user.contains(':') => {
+            let name = user.split(':').next().unwrap_or_default();
+            format!("{scheme}://{name}:***@{host}")
+        }
+        _ => url.to_string(),
+    }
+}
+
+/// The report database (see the crate docs).
+pub struct Store {
+    pool: sqlx::AnyPool,
+    backend: Backend,
+}
+
+impl Store {
+    /// Opens (creating if needed) and migrates the database at `location`,
+    /// then indexes any report stored before the search tables existed.
+    pub async fn open(location: &Location) -> Result<Store, StoreError> {
+        let (pool, backend) = backend::connect(location).await?;
+        let store = Store { pool, backend };
+        store.index_missing().await?;
+        Ok(store)
+    }
+
+    /// The SQLite file at `path`.
+    pub async fn open_sqlite(path: &Path) -> Result<Store, StoreError> {
+        Store::open(&Location::Sqlite(path.to_path_buf())).await
+    }
+
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    pub async fn ping(&self) -> Result<(), StoreError> {
+        sqlx::query("SELECT 1").execute(&self.pool).await?;
+        Ok(())
+    }
+
+    pub async fn close(&self) {
+        self.pool.close().await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn locations_from_flags() {
+        let dir = Path::new("/data");
+        assert_eq!(
+            Location::from_args(None, dir).unwrap(),
+            Location::Sqlite("/data/townreports.sqlite".into())
+        );
+        assert_eq!(
+            Location::from_args(Some("postgresql://u:p@h/db"), dir).unwrap(),
+            Location::Postgres("postgresql://u:p@h/db".into())
+        );
+        assert_eq!(
+            Location::from_args(Some("sqlite:///tmp/x.db"), dir).unwrap(),
+            Location::Sqlite("/tmp/x.db".into())
+        );
+        assert!(Location::from_args(Some("mysql://h/db"), dir).is_err());
+        assert_eq!(
+            Location::Postgres("postgres://u:secret@h:5432/db".into()).describe(),
+            "postgres://u:***@h:5432/db"
+        );
+    }
+}
