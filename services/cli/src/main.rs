@@ -50,6 +50,8 @@ enum Command {
         #[arg(long, env = "DATA_DIR", default_value = "./data")]
         data_dir: PathBuf,
     },
+    /// Serve the read-only HTTP API and the web page over the store.
+    Serve(townreports_api::ServeArgs),
     /// Print report events as JSON Lines as they arrive.
     Subscribe(subscribe::SubscribeArgs),
     /// Parse and extract again from the web archive (no fetching) into a
@@ -83,6 +85,7 @@ fn main() -> ExitCode {
             Command::Extract { files } => extract::extract(&files),
             Command::Eval(args) => extract::eval(&args),
             Command::Export { data_dir } => export::export(&data_dir).await,
+            Command::Serve(args) => townreports_api::serve(args, shutdown).await,
             Command::Subscribe(args) => subscribe::subscribe(args, shutdown).await,
             Command::Status(args) => status::status(&args).await,
             Command::Reprocess(args) => reprocess::reprocess(&args).await.map(|s| {

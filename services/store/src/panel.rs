@@ -16,6 +16,8 @@ pub struct MetricQuery {
     pub filter: ReportFilter,
     pub indicator: Option<String>,
     pub kind: Option<String>,
+    /// Only the metrics of this report.
+    pub report_id: Option<String>,
 }
 
 /// One metric, as a row of the panel (the CSV columns, in order).
@@ -93,6 +95,9 @@ impl MetricQuery {
                 .bind(format!("%{}%", like_literal(indicator)))
                 .push(" ESCAPE '\\'");
         }
+        if let Some(id) = nonempty(&self.report_id) {
+            sql.push(" AND m.report_id = ").bind(id);
+        }
         match self.kind.as_deref().map(str::trim) {
             None | Some("") => {}
             Some(kind @ ("actual" | "target")) => {
@@ -161,6 +166,18 @@ fn attained(row: &MetricRow) -> Option<bool> {
     match (row.value_normalized, row.actual_value_normalized) {
         (Some(target), Some(actual)) => Some(actual >= target),
         _ => Some(row.actual_growth_pct? >= row.growth_pct?),
+    }
+}
+
+impl Store {
+    /// The targets report `id` set, each with its outcome when known.
+    pub async fn targets_of(&self, id: &str) -> Result<Vec<MetricRow>, StoreError> {
+        let query = MetricQuery {
+            kind: Some("target".into()),
+            report_id: Some(id.to_string()),
+            ..Default::default()
+        };
+        self.metric_rows(&query, &MetricKey::default(), PAGE_ROWS).await
     }
 }
 

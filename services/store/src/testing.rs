@@ -2,9 +2,63 @@
 //! that use it: each test gets its own database, dropped when it is done,
 //! so tests run in parallel without seeing each other's rows.
 
+use std::future::Future;
+use std::path::PathBuf;
+
 use sqlx::{AnyConnection, Connection};
 
 use crate::{Location, StoreError};
+
+/// `check` on a fresh SQLite file in a directory removed afterwards.
+pub async fn on_sqlite<F: Future<Output = ()>>(check: impl FnOnce(Location) -> F) {
+    let dir = unique_temp_dir();
+    std::fs::create_dir_all(&dir).unwrap();
+    check(Location::Sqlite(dir.join("db.sqlite"))).await;
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// `check` on a fresh PostgreSQL database, dropped afterwards (a failed
+/// check leaves it for the next run's [`ScratchDatabase::create`] to drop).
+pub async fn on_postgres<F: Future<Output = ()>>(check: impl FnOnce(Location) -> F) {
+    let db = ScratchDatabase::create()
+        .await
+        .expect("a PostgreSQL server for the store tests (scripts/setup.sh installs and starts one)");
+    check(db.location.clone()).await;
+    db.drop_database().await.unwrap();
+}
+
+/// A `sqlite` and a `postgres` test module, each with one test per check
+/// (an `async fn(Location)` in the enclosing module).
+#[macro_export]
+macro_rules! on_both_databases {
+    ($($check:ident),* $(,)?) => {
+        mod sqlite {
+            $(#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn $check() {
+                $crate::testing::on_sqlite(super::$check).await
+            })*
+        }
+        mod postgres {
+            $(#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn $check() {
+                $crate::testing::on_postgres(super::$check).await
+            })*
+        }
+    };
+}
+
+fn unique_temp_dir() -> PathBuf {
+    std::env::temp_dir().join(format!("townreports-test-{}-{}", std::process::id(), unique()))
+}
+
+fn unique() -> u128 {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static COUNTER: AtomicU64 = AtomicU64::new(0);
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_nanos());
+    nanos * 1000 + u128::from(COUNTER.fetch_add(1, Ordering::Relaxed) % 1000)
+}
 
 /// The server tests use: `TEST_DATABASE_URL`, else the local PostgreSQL
 /// that `scripts/setup.sh` installs (trust authentication on loopback).
@@ -24,10 +78,7 @@ impl ScratchDatabase {
     pub async fn create() -> Result<ScratchDatabase, StoreError> {
         sqlx::any::install_default_drivers();
         let admin = admin_url();
-        let unique = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map_or(0, |d| d.as_nanos());
-        let name = format!("townreports_test_{}_{unique}", std::process::id());
+        let name = format!("townreports_test_{}_{}", std::process::id(), unique());
         let mut conn = connect(&admin).await?;
         drop_abandoned(&mut conn).await?;
         sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))

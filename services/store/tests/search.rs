@@ -1,8 +1,6 @@
 //! Search, panel export, targets against outcomes and version changes, on
 //! both databases, over records the real extractor made from the corpus.
 
-mod common;
-
 use std::path::PathBuf;
 
 use townreports_proto::content_sha256;
@@ -395,7 +393,7 @@ async fn targets_are_linked_to_next_years_outcomes(location: Location) {
     assert_eq!(seen, 5);
 }
 
-on_both_databases!(
+townreports_store::on_both_databases!(
     chinese_words_find_the_right_reports,
     filters_narrow_the_results,
     targets_are_linked_to_next_years_outcomes,

@@ -3,8 +3,6 @@
 //! announced once, its edits kept as versions, copies merged, searched in
 //! Chinese, exported as panel rows with targets linked to outcomes.
 
-mod common;
-
 use townreports_proto::content_sha256;
 use townreports_proto::topology::EventKind;
 use townreports_proto::v1::{ReportRecord, Source};
@@ -140,7 +138,7 @@ async fn copies_are_one_report_and_the_official_one_speaks_for_it(location: Loca
     assert_eq!(urls, ["http://agg/1", "http://gov/1", "http://agg2/9"]);
 }
 
-on_both_databases!(
+townreports_store::on_both_databases!(
     stored_once_announced_once_versions_kept,
     reopening_keeps_everything,
     copies_are_one_report_and_the_official_one_speaks_for_it,

@@ -1,0 +1,220 @@
+//! `townreports serve`: a read-only HTTP API and a small web page over the
+//! report store (SQLite or PostgreSQL). Every endpoint is a GET; bad
+//! parameters get a 400 that says what is wrong; pages are bounded; bulk
+//! exports stream a page of rows at a time, so memory stays flat however
+//! large the store.
+//!
+//! Endpoints (documented in `openapi.json`, served at `/api/openapi.json`):
+//! `/api/reports`, `/api/reports/{id}`, `/api/reports/{id}/text`,
+//! `/api/reports.jsonl`, `/api/metrics.csv`, `/api/metrics.jsonl`,
+//! `/healthz`; the web page at `/`.
+
+mod export;
+pub mod params;
+mod web;
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use axum::extract::{Path, Query, State};
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::{Json, Router};
+use serde::Serialize;
+use townreports_bus::Shutdown;
+use townreports_store::{Location, MetricRow, Store, StoreError, VersionInfo};
+
+use crate::params::Params;
+
+/// The OpenAPI document of this API.
+pub const OPENAPI: &str = include_str!("../openapi.json");
+
+/// An error answer: a status and a message for the caller, as JSON
+/// `{"error": "…"}`.
+#[derive(Debug)]
+pub struct ApiError {
+    pub status: StatusCode,
+    pub message: String,
+}
+
+impl ApiError {
+    pub fn bad(message: impl Into<String>) -> ApiError {
+        ApiError {
+            status: StatusCode::BAD_REQUEST,
+            message: message.into(),
+        }
+    }
+
+    fn not_found(what: String) -> ApiError {
+        ApiError {
+            status: StatusCode::NOT_FOUND,
+            message: what,
+        }
+    }
+}
+
+impl From<StoreError> for ApiError {
+    fn from(e: StoreError) -> Self {
+        match e {
+            StoreError::BadQuery(message) => ApiError::bad(message),
+            StoreError::Unavailable(_) | StoreError::Open { .. } => {
+                tracing::warn!(error = %e, "database unavailable");
+                ApiError {
+                    status: StatusCode::SERVICE_UNAVAILABLE,
+                    message: "the database is unavailable; try again shortly".into(),
+                }
+            }
+            StoreError::Corrupt { .. } | StoreError::Migration(_) => {
+                tracing::error!(error = %e, "store error");
+                ApiError {
+                    status: StatusCode::INTERNAL_SERVER_ERROR,
+                    message: "a stored record could not be read; the operator has the details in the log".into(),
+                }
+            }
+        }
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        (self.status, Json(serde_json::json!({ "error": self.message }))).into_response()
+    }
+}
+
+type ApiResult<T> = Result<T, ApiError>;
+
+/// The router over `store`.
+pub fn router(store: Arc<Store>) -> Router {
+    Router::new()
+        .route("/healthz", get(healthz))
+        .route("/api/openapi.json", get(openapi))
+        .route("/api/reports", get(search))
+        .route("/api/reports.jsonl", get(export::reports_jsonl))
+        .route("/api/reports/{id}", get(report))
+        .route("/api/reports/{id}/text", get(report_text))
+        .route("/api/metrics.csv", get(export::metrics_csv))
+        .route("/api/metrics.jsonl", get(export::metrics_jsonl))
+        .merge(web::routes())
+        .fallback(|| async { ApiError::not_found("no such endpoint; see /api/openapi.json".into()) })
+        .with_state(store)
+}
+
+async fn healthz(State(store): State<Arc<Store>>) -> ApiResult<Json<serde_json::Value>> {
+    store.ping().await?;
+    Ok(Json(
+        serde_json::json!({ "status": "ok", "database": store.backend().name() }),
+    ))
+}
+
+async fn openapi() -> impl IntoResponse {
+    ([(header::CONTENT_TYPE, "application/json")], OPENAPI)
+}
+
+async fn search(
+    State(store): State<Arc<Store>>,
+    Query(pairs): Query<Vec<(String, String)>>,
+) -> ApiResult<impl IntoResponse> {
+    let query = Params::parse(pairs, &params::search_keys())?.search()?;
+    Ok(Json(store.search(&query).await?))
+}
+
+/// A report whole: its record (text, metrics with their spans, evidence),
+/// its versions, and for each target it set, the outcome and whether it
+/// was attained.
+#[derive(Serialize)]
+struct ReportView {
+    report: serde_json::Value,
+    versions: Vec<VersionInfo>,
+    targets: Vec<MetricRow>,
+}
+
+/// Ids are the extractor's (letters, digits, `-`, `_`, `.`); anything else
+/// cannot name a report.
+fn check_id(id: &str) -> ApiResult<()> {
+    let valid = !id.is_empty()
+        && id.len() <= 200
+        && id
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
+        && !id.contains("..");
+    if valid {
+        Ok(())
+    } else {
+        Err(ApiError::bad(
+            "a report id has up to 200 letters, digits, '-', '_' and '.'",
+        ))
+    }
+}
+
+async fn report(State(store): State<Arc<Store>>, Path(id): Path<String>) -> ApiResult<impl IntoResponse> {
+    check_id(&id)?;
+    let record = store
+        .report(&id)
+        .await?
+        .ok_or_else(|| ApiError::not_found(format!("no report {id}")))?;
+    let targets = store.targets_of(&id).await?;
+    Ok(Json(ReportView {
+        report: serde_json::to_value(&record).map_err(|e| ApiError {
+            status: StatusCode::INTERNAL_SERVER_ERROR,
+            message: e.to_string(),
+        })?,
+        versions: store.version_history(&id).await?,
+        targets,
+    }))
+}
+
+async fn report_text(State(store): State<Arc<Store>>, Path(id): Path<String>) -> ApiResult<impl IntoResponse> {
+    check_id(&id)?;
+    let record = store
+        .report(&id)
+        .await?
+        .ok_or_else(|| ApiError::not_found(format!("no report {id}")))?;
+    Ok(([(header::CONTENT_TYPE, "text/plain; charset=utf-8")], record.text))
+}
+
+/// Flags of `townreports serve`.
+#[derive(Debug, Clone, clap::Args)]
+pub struct ServeArgs {
+    /// The data directory whose SQLite database to serve (unless
+    /// --database-url is given).
+    #[arg(long, env = "DATA_DIR", default_value = "./data")]
+    pub data_dir: PathBuf,
+    /// The database: `postgres://USER:PASSWORD@HOST/DB` or `sqlite://PATH`.
+    #[arg(long, env = "DATABASE_URL")]
+    pub database_url: Option<String>,
+    /// Where to listen.
+    #[arg(long, env = "LISTEN", default_value = "127.0.0.1:8080")]
+    pub listen: SocketAddr,
+}
+
+/// Serves the API until shutdown.
+pub async fn serve(args: ServeArgs, shutdown: Shutdown) -> anyhow::Result<()> {
+    let location = Location::from_args(args.database_url.as_deref(), &args.data_dir)?;
+    let store = Arc::new(Store::open(&location).await?);
+    let listener = tokio::net::TcpListener::bind(args.listen)
+        .await
+        .map_err(|e| anyhow::anyhow!("cannot listen on {}: {e}", args.listen))?;
+    let bound = listener.local_addr()?;
+    tracing::info!(%bound, database = %location.describe(), "serving");
+    eprintln!("townreports: serving {} at http://{bound}/", location.describe());
+    axum::serve(listener, router(store.clone()))
+        .with_graceful_shutdown(async move { shutdown.wait().await })
+        .await?;
+    store.close().await;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ids_that_cannot_be_reports_are_refused() {
+        assert!(check_id("511102109-gwr-2023-2024").is_ok());
+        for bad in ["", "../etc/passwd", "a/b", "a..b", "x'--", &"a".repeat(201)] {
+            assert!(check_id(bad).is_err(), "{bad}");
+        }
+    }
+}
