@@ -1,10 +1,14 @@
 //! A continuous crawl (lists revisited every 2 s, articles rechecked every
 //! 3 s) over the simulated portals: a report published while it runs is
 //! announced within one revisit interval, and an edited report is announced
-//! as an update of the same report, never as a second one.
+//! as an update of the same report, never as a second one, saying what
+//! changed. A durable `townreports subscribe`, stopped mid-crawl and
+//! started again, ends with every event exactly once.
 
 mod common;
 
+use std::process::Stdio;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use common::{events, run_args};
@@ -35,6 +39,57 @@ async fn wait_for(bus: &Bus, within: Duration, found: impl Fn(&str, &ReportEvent
     );
 }
 
+/// `townreports subscribe --durable NAME` as a child process, its output
+/// lines collected as they come.
+struct Subscriber {
+    child: tokio::process::Child,
+    lines: Arc<Mutex<Vec<String>>>,
+    reader: tokio::task::JoinHandle<()>,
+}
+
+impl Subscriber {
+    fn start(nats_url: &str, durable: &str, extra: &[&str]) -> Subscriber {
+        let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_townreports"))
+            .args(["subscribe", "--nats-url", nats_url, "--durable", durable])
+            .args(extra)
+            .stdout(Stdio::piped())
+            .kill_on_drop(true)
+            .spawn()
+            .unwrap();
+        let lines = Arc::new(Mutex::new(Vec::new()));
+        let stdout = child.stdout.take().unwrap();
+        let collected = lines.clone();
+        let reader = tokio::spawn(async move {
+            use tokio::io::AsyncBufReadExt;
+            let mut reader = tokio::io::BufReader::new(stdout).lines();
+            while let Ok(Some(line)) = reader.next_line().await {
+                collected.lock().unwrap().push(line);
+            }
+        });
+        Subscriber { child, lines, reader }
+    }
+
+    fn printed(&self) -> usize {
+        self.lines.lock().unwrap().len()
+    }
+
+    /// Waits (at most `within`) for it to exit 0; returns what it printed.
+    async fn finish(mut self, within: Duration) -> Vec<ReportEvent> {
+        let status = tokio::time::timeout(within, self.child.wait())
+            .await
+            .expect("the subscriber exits")
+            .unwrap();
+        assert!(status.success(), "subscriber exited with {status}");
+        self.reader.await.unwrap();
+        let lines = self.lines.lock().unwrap().clone();
+        lines.iter().map(|l| serde_json::from_str(l).unwrap()).collect()
+    }
+}
+
+fn event_key(e: &ReportEvent) -> (String, i64, i32) {
+    (e.report_id.clone(), e.version, e.kind)
+}
+
 fn source_url(event: &ReportEvent) -> String {
     event
         .record
@@ -61,6 +116,26 @@ async fn published_and_edited_reports_are_announced_within_a_revisit() {
     let bus = Bus::connect(&NatsOptions::with_url(server.url()), "test")
         .await
         .unwrap();
+
+    // A durable subscriber, stopped (SIGTERM) once it has printed an event.
+    let first = Subscriber::start(&server.url(), "watcher", &[]);
+    let start = Instant::now();
+    while first.printed() == 0 {
+        assert!(
+            start.elapsed() < Duration::from_secs(120),
+            "the subscriber printed nothing"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let pid = first.child.id().unwrap().to_string();
+    assert!(
+        std::process::Command::new("kill")
+            .args(["-TERM", &pid])
+            .status()
+            .unwrap()
+            .success()
+    );
+    let first = first.finish(Duration::from_secs(10)).await;
 
     // The first pass announces what is there.
     let expected = portals.expected_reports();
@@ -146,6 +221,36 @@ async fn published_and_edited_reports_are_announced_within_a_revisit() {
         .find(|(s, e)| s.starts_with("townreports.reports.updated.") && e.report_id == id)
         .unwrap();
     assert_eq!(updated.1.version, 2);
+    // What changed, from the stored versions: the text, by the edit.
+    assert!(
+        updated.1.changed.contains(&"text".to_string()),
+        "{:?}",
+        updated.1.changed
+    );
+    assert!(
+        updated
+            .1
+            .changes
+            .iter()
+            .any(|c| c.field == "text" && c.change == "changed")
+    );
+
+    // The subscriber started again under its durable name gets the rest:
+    // with what it printed before, every event exactly once.
+    let second = Subscriber::start(&server.url(), "watcher", &["--idle-exit", "4s"])
+        .finish(Duration::from_secs(60))
+        .await;
+    eprintln!(
+        "subscriber: {} events before its stop, {} after",
+        first.len(),
+        second.len()
+    );
+    assert!(!first.is_empty() && !second.is_empty());
+    let mut seen: Vec<_> = first.iter().chain(&second).map(event_key).collect();
+    seen.sort();
+    let mut published: Vec<_> = all.iter().map(|(_, e)| event_key(e)).collect();
+    published.sort();
+    assert_eq!(seen, published, "every event once, none twice");
 
     shutdown.trigger();
     pipeline.stop().await.unwrap();

@@ -148,12 +148,17 @@ fn check_id(id: &str) -> ApiResult<()> {
     }
 }
 
-async fn report(State(store): State<Arc<Store>>, Path(id): Path<String>) -> ApiResult<impl IntoResponse> {
-    check_id(&id)?;
-    let record = store
-        .report(&id)
+/// The stored record of report `id`, or why not.
+async fn load(store: &Store, id: &str) -> ApiResult<townreports_proto::v1::ReportRecord> {
+    check_id(id)?;
+    store
+        .report(id)
         .await?
-        .ok_or_else(|| ApiError::not_found(format!("no report {id}")))?;
+        .ok_or_else(|| ApiError::not_found(format!("no report {id}")))
+}
+
+async fn report(State(store): State<Arc<Store>>, Path(id): Path<String>) -> ApiResult<impl IntoResponse> {
+    let record = load(&store, &id).await?;
     let targets = store.targets_of(&id).await?;
     Ok(Json(ReportView {
         report: serde_json::to_value(&record).map_err(|e| ApiError {
@@ -166,11 +171,7 @@ async fn report(State(store): State<Arc<Store>>, Path(id): Path<String>) -> ApiR
 }
 
 async fn report_text(State(store): State<Arc<Store>>, Path(id): Path<String>) -> ApiResult<impl IntoResponse> {
-    check_id(&id)?;
-    let record = store
-        .report(&id)
-        .await?
-        .ok_or_else(|| ApiError::not_found(format!("no report {id}")))?;
+    let record = load(&store, &id).await?;
     Ok(([(header::CONTENT_TYPE, "text/plain; charset=utf-8")], record.text))
 }
 

@@ -2,7 +2,6 @@
 //! endpoint answers, results match the store, bad input gets 400/404 with
 //! a message and nothing leaked, and nothing but GET is accepted.
 
-use std::path::PathBuf;
 use std::sync::Arc;
 
 use reqwest::StatusCode;
@@ -10,15 +9,7 @@ use townreports_proto::v1::ReportRecord;
 use townreports_store::{Location, Store};
 
 fn corpus() -> Vec<ReportRecord> {
-    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../tests/corpus");
-    let mut files = Vec::new();
-    for dir in ["seeds", "made-up/docs"] {
-        for entry in std::fs::read_dir(root.join(dir)).unwrap() {
-            files.push(entry.unwrap().path());
-        }
-    }
-    files.sort();
-    townreports_extractor::extract_files(&files).unwrap()
+    townreports_extractor::extract_files(&townreports_store::testing::corpus_files()).unwrap()
 }
 
 /// A server on an ephemeral loopback port over a store holding the corpus.

@@ -47,6 +47,20 @@ macro_rules! on_both_databases {
     };
 }
 
+/// The documents of the workspace's test corpus (`tests/corpus`): the
+/// scraped seeds and the made-up documents, sorted.
+pub fn corpus_files() -> Vec<PathBuf> {
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../tests/corpus");
+    let mut files = Vec::new();
+    for dir in ["seeds", "made-up/docs"] {
+        for entry in std::fs::read_dir(root.join(dir)).expect("the test corpus in tests/corpus") {
+            files.push(entry.expect("a readable corpus directory").path());
+        }
+    }
+    files.sort();
+    files
+}
+
 fn unique_temp_dir() -> PathBuf {
     std::env::temp_dir().join(format!("townreports-test-{}-{}", std::process::id(), unique()))
 }

@@ -1,23 +1,13 @@
 //! Search, panel export, targets against outcomes and version changes, on
 //! both databases, over records the real extractor made from the corpus.
 
-use std::path::PathBuf;
-
 use townreports_proto::content_sha256;
 use townreports_proto::v1::{Division, Metric, ReportRecord, Source};
 use townreports_store::panel::{MetricKey, PAGE_ROWS};
 use townreports_store::{Location, MetricQuery, ReportFilter, SearchQuery, Store, StoreError};
 
 fn corpus() -> Vec<ReportRecord> {
-    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../tests/corpus");
-    let mut files = Vec::new();
-    for dir in ["seeds", "made-up/docs"] {
-        for entry in std::fs::read_dir(root.join(dir)).unwrap() {
-            files.push(entry.unwrap().path());
-        }
-    }
-    files.sort();
-    townreports_extractor::extract_files(&files).unwrap()
+    townreports_extractor::extract_files(&townreports_store::testing::corpus_files()).unwrap()
 }
 
 async fn store_with_corpus(location: &Location) -> (Store, Vec<ReportRecord>) {
