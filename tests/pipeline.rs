@@ -5,6 +5,8 @@
 //! dead-lettered while the crawl completes.
 
 mod common;
+#[path = "common/web.rs"]
+mod web;
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -187,7 +189,42 @@ async fn crawl_announces_every_report_exactly_once() {
         .await
         .unwrap();
     assert_eq!(store.count().await.unwrap() as usize, expected.len());
+    let records = store.records().await.unwrap();
     store.close().await;
+
+    // What users touch: the panel CSV in pandas, a report page in a browser.
+    let api = web::serve_api(&data).await;
+    let csv_path = dir.path().join("metrics.csv");
+    let csv = reqwest::get(format!("{api}/api/metrics.csv")).await.unwrap();
+    assert_eq!(csv.status(), 200);
+    std::fs::write(&csv_path, csv.bytes().await.unwrap()).unwrap();
+    let pandas = web::pandas_summary(&csv_path);
+    assert_eq!(pandas["columns"], serde_json::json!(townreports_api::export::METRIC_COLUMNS));
+    let metrics: usize = records.iter().map(|r| r.metrics.len()).sum();
+    assert!(metrics > 20, "the demo crawl states figures");
+    assert_eq!(pandas["rows"], metrics, "{pandas}");
+    assert_eq!(pandas["dtypes"]["value"], "float64", "{pandas}");
+    assert_eq!(pandas["dtypes"]["value_normalized"], "float64", "{pandas}");
+    let value_sum: f64 = records.iter().flat_map(|r| &r.metrics).filter_map(|m| m.value).sum();
+    let read = pandas["value_sum"].as_f64().unwrap();
+    assert!((read - value_sum).abs() <= value_sum.abs() * 1e-9, "{read} vs {value_sum}");
+
+    let report = records.iter().max_by_key(|r| r.metrics.len()).unwrap();
+    let page = format!("{api}/#/report/{}", report.id);
+    let dom = String::from_utf8(web::chromium(&page, &["--dump-dom"]).await.stdout).unwrap();
+    assert!(dom.contains("data-ready=\"yes\""), "the page finished rendering");
+    let marks = dom.matches("<mark class=\"metric").count();
+    assert!(
+        marks * 2 >= report.metrics.len() && marks <= report.metrics.len(),
+        "{marks} highlights for {} metrics",
+        report.metrics.len()
+    );
+    let first = &report.metrics[0];
+    assert!(dom.contains(&format!("data-name=\"{}\"", first.name)), "{}", first.name);
+    let shot = dir.path().join("report.png");
+    web::chromium(&page, &[&format!("--screenshot={}", shot.display())]).await;
+    let highlighted = web::pixels_of(&shot, [0xff, 0xe0, 0x8a]);
+    assert!(highlighted > 500, "the screenshot shows highlighted metrics ({highlighted} pixels)");
 
     portals.shutdown().await;
     server.terminate().await;

@@ -9,7 +9,7 @@
 //! `/api/reports.jsonl`, `/api/metrics.csv`, `/api/metrics.jsonl`,
 //! `/healthz`; the web page at `/`.
 
-mod export;
+pub mod export;
 pub mod params;
 mod web;
 
