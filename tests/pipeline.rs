@@ -199,7 +199,10 @@ async fn crawl_announces_every_report_exactly_once() {
     assert_eq!(csv.status(), 200);
     std::fs::write(&csv_path, csv.bytes().await.unwrap()).unwrap();
     let pandas = web::pandas_summary(&csv_path);
-    assert_eq!(pandas["columns"], serde_json::json!(townreports_api::export::METRIC_COLUMNS));
+    assert_eq!(
+        pandas["columns"],
+        serde_json::json!(townreports_api::export::METRIC_COLUMNS)
+    );
     let metrics: usize = records.iter().map(|r| r.metrics.len()).sum();
     assert!(metrics > 20, "the demo crawl states figures");
     assert_eq!(pandas["rows"], metrics, "{pandas}");
@@ -207,7 +210,10 @@ async fn crawl_announces_every_report_exactly_once() {
     assert_eq!(pandas["dtypes"]["value_normalized"], "float64", "{pandas}");
     let value_sum: f64 = records.iter().flat_map(|r| &r.metrics).filter_map(|m| m.value).sum();
     let read = pandas["value_sum"].as_f64().unwrap();
-    assert!((read - value_sum).abs() <= value_sum.abs() * 1e-9, "{read} vs {value_sum}");
+    assert!(
+        (read - value_sum).abs() <= value_sum.abs() * 1e-9,
+        "{read} vs {value_sum}"
+    );
 
     let report = records.iter().max_by_key(|r| r.metrics.len()).unwrap();
     let page = format!("{api}/#/report/{}", report.id);
@@ -224,7 +230,10 @@ async fn crawl_announces_every_report_exactly_once() {
     let shot = dir.path().join("report.png");
     web::chromium(&page, &[&format!("--screenshot={}", shot.display())]).await;
     let highlighted = web::pixels_of(&shot, [0xff, 0xe0, 0x8a]);
-    assert!(highlighted > 500, "the screenshot shows highlighted metrics ({highlighted} pixels)");
+    assert!(
+        highlighted > 500,
+        "the screenshot shows highlighted metrics ({highlighted} pixels)"
+    );
 
     portals.shutdown().await;
     server.terminate().await;

@@ -51,7 +51,10 @@ print(json.dumps({
 /// Runs headless Chromium on `url` (loopback only: every other host name
 /// resolves to nothing) with `args`, at most a minute.
 pub async fn chromium(url: &str, args: &[&str]) -> std::process::Output {
-    assert!(url.starts_with("http://127.0.0.1:"), "the browser test only visits loopback");
+    assert!(
+        url.starts_with("http://127.0.0.1:"),
+        "the browser test only visits loopback"
+    );
     let command = tokio::process::Command::new("chromium")
         .args([
             "--headless",

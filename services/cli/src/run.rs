@@ -22,7 +22,7 @@ use townreports_scheduler::lease::{self, Lease};
 use townreports_scheduler::worker::Scheduler;
 use townreports_sites::SitesFile;
 use townreports_store::Store;
-use townreports_store::sqlite_path;
+use townreports_store::{Location, sqlite_path};
 
 #[derive(Debug, Clone, clap::Args)]
 pub struct RunArgs {
@@ -33,6 +33,9 @@ pub struct RunArgs {
     /// SQLite database.
     #[arg(long, env = "DATA_DIR", default_value = "./data")]
     pub data_dir: PathBuf,
+    /// Store reports in this database instead (`postgres://USER:PASSWORD@HOST/DB`).
+    #[arg(long, env = "DATABASE_URL")]
+    pub database_url: Option<String>,
     /// Crawl every site once (list pages, their pagination, the articles),
     /// wait until every stage has drained, print a summary and exit.
     #[arg(long)]
@@ -107,7 +110,8 @@ impl Pipeline {
         };
         let bus = Bus::connect(&nats, "townreports-run").await?;
         bus.ensure_topology().await?;
-        let store = Arc::new(Store::open_sqlite(&sqlite_path(&args.data_dir)).await?);
+        let location = Location::from_args(args.database_url.as_deref(), &args.data_dir)?;
+        let store = Arc::new(Store::open(&location).await?);
         if let Some(addr) = args.service.metrics_addr {
             let readiness = townreports_indexer::worker::readiness(&bus, &store);
             townreports_bus::health::serve(addr, readiness, shutdown.clone()).await?;
@@ -383,6 +387,7 @@ pub async fn demo(args: DemoArgs, shutdown: Shutdown) -> anyhow::Result<()> {
     let run_args = RunArgs {
         sites: sites_path,
         data_dir: args.data_dir.clone(),
+        database_url: None,
         once: true,
         service: demo_service_args(),
     };

@@ -1,0 +1,203 @@
+//! Store benchmark: the indexing rate (records upserted per second, each in
+//! its own transaction, as the indexer writes them) and search latency
+//! (p50/p99 over a mix of word, filter and word+filter queries) over
+//! `BENCH_RECORDS` synthetic reports (default 100,000) on each database.
+//!
+//! `cargo bench -p townreports-store --bench search` (PostgreSQL: the local
+//! server, or `TEST_DATABASE_URL`; `BENCH_BACKENDS=sqlite` for one). Under
+//! `cargo test` it runs with 200 records as a smoke test.
+
+use std::time::{Duration, Instant};
+
+use rand::rngs::StdRng;
+use rand::seq::IndexedRandom;
+use rand::{Rng, SeedableRng};
+use townreports_gazetteer::Gazetteer;
+use townreports_proto::content_sha256;
+use townreports_proto::v1::{Division, Metric, ReportRecord, Source, Span};
+use townreports_store::testing::{ScratchDatabase, on_sqlite};
+use townreports_store::{Location, ReportFilter, SearchQuery, Store};
+
+const INDICATORS: &[(&str, &str)] = &[
+    ("地区生产总值", "亿元"),
+    ("一般公共预算收入", "万元"),
+    ("固定资产投资", "亿元"),
+    ("农村居民人均可支配收入", "元"),
+    ("粮食播种面积", "万亩"),
+    ("粮食总产量", "万吨"),
+    ("新建村级道路", "公里"),
+    ("高标准农田", "亩"),
+    ("新增城镇就业", "人"),
+    ("农村危房改造", "户"),
+];
+
+const TOPICS: &[&str] = &[
+    "乡村振兴",
+    "人居环境整治",
+    "基层治理",
+    "安全生产",
+    "招商引资",
+    "生态保护",
+    "产业园区",
+    "文化旅游",
+    "教育医疗",
+    "社会保障",
+];
+
+fn record(i: usize, townships: &[&str], rng: &mut StdRng) -> ReportRecord {
+    let township = townships[i % townships.len()];
+    let year = 2015 + (i % 10) as i32;
+    let code = format!(
+        "{:02}{:02}{:02}{:03}",
+        11 + i % 55,
+        1 + i % 20,
+        1 + i % 30,
+        100 + i % 400
+    );
+    let mut text =
+        format!("{township}{year}年政府工作报告\n各位代表：现在，我代表镇人民政府向大会报告工作，请予审议。\n");
+    let mut metrics = Vec::new();
+    for (name, unit) in INDICATORS.choose_multiple(rng, 6) {
+        let value = f64::from(rng.random_range(10..100_000)) / 10.0;
+        let sentence = format!("全年{name}{value}{unit}，同比增长{}%。", rng.random_range(1..12));
+        let start = text.chars().count() as u32 + 2;
+        metrics.push(Metric {
+            name: (*name).into(),
+            value: Some(value),
+            unit: Some((*unit).into()),
+            kind: if rng.random_bool(0.3) { "target" } else { "actual" }.into(),
+            year: Some(year),
+            span: Some(Span {
+                start,
+                end: start + name.chars().count() as u32,
+            }),
+            sentence: sentence.clone(),
+            ..Default::default()
+        });
+        text.push_str(&sentence);
+    }
+    for topic in TOPICS.choose_multiple(rng, 4) {
+        text.push_str(&format!(
+            "\n扎实推进{topic}工作，围绕{topic}重点任务，落实责任，强化督查，群众满意度持续提升，{topic}取得阶段性成效。"
+        ));
+    }
+    ReportRecord {
+        id: format!("{code}-government_work_report-{year}-{}", year + 1),
+        is_report: Some(true),
+        doc_type: Some("government_work_report".into()),
+        title: Some(format!("{township}{year}年政府工作报告")),
+        division: Some(Division {
+            code: Some(code),
+            township: Some(township.into()),
+            ..Default::default()
+        }),
+        review_year: Some(year),
+        plan_year: Some(year + 1),
+        content_sha256: content_sha256(&text),
+        text,
+        metrics,
+        source: Some(Source {
+            url: Some(format!("http://example.gov.cn/{i}.html")),
+            site_id: "bench".into(),
+            source_kind: "official".into(),
+            ..Default::default()
+        }),
+        ..Default::default()
+    }
+}
+
+fn percentile(sorted: &[Duration], p: f64) -> Duration {
+    sorted[((sorted.len() as f64 - 1.0) * p).round() as usize]
+}
+
+async fn bench(location: Location, name: &str, records: usize) {
+    let townships: Vec<&str> = Gazetteer::global()
+        .place_words()
+        .filter(|w| w.ends_with('镇') || w.ends_with('乡'))
+        .take(5_000)
+        .collect();
+    let store = Store::open(&location).await.unwrap();
+    let mut rng = StdRng::seed_from_u64(7);
+    let generated: Vec<ReportRecord> = (0..records).map(|i| record(i, &townships, &mut rng)).collect();
+    townreports_store::segment::warm_up();
+    let started = Instant::now();
+    for (i, r) in generated.iter().enumerate() {
+        store.upsert(r, i as i64).await.unwrap();
+    }
+    let indexing = started.elapsed();
+
+    let mut queries = Vec::new();
+    for i in 0..300 {
+        let township = townships[(i * 37) % townships.len().min(records)];
+        let core = townreports_gazetteer::township_core(township).to_string();
+        let (indicator, _) = INDICATORS[i % INDICATORS.len()];
+        queries.push(match i % 4 {
+            0 => SearchQuery {
+                q: Some(core),
+                ..Default::default()
+            },
+            1 => SearchQuery {
+                q: Some(indicator.into()),
+                ..Default::default()
+            },
+            2 => SearchQuery {
+                q: Some(TOPICS[i % TOPICS.len()].into()),
+                filter: ReportFilter {
+                    code: Some(format!("{:02}", 11 + i % 55)),
+                    year: Some(2015 + (i % 10) as i32),
+                    ..Default::default()
+                },
+                ..Default::default()
+            },
+            _ => SearchQuery {
+                filter: ReportFilter {
+                    code: Some(format!("{:02}{:02}", 11 + i % 55, 1 + i % 20)),
+                    ..Default::default()
+                },
+                indicator: Some(indicator.into()),
+                ..Default::default()
+            },
+        });
+    }
+    let mut latencies = Vec::with_capacity(queries.len());
+    let mut found = 0;
+    for query in &queries {
+        let t = Instant::now();
+        found += store.search(query).await.unwrap().total;
+        latencies.push(t.elapsed());
+    }
+    latencies.sort();
+    println!(
+        "{name}: {records} records indexed in {:.1} s = {:.0} records/s; {} searches: p50 {:.1} ms, p99 {:.1} ms ({} hits in all)",
+        indexing.as_secs_f64(),
+        records as f64 / indexing.as_secs_f64(),
+        queries.len(),
+        percentile(&latencies, 0.5).as_secs_f64() * 1e3,
+        percentile(&latencies, 0.99).as_secs_f64() * 1e3,
+        found
+    );
+    assert!(found > 0, "the searches find the synthetic reports");
+    store.close().await;
+}
+
+#[tokio::main]
+async fn main() {
+    let smoke = !std::env::args().any(|a| a == "--bench");
+    let records = if smoke {
+        200
+    } else {
+        std::env::var("BENCH_RECORDS")
+            .ok()
+            .and_then(|n| n.parse().ok())
+            .unwrap_or(100_000)
+    };
+    let backends = std::env::var("BENCH_BACKENDS").unwrap_or_else(|_| "sqlite,postgres".into());
+    if backends.contains("sqlite") {
+        on_sqlite(|location| bench(location, "sqlite", records)).await;
+    }
+    if backends.contains("postgres") {
+        let db = ScratchDatabase::create().await.unwrap();
+        bench(db.location.clone(), "postgres", records).await;
+        db.drop_database().await.unwrap();
+    }
+}
