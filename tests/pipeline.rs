@@ -37,6 +37,16 @@ async fn exported(data_dir: &Path) -> BTreeMap<String, (String, Vec<String>)> {
         .collect()
 }
 
+/// `text` percent-encoded for a URL fragment segment.
+fn url_escape(text: &str) -> String {
+    text.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' => (b as char).to_string(),
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn crawl_announces_every_report_exactly_once() {
     let dir = tempfile::tempdir().unwrap();
@@ -233,6 +243,35 @@ async fn crawl_announces_every_report_exactly_once() {
     assert!(
         highlighted > 500,
         "the screenshot shows highlighted metrics ({highlighted} pixels)"
+    );
+
+    // A township's indicator over the years, drawn as a chart.
+    let (code, indicator) = records
+        .iter()
+        .filter_map(|r| {
+            let code = r.division.as_ref()?.code.clone().filter(|c| c.len() >= 9)?;
+            let m = r.metrics.iter().find(|m| m.kind == "actual" && m.value.is_some())?;
+            Some((code, m.name.clone()))
+        })
+        .next()
+        .expect("a located report with an actual figure");
+    let years: std::collections::BTreeSet<i32> = records
+        .iter()
+        .filter(|r| r.division.as_ref().and_then(|d| d.code.as_deref()) == Some(code.as_str()))
+        .flat_map(|r| {
+            r.metrics
+                .iter()
+                .filter(|m| m.kind == "actual" && m.name == indicator && m.value.is_some())
+                .filter_map(move |m| m.year.or(r.review_year))
+        })
+        .collect();
+    let chart = format!("{api}/#/chart/{code}/{}", url_escape(&indicator));
+    let dom = String::from_utf8(web::chromium(&chart, &["--dump-dom"]).await.stdout).unwrap();
+    assert!(dom.contains("id=\"chart\""), "{chart}: no chart drawn");
+    assert_eq!(
+        dom.matches("class=\"point\"").count(),
+        years.len(),
+        "{chart}: one point per year {years:?}"
     );
 
     portals.shutdown().await;

@@ -44,6 +44,21 @@ const TOPICS: &[&str] = &[
     "社会保障",
 ];
 
+const ACTIONS: &[&str] = &[
+    "扎实推进",
+    "持续深化",
+    "全面加强",
+    "大力实施",
+    "统筹抓好",
+    "着力提升",
+    "稳步推进",
+    "聚焦",
+    "深入开展",
+    "加快推进",
+    "围绕",
+    "切实抓好",
+];
+
 fn record(i: usize, townships: &[&str], rng: &mut StdRng) -> ReportRecord {
     let township = townships[i % townships.len()];
     let year = 2015 + (i % 10) as i32;
@@ -76,9 +91,18 @@ fn record(i: usize, townships: &[&str], rng: &mut StdRng) -> ReportRecord {
         });
         text.push_str(&sentence);
     }
-    for topic in TOPICS.choose_multiple(rng, 4) {
+    // Reports differ: a few of many statements, each with its own figures
+    // and villages (a near-copy of another township's report is a copy).
+    for _ in 0..8 {
+        let topic = TOPICS.choose(rng).unwrap();
+        let village = townships.choose(rng).unwrap().trim_end_matches(['镇', '乡']);
+        let action = ACTIONS.choose(rng).unwrap();
         text.push_str(&format!(
-            "\n扎实推进{topic}工作，围绕{topic}重点任务，落实责任，强化督查，群众满意度持续提升，{topic}取得阶段性成效。"
+            "\n{action}{topic}，在{village}村新建项目{}个，投入资金{}万元，惠及群众{}户，完成年度任务的{}%。",
+            rng.random_range(1..40),
+            rng.random_range(10..9_000),
+            rng.random_range(20..5_000),
+            rng.random_range(60..130),
         ));
     }
     ReportRecord {

@@ -7,7 +7,7 @@ use sqlx::Row;
 
 use crate::search::{ReportFilter, nonempty};
 use crate::sql::{Sql, like_literal};
-use crate::{Store, StoreError};
+use crate::{Backend, Store, StoreError};
 
 /// Which metrics to export: those of the reports `filter` keeps, whose
 /// name contains `indicator`, of one `kind` (`actual` or `target`).
@@ -68,10 +68,10 @@ pub const PAGE_ROWS: i64 = 2_000;
 impl MetricQuery {
     /// Checks the filters without running anything.
     pub fn validate(&self) -> Result<(), StoreError> {
-        self.sql(&MetricKey::default(), 1).map(|_| ())
+        self.sql(Backend::Sqlite, &MetricKey::default(), 1).map(|_| ())
     }
 
-    fn sql(&self, after: &MetricKey, limit: i64) -> Result<Sql, StoreError> {
+    fn sql(&self, backend: Backend, after: &MetricKey, limit: i64) -> Result<Sql, StoreError> {
         let mut sql = Sql::new(
             "SELECT r.division_code, r.province, r.city, r.county, r.township,
                  COALESCE(m.year, CASE WHEN m.kind = 'target' THEN r.plan_year ELSE r.review_year END),
@@ -89,7 +89,7 @@ impl MetricQuery {
             .push(" AND m.position > ")
             .bind(after.position)
             .push("))");
-        self.filter.push(&mut sql)?;
+        self.filter.push(&mut sql, backend)?;
         if let Some(indicator) = nonempty(&self.indicator) {
             sql.push(" AND m.name LIKE ")
                 .bind(format!("%{}%", like_literal(indicator)))
@@ -123,7 +123,11 @@ impl Store {
         after: &MetricKey,
         limit: i64,
     ) -> Result<Vec<MetricRow>, StoreError> {
-        let rows = query.sql(after, limit)?.query().fetch_all(&self.pool).await?;
+        let rows = query
+            .sql(self.backend, after, limit)?
+            .query()
+            .fetch_all(&self.pool)
+            .await?;
         let mut out = Vec::with_capacity(rows.len());
         for row in rows {
             let mut metric = MetricRow {

@@ -9,7 +9,7 @@ use serde::Serialize;
 use sqlx::Row;
 
 use crate::sql::{Sql, like_literal};
-use crate::{Store, StoreError, segment};
+use crate::{Backend, Store, StoreError, segment};
 
 /// Reports per page unless `limit` says otherwise, and the most it may say.
 pub const DEFAULT_LIMIT: i64 = 20;
@@ -116,8 +116,8 @@ impl SearchQuery {
         Ok((limit, offset))
     }
 
-    fn push_filters(&self, sql: &mut Sql) -> Result<(), StoreError> {
-        self.filter.push(sql)?;
+    fn push_filters(&self, sql: &mut Sql, backend: Backend) -> Result<(), StoreError> {
+        self.filter.push(sql, backend)?;
         if let Some(indicator) = nonempty(&self.indicator) {
             sql.push(" AND EXISTS (SELECT 1 FROM report_metrics im WHERE im.report_id = r.id AND im.name LIKE ")
                 .bind(format!("%{}%", like_literal(indicator)))
@@ -130,7 +130,7 @@ impl SearchQuery {
 impl ReportFilter {
     /// Appends ` AND …` for every filter on the reports `r` to `sql`
     /// (whose `WHERE` is open).
-    pub(crate) fn push(&self, sql: &mut Sql) -> Result<(), StoreError> {
+    pub(crate) fn push(&self, sql: &mut Sql, backend: Backend) -> Result<(), StoreError> {
         for (level, column, value) in [
             ("province", "r.province", &self.province),
             ("city", "r.city", &self.city),
@@ -139,7 +139,7 @@ impl ReportFilter {
         ] {
             let Some(value) = nonempty(value) else { continue };
             if value.chars().all(|c| c.is_ascii_digit()) {
-                push_code_prefix(sql, level, value)?;
+                push_code_prefix(sql, backend, level, value)?;
             } else {
                 sql.push(&format!(" AND {column} LIKE "))
                     .bind(format!("{}%", like_literal(value)))
@@ -147,7 +147,7 @@ impl ReportFilter {
             }
         }
         if let Some(code) = nonempty(&self.code) {
-            push_code_prefix(sql, "code", code)?;
+            push_code_prefix(sql, backend, "code", code)?;
         }
         if let Some(year) = self.year {
             if !(1949..=2100).contains(&year) {
@@ -178,13 +178,18 @@ pub(crate) fn nonempty(value: &Option<String>) -> Option<&str> {
     value.as_deref().map(str::trim).filter(|v| !v.is_empty())
 }
 
-fn push_code_prefix(sql: &mut Sql, name: &str, code: &str) -> Result<(), StoreError> {
+fn push_code_prefix(sql: &mut Sql, backend: Backend, name: &str, code: &str) -> Result<(), StoreError> {
     if !code.chars().all(|c| c.is_ascii_digit()) || code.len() > 12 {
         return Err(StoreError::BadQuery(format!(
             "{name} must be a name or a division code prefix of up to 12 digits (got {code:?})"
         )));
     }
-    sql.push(" AND r.division_code LIKE ").bind(format!("{code}%"));
+    // Both forms use the division-code index: SQLite's LIKE ignores case
+    // and so cannot, its GLOB can; PostgreSQL's index has pattern ops.
+    match backend {
+        Backend::Sqlite => sql.push(" AND r.division_code GLOB ").bind(format!("{code}*")),
+        Backend::Postgres => sql.push(" AND r.division_code LIKE ").bind(format!("{code}%")),
+    };
     Ok(())
 }
 
@@ -216,22 +221,39 @@ impl Store {
             } else {
                 sql.push(" FROM reports r WHERE TRUE");
             }
-            query.push_filters(sql)
+            query.push_filters(sql, self.backend)
         };
 
         let mut count = Sql::new("SELECT COUNT(*)");
         from(&mut count)?;
         let total: i64 = count.query().fetch_one(&self.pool).await?.try_get(0)?;
 
+        // The page first, then its rows' details: counting metrics and
+        // sources for every match before sorting would cost per match.
         let score = if ranked { self.backend.search_score() } else { "NULL" };
-        let mut select = Sql::new(&format!("SELECT {SUMMARY_COLUMNS}, {score} AS score"));
+        let mut select = Sql::new(&format!("SELECT r.id AS page_id, {score} AS score"));
         from(&mut select)?;
-        select.push(if ranked {
+        let order = if ranked {
             " ORDER BY score DESC, r.id"
         } else {
             " ORDER BY r.review_year DESC, r.plan_year DESC, r.id"
+        };
+        select
+            .push(order)
+            .push(" LIMIT ")
+            .bind(limit)
+            .push(" OFFSET ")
+            .bind(offset);
+        let mut select = Sql::wrap(
+            &format!("SELECT {SUMMARY_COLUMNS}, page.score FROM ("),
+            select,
+            ") page JOIN reports r ON r.id = page.page_id",
+        );
+        select.push(if ranked {
+            " ORDER BY page.score DESC, r.id"
+        } else {
+            " ORDER BY r.review_year DESC, r.plan_year DESC, r.id"
         });
-        select.push(" LIMIT ").bind(limit).push(" OFFSET ").bind(offset);
         let rows = select.query().fetch_all(&self.pool).await?;
         let mut reports = Vec::with_capacity(rows.len());
         for row in rows {
@@ -271,7 +293,7 @@ mod tests {
 
     fn sql_of(query: &SearchQuery) -> Result<String, StoreError> {
         let mut sql = Sql::new("WHERE TRUE");
-        query.push_filters(&mut sql)?;
+        query.push_filters(&mut sql, Backend::Postgres)?;
         Ok(sql.text().to_string())
     }
 

@@ -54,6 +54,14 @@ impl Sql {
         }
     }
 
+    /// `inner` between `before` and `after` (a subquery), its values kept.
+    pub fn wrap(before: &str, inner: Sql, after: &str) -> Sql {
+        Sql {
+            text: format!("{before}{}{after}", inner.text),
+            values: inner.values,
+        }
+    }
+
     pub fn push(&mut self, text: &str) -> &mut Sql {
         self.text.push_str(text);
         self

@@ -30,7 +30,7 @@ pub struct Stored {
     pub owed_event: Option<EventKind>,
 }
 
-const REPORT_COLUMNS: &str = "id, version, content_sha256, announced_version, source_rank, primary_url, record_json, simhash, division_code, doc_type";
+const REPORT_COLUMNS: &str = "id, version, content_sha256, announced_version, source_rank, primary_url, record_json";
 
 impl Store {
     /// Stores `record` unless the same content is stored already, and
@@ -225,29 +225,30 @@ async fn near_copy(
     }
     let code = record.division.as_ref().and_then(|d| d.code.clone());
     for (band, value) in dedup::bands(simhash) {
-        let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
-            "SELECT {} FROM report_simhash_bands b JOIN reports r ON r.id = b.report_id
-             WHERE b.band = $1 AND b.value = $2",
-            REPORT_COLUMNS
-                .split(", ")
-                .map(|c| format!("r.{c}"))
-                .collect::<Vec<_>>()
-                .join(", ")
-        )))
+        // Only compatible candidates, and only their fingerprints: reports
+        // filled in from one template share bands by the thousand.
+        let candidates: Vec<(String, i64)> = sqlx::query_as(
+            "SELECT report_id, simhash FROM report_simhash_bands
+             WHERE band = $1 AND value = $2
+               AND ($3 = '' OR division_code IS NULL OR division_code = $3) AND doc_type = $4",
+        )
         .bind(band)
         .bind(value)
+        .bind(code.as_deref().unwrap_or(""))
+        .bind(record.doc_type.as_deref().unwrap_or(""))
         .fetch_all(&mut *conn)
         .await?;
-        for row in rows {
-            let theirs: Option<String> = row.try_get(8)?;
-            let doc_type: Option<String> = row.try_get(9)?;
-            let compatible = match (&code, &theirs) {
-                (Some(a), Some(b)) => a == b,
-                _ => true,
-            } && doc_type == record.doc_type;
-            if compatible && dedup::distance(dedup::from_sql(row.try_get(7)?), simhash) <= dedup::MAX_DISTANCE {
-                return Ok(Some(row));
-            }
+        let near = candidates
+            .into_iter()
+            .find(|(_, theirs)| dedup::distance(dedup::from_sql(*theirs), simhash) <= dedup::MAX_DISTANCE);
+        if let Some((id, _)) = near {
+            let row = sqlx::query(sqlx::AssertSqlSafe(format!(
+                "SELECT {REPORT_COLUMNS} FROM reports WHERE id = $1"
+            )))
+            .bind(id)
+            .fetch_one(&mut *conn)
+            .await?;
+            return Ok(Some(row));
         }
     }
     Ok(None)
@@ -320,11 +321,15 @@ impl ReportRow<'_> {
             .await?;
         for (band, value) in dedup::bands(self.simhash) {
             sqlx::query(
-                "INSERT INTO report_simhash_bands (band, value, report_id) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING",
+                "INSERT INTO report_simhash_bands (band, value, report_id, simhash, division_code, doc_type)
+                 VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING",
             )
             .bind(band)
             .bind(value)
             .bind(&stored.id)
+            .bind(dedup::to_sql(self.simhash))
+            .bind(&division.code)
+            .bind(record.doc_type.as_deref().unwrap_or(""))
             .execute(&mut *conn)
             .await?;
         }
@@ -368,8 +373,8 @@ async fn write_derived(
     for (position, m) in record.metrics.iter().enumerate() {
         sqlx::query(
             "INSERT INTO report_metrics (report_id, position, name, value, unit, value_normalized, unit_normalized,
-                 qualifier, growth_pct, kind, year, span_start, span_end, sentence)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)",
+                 qualifier, growth_pct, kind, year, span_start, span_end, sentence, division_code)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)",
         )
         .bind(id)
         .bind(position as i64)
@@ -385,6 +390,7 @@ async fn write_derived(
         .bind(m.span.map(|s| i64::from(s.start)))
         .bind(m.span.map(|s| i64::from(s.end)))
         .bind(&m.sentence)
+        .bind(record.division.as_ref().and_then(|d| d.code.as_deref()))
         // Not cached: sqlx 0.9's Any driver sends a missing f64 as a float4
         // NULL, and a statement prepared with it rejects the next real f64.
         .persistent(false)
@@ -401,22 +407,28 @@ async fn write_derived(
 /// outcomes, and its outcomes to earlier targets. Only a full township
 /// code links: two townships of one county are not one place.
 async fn link_targets(conn: &mut AnyConnection, id: &str) -> Result<(), StoreError> {
-    sqlx::query(
-        "INSERT INTO target_outcomes (target_report_id, target_position, actual_report_id, actual_position)
-         SELECT t.report_id, t.position, a.report_id, a.position
-         FROM report_metrics t
-         JOIN reports tr ON tr.id = t.report_id
-         JOIN reports ar ON ar.division_code = tr.division_code AND ar.id <> tr.id
-         JOIN report_metrics a ON a.report_id = ar.id AND a.kind = 'actual' AND a.name = t.name
-              AND COALESCE(a.year, ar.review_year) = COALESCE(t.year, tr.plan_year)
-              AND COALESCE(a.unit_normalized, '') = COALESCE(t.unit_normalized, '')
-         WHERE t.kind = 'target' AND LENGTH(tr.division_code) >= 9 AND (t.report_id = $1 OR a.report_id = $1)
-         ORDER BY a.report_id, a.position
-         -- A target already linked keeps its outcome; otherwise the first.
-         ON CONFLICT (target_report_id, target_position) DO NOTHING",
-    )
-    .bind(id)
-    .execute(&mut *conn)
-    .await?;
+    // One statement per side, each starting from report `id`'s own metrics
+    // and meeting the other side by (place, name): cost follows the
+    // township's reports, not the store's size.
+    for side in ["t.report_id", "a.report_id"] {
+        sqlx::query(sqlx::AssertSqlSafe(format!(
+            "INSERT INTO target_outcomes (target_report_id, target_position, actual_report_id, actual_position)
+             SELECT t.report_id, t.position, a.report_id, a.position
+             FROM report_metrics t
+             JOIN report_metrics a ON a.division_code = t.division_code AND a.name = t.name AND a.kind = 'actual'
+                  AND a.report_id <> t.report_id
+             JOIN reports tr ON tr.id = t.report_id
+             JOIN reports ar ON ar.id = a.report_id
+             WHERE t.kind = 'target' AND LENGTH(t.division_code) >= 9 AND {side} = $1
+               AND COALESCE(a.year, ar.review_year) = COALESCE(t.year, tr.plan_year)
+               AND COALESCE(a.unit_normalized, '') = COALESCE(t.unit_normalized, '')
+             ORDER BY a.report_id, a.position
+             -- A target already linked keeps its outcome; otherwise the first.
+             ON CONFLICT (target_report_id, target_position) DO NOTHING"
+        )))
+        .bind(id)
+        .execute(&mut *conn)
+        .await?;
+    }
     Ok(())
 }

@@ -46,10 +46,14 @@ CREATE TABLE report_versions (
     PRIMARY KEY (report_id, version)
 );
 
+-- Each band row carries what the near-copy lookup filters on.
 CREATE TABLE report_simhash_bands (
-    band      BIGINT NOT NULL,
-    value     BIGINT NOT NULL,
-    report_id TEXT NOT NULL REFERENCES reports (id),
+    band          BIGINT NOT NULL,
+    value         BIGINT NOT NULL,
+    report_id     TEXT NOT NULL REFERENCES reports (id),
+    simhash       BIGINT NOT NULL,
+    division_code TEXT,
+    doc_type      TEXT NOT NULL,
     PRIMARY KEY (band, value, report_id)
 );
 
@@ -67,6 +71,8 @@ CREATE TABLE report_sections (
 
 CREATE TABLE report_metrics (
     report_id        TEXT NOT NULL REFERENCES reports (id),
+    -- The report's, copied: targets meet their outcomes by place and name.
+    division_code    TEXT,
     position         BIGINT NOT NULL,
     name             TEXT NOT NULL,
     value            DOUBLE PRECISION,
@@ -82,7 +88,7 @@ CREATE TABLE report_metrics (
     sentence         TEXT NOT NULL,
     PRIMARY KEY (report_id, position)
 );
-CREATE INDEX report_metrics_name ON report_metrics (name, kind, year);
+CREATE INDEX report_metrics_place ON report_metrics (division_code, name, kind);
 
 CREATE TABLE target_outcomes (
     target_report_id TEXT NOT NULL,

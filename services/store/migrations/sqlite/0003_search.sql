@@ -16,6 +16,8 @@ CREATE TABLE report_sections (
 
 CREATE TABLE report_metrics (
     report_id        TEXT NOT NULL REFERENCES reports (id),
+    -- The report's, copied: targets meet their outcomes by place and name.
+    division_code    TEXT,
     position         INTEGER NOT NULL,
     name             TEXT NOT NULL,
     value            REAL,
@@ -31,7 +33,7 @@ CREATE TABLE report_metrics (
     sentence         TEXT NOT NULL,
     PRIMARY KEY (report_id, position)
 );
-CREATE INDEX report_metrics_name ON report_metrics (name, kind, year);
+CREATE INDEX report_metrics_place ON report_metrics (division_code, name, kind);
 
 -- A target (kind 'target', year N) and the actual value for year N that the
 -- same township reported in another report.
@@ -56,3 +58,13 @@ CREATE VIRTUAL TABLE report_fts USING fts5 (
     content = '', contentless_delete = 1,
     tokenize = 'unicode61 remove_diacritics 0'
 );
+
+-- The near-copy lookup reads only the bands table: each band row carries
+-- what the lookup filters on, so no join per candidate.
+ALTER TABLE report_simhash_bands ADD COLUMN simhash INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE report_simhash_bands ADD COLUMN division_code TEXT;
+ALTER TABLE report_simhash_bands ADD COLUMN doc_type TEXT NOT NULL DEFAULT '';
+UPDATE report_simhash_bands SET
+    simhash = (SELECT r.simhash FROM reports r WHERE r.id = report_id),
+    division_code = (SELECT r.division_code FROM reports r WHERE r.id = report_id),
+    doc_type = COALESCE((SELECT r.doc_type FROM reports r WHERE r.id = report_id), '');
