@@ -10,9 +10,14 @@ use xxhash_rust::xxh3::xxh3_64;
 
 /// Texts whose fingerprints differ in at most this many bits are copies.
 pub const MAX_DISTANCE: u32 = 3;
-/// The fingerprint is looked up by its four 16-bit bands: two fingerprints
-/// within [`MAX_DISTANCE`] bits share at least one band exactly.
-pub const BANDS: u32 = 4;
+/// The fingerprint is cut into five bands (13, 13, 13, 13 and 12 bits) and
+/// looked up by pairs of bands: two fingerprints within [`MAX_DISTANCE`]
+/// bits differ in at most three bands, so they share at least one pair
+/// exactly. A pair (26 bits, two places in the text's fingerprint) is
+/// shared by chance far less often than one 16-bit band, which reports
+/// written from one template share by the thousand.
+pub const BANDS: u32 = 5;
+const BAND_BITS: u32 = 13;
 /// Characters per shingle: CJK text has no spaces to split words on.
 const SHINGLE: usize = 3;
 
@@ -42,9 +47,14 @@ pub fn distance(a: u64, b: u64) -> u32 {
     (a ^ b).count_ones()
 }
 
-/// The bands of a fingerprint, as stored for lookup.
+/// The band pairs of a fingerprint, as stored for lookup: (pair number,
+/// the two bands' bits side by side).
 pub fn bands(hash: u64) -> impl Iterator<Item = (i64, i64)> {
-    (0..BANDS).map(move |band| (i64::from(band), ((hash >> (16 * band)) & 0xffff) as i64))
+    let band = move |i: u32| (hash >> (BAND_BITS * i)) & ((1 << BAND_BITS) - 1);
+    (0..BANDS)
+        .flat_map(|i| (i + 1..BANDS).map(move |j| (i, j)))
+        .enumerate()
+        .map(move |(pair, (i, j))| (pair as i64, ((band(i) << BAND_BITS) | band(j)) as i64))
 }
 
 /// How much a copy's metadata is trusted: official sites above unknown
@@ -89,9 +99,26 @@ mod tests {
             "各位代表：我代表乡人民政府报告工作。2022年全乡农民人均可支配收入16520元，增长7%。完成造林1200亩，新建村卫生室3个，建成光伏电站2座，发放惠民资金680万元。",
         );
         assert!(distance(original, other) > 10, "{}", distance(original, other));
-        // Bands: a copy within the distance shares one.
+        // Band pairs: a copy within the distance shares one.
         assert!(bands(original).zip(bands(blanked)).any(|(a, b)| a == b));
+        assert_eq!(bands(original).count(), 10);
         assert_eq!(from_sql(to_sql(u64::MAX)), u64::MAX);
+    }
+
+    #[test]
+    fn any_fingerprints_within_the_distance_share_a_pair() {
+        // Flip every combination of up to three bits of a few fingerprints.
+        for hash in [0u64, u64::MAX, 0x0123_4567_89ab_cdef, simhash(REPORT)] {
+            for a in 0..64 {
+                for b in a..64 {
+                    for c in (b..64).step_by(7) {
+                        let near = hash ^ (1 << a) ^ (1 << b) ^ (1 << c);
+                        assert!(distance(hash, near) <= MAX_DISTANCE);
+                        assert!(bands(hash).zip(bands(near)).any(|(x, y)| x == y), "{a} {b} {c}");
+                    }
+                }
+            }
+        }
     }
 
     #[test]

@@ -315,30 +315,13 @@ impl ReportRow<'_> {
         .bind(self.now_ms)
         .execute(&mut *conn)
         .await?;
-        sqlx::query("DELETE FROM report_simhash_bands WHERE report_id = $1")
-            .bind(&stored.id)
-            .execute(&mut *conn)
-            .await?;
-        for (band, value) in dedup::bands(self.simhash) {
-            sqlx::query(
-                "INSERT INTO report_simhash_bands (band, value, report_id, simhash, division_code, doc_type)
-                 VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING",
-            )
-            .bind(band)
-            .bind(value)
-            .bind(&stored.id)
-            .bind(dedup::to_sql(self.simhash))
-            .bind(&division.code)
-            .bind(record.doc_type.as_deref().unwrap_or(""))
-            .execute(&mut *conn)
-            .await?;
-        }
         Ok(())
     }
 }
 
 /// Replaces the rows derived from report `id`'s record: sections, metrics,
-/// search words, and the links between targets and outcomes it takes part in.
+/// fingerprint bands, search words, and the links between targets and
+/// outcomes it takes part in.
 async fn write_derived(
     backend: Backend,
     conn: &mut AnyConnection,
@@ -350,8 +333,24 @@ async fn write_derived(
         "DELETE FROM report_sections WHERE report_id = $1",
         "DELETE FROM report_metrics WHERE report_id = $1",
         "DELETE FROM target_outcomes WHERE target_report_id = $1 OR actual_report_id = $1",
+        "DELETE FROM report_simhash_bands WHERE report_id = $1",
     ] {
         sqlx::query(table).bind(id).execute(&mut *conn).await?;
+    }
+    let simhash = dedup::simhash(&record.text);
+    for (band, value) in dedup::bands(simhash) {
+        sqlx::query(
+            "INSERT INTO report_simhash_bands (band, value, report_id, simhash, division_code, doc_type)
+             VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING",
+        )
+        .bind(band)
+        .bind(value)
+        .bind(id)
+        .bind(dedup::to_sql(simhash))
+        .bind(record.division.as_ref().and_then(|d| d.code.as_deref()))
+        .bind(record.doc_type.as_deref().unwrap_or(""))
+        .execute(&mut *conn)
+        .await?;
     }
     for (position, s) in record.sections.iter().enumerate() {
         let span = s.span.unwrap_or_default();

@@ -64,7 +64,6 @@ CREATE VIRTUAL TABLE report_fts USING fts5 (
 ALTER TABLE report_simhash_bands ADD COLUMN simhash INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE report_simhash_bands ADD COLUMN division_code TEXT;
 ALTER TABLE report_simhash_bands ADD COLUMN doc_type TEXT NOT NULL DEFAULT '';
-UPDATE report_simhash_bands SET
-    simhash = (SELECT r.simhash FROM reports r WHERE r.id = report_id),
-    division_code = (SELECT r.division_code FROM reports r WHERE r.id = report_id),
-    doc_type = COALESCE((SELECT r.doc_type FROM reports r WHERE r.id = report_id), '');
+-- Bands are now looked up in pairs (see dedup.rs): the old rows go, and
+-- every report's are written again when the store opens (index_missing).
+DELETE FROM report_simhash_bands;
