@@ -112,7 +112,7 @@ impl Store {
                 now_ms,
             };
             row.write(&mut tx).await?;
-            write_derived(self.backend, &mut tx, &stored.id, &stored.record, &words).await?;
+            write_derived(self.backend, &mut tx, &stored.id, &stored.record, simhash, &words).await?;
         }
         if let Some(source) = &record.source {
             sqlx::query(
@@ -162,7 +162,8 @@ impl Store {
             let record = parse_record(&id, &json)?;
             let words = SearchWords::of(&record);
             let mut tx = self.backend.begin_write(&self.pool).await?;
-            write_derived(self.backend, &mut tx, &id, &record, &words).await?;
+            let simhash = dedup::simhash(&record.text);
+            write_derived(self.backend, &mut tx, &id, &record, simhash, &words).await?;
             tx.commit().await?;
         }
         Ok(())
@@ -327,6 +328,7 @@ async fn write_derived(
     conn: &mut AnyConnection,
     id: &str,
     record: &ReportRecord,
+    simhash: u64,
     words: &SearchWords,
 ) -> Result<(), StoreError> {
     for table in [
@@ -337,7 +339,6 @@ async fn write_derived(
     ] {
         sqlx::query(table).bind(id).execute(&mut *conn).await?;
     }
-    let simhash = dedup::simhash(&record.text);
     for (band, value) in dedup::bands(simhash) {
         sqlx::query(
             "INSERT INTO report_simhash_bands (band, value, report_id, simhash, division_code, doc_type)
