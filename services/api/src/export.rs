@@ -150,7 +150,7 @@ mod tests {
             province: None,
             city: None,
             county: None,
-            township: Some("棉竹镇".into()),
+            township: Some("城关镇".into()),
             year: Some(2023),
             indicator: "财政收入, 一般".into(),
             value: Some(3260.0),

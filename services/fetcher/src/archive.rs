@@ -300,7 +300,7 @@ mod tests {
         let mut headers = HeaderMap::new();
         headers.insert(header::CONTENT_TYPE, "text/html; charset=gb2312".parse().unwrap());
         headers.insert(header::CONTENT_ENCODING, "gzip".parse().unwrap());
-        let gbk = encoding_rs::GBK.encode("<p>棉竹镇</p>").0.into_owned();
+        let gbk = encoding_rs::GBK.encode("<p>城关镇</p>").0.into_owned();
         let jobs = [job("http://127.0.0.1/a.html"), job("http://127.0.0.1/b.pdf")];
         for (i, j) in jobs.iter().enumerate() {
             archive

@@ -108,7 +108,7 @@ impl Gazetteer {
     }
 
     /// Every division name in the table and, for townships, its core
-    /// without the 镇/乡/街道 suffix (棉竹镇 and 棉竹): the words a Chinese
+    /// without the 镇/乡/街道 suffix (城关镇 and 城关): the words a Chinese
     /// word segmenter must keep whole, since no general dictionary has them.
     pub fn place_words(&self) -> impl Iterator<Item = &str> {
         self.table.iter().flat_map(|(id, unit)| {

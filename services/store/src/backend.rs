@@ -164,7 +164,7 @@ impl Backend {
 
     /// The `FROM` and `WHERE` clauses of a report query that keep the
     /// reports (`r`) holding every word of `words`, each as a word prefix
-    /// (棉竹 finds 棉竹镇).
+    /// (城关 finds 城关镇).
     pub(crate) fn search_from(self, sql: &mut Sql, words: &[String]) {
         match self {
             Backend::Sqlite => {

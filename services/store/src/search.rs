@@ -35,7 +35,7 @@ pub struct ReportFilter {
 /// A search: words, filters and the page wanted.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct SearchQuery {
-    /// Words to find in the title, place names and text (棉竹, 粮食播种面积).
+    /// Words to find in the title, place names and text (城关, 粮食播种面积).
     pub q: Option<String>,
     pub filter: ReportFilter,
     /// An indicator the report states a figure for (part of its name).
