@@ -141,8 +141,18 @@ async fn bench(location: Location, name: &str, records: usize) {
     let generated: Vec<ReportRecord> = (0..records).map(|i| record(i, &townships, &mut rng)).collect();
     townreports_store::segment::warm_up();
     let started = Instant::now();
+    let mut lap = Instant::now();
     for (i, r) in generated.iter().enumerate() {
         store.upsert(r, i as i64).await.unwrap();
+        // The rate by tenths shows whether writes slow as the store grows.
+        if (i + 1) % (records / 10).max(1) == 0 {
+            eprintln!(
+                "{name}: {} records, {:.0} records/s over the last tenth",
+                i + 1,
+                (records / 10).max(1) as f64 / lap.elapsed().as_secs_f64()
+            );
+            lap = Instant::now();
+        }
     }
     let indexing = started.elapsed();
 

@@ -78,9 +78,12 @@ async fn configure_sqlite(conn: &mut AnyConnection) -> Result<(), sqlx::Error> {
     // WAL lets readers (the API, an export) run beside the indexer; another
     // process holding the write lock makes a writer wait a little before
     // the indexer gives the message back for a later retry.
+    // A 32 MiB page cache per connection (SQLite's default is 2 MiB): the
+    // indexes a write touches outgrow the default after a few thousand
+    // reports, and every write then re-reads their pages from the OS.
     conn.execute(
         "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; \
-         PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 5000;",
+         PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 5000; PRAGMA cache_size = -32768;",
     )
     .await?;
     Ok(())
