@@ -2,7 +2,10 @@
 # Installs what townreports and its tests need and a fresh Debian machine may
 # lack: nats-server, PostgreSQL (installed, started, reachable on
 # 127.0.0.1:5432), Chromium (the web page's browser test), Python 3 with
-# pandas (the CSV test). Safe to run again: it installs only what is missing.
+# pandas (the CSV test), and the offline validators of the Kubernetes
+# manifests (tests/deploy.rs: kubectl, Python venv, Node.js and npm, then
+# deploy/validate.sh's pinned tools). Safe to run again: it installs only
+# what is missing.
 # Rust (cargo) must already be on the machine.
 set -euo pipefail
 
@@ -17,6 +20,10 @@ if ! command -v nats-server >/dev/null && [ ! -x /usr/sbin/nats-server ] && [ -z
 fi
 command -v python3 >/dev/null || missing+=(python3 python3-pip)
 command -v chromium >/dev/null || missing+=(chromium)
+# deploy/validate.sh: kubernetes-validate in a venv, KEDA schemas from npm.
+python3 -c "import ensurepip, venv" 2>/dev/null || missing+=(python3-venv)
+command -v node >/dev/null || missing+=(nodejs)
+command -v npm >/dev/null || missing+=(npm)
 installed_postgres=no
 if [ -z "${TEST_DATABASE_URL:-}" ] && ! command -v pg_ctlcluster >/dev/null; then
     missing+=(postgresql)
@@ -53,6 +60,26 @@ if [ -z "${TEST_DATABASE_URL:-}" ]; then
         exit 1
     }
 fi
+
+# kubectl renders the kustomize overlays (deploy/). Debian's own
+# kubernetes-client (1.20) is too old for them; a configured Kubernetes apt
+# repository (pkgs.k8s.io) provides `kubectl`.
+if ! command -v kubectl >/dev/null; then
+    if apt-cache policy kubectl 2>/dev/null | grep -q 'Candidate: [0-9]'; then
+        echo "setup: installing kubectl" >&2
+        need_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq kubectl >/dev/null
+    else
+        echo "setup: kubectl not found and no apt package for it: install kubectl >= 1.27" >&2
+        echo "setup: (https://kubernetes.io/docs/tasks/tools/ ; Debian's kubernetes-client is too old)" >&2
+        exit 1
+    fi
+fi
+cd "$(dirname "$0")/.."
+if ! kubectl kustomize deploy/overlays/dev >/dev/null; then
+    echo "setup: 'kubectl kustomize' cannot render deploy/overlays/dev: kubectl >= 1.27 (kustomize 5) is needed" >&2
+    exit 1
+fi
+bash deploy/validate.sh --install-only
 
 if ! command -v cargo >/dev/null; then
     echo "setup: cargo not found: install the Rust toolchain (https://rustup.rs) first" >&2

@@ -109,11 +109,9 @@ impl Bus {
                 Err(e) => Err(e),
             };
             match result {
-                Ok(ack) if ack.duplicate => return Ok(Published::Duplicate),
-                Ok(ack) => {
-                    return Ok(Published::Stored { sequence: ack.sequence });
-                }
-                Err(e) if is_subject_full(&e) => return Ok(Published::SubjectFull),
+                Ok(ack) if ack.duplicate => return Ok(count(Published::Duplicate)),
+                Ok(ack) => return Ok(count(Published::Stored { sequence: ack.sequence })),
+                Err(e) if is_subject_full(&e) => return Ok(count(Published::SubjectFull)),
                 Err(e) if e.kind() == PublishErrorKind::MaxPayloadExceeded => {
                     return Err(BusError::Publish {
                         subject: p.subject.clone(),
@@ -141,6 +139,18 @@ impl Bus {
         }
         Ok(results)
     }
+}
+
+/// Counts a publish by what JetStream did with it: duplicates are work
+/// done twice (a redelivery after a crash or lost ack), visible on /metrics.
+fn count(published: Published) -> Published {
+    let outcome = match published {
+        Published::Stored { .. } => "stored",
+        Published::Duplicate => "duplicate",
+        Published::SubjectFull => "subject_full",
+    };
+    metrics::counter!("townreports_published_total", "outcome" => outcome).increment(1);
+    published
 }
 
 /// JetStream error 10077: "maximum messages per subject exceeded".

@@ -142,6 +142,22 @@ impl Bus {
         Ok(depths)
     }
 
+    /// Messages `stage`'s consumer has not settled yet: waiting plus
+    /// delivered and unacknowledged (the lag KEDA's nats-jetstream scaler
+    /// reads from the monitoring port).
+    pub async fn consumer_lag(&self, stage: Stage) -> Result<u64, BusError> {
+        let mut consumer: consumer::PullConsumer = self
+            .jetstream()
+            .get_consumer_from_stream(stage.consumer(), stage.stream())
+            .await
+            .map_err(|e| BusError::topology(format!("consumer {}", stage.consumer()), e))?;
+        let info = consumer
+            .info()
+            .await
+            .map_err(|e| BusError::topology(format!("consumer {}", stage.consumer()), e))?;
+        Ok(info.num_pending + info.num_ack_pending as u64)
+    }
+
     /// Number of messages in a stream (events, dead letters).
     pub async fn stream_messages(&self, name: &str) -> Result<u64, BusError> {
         let mut stream = self

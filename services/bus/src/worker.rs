@@ -16,6 +16,7 @@
 use std::future::Future;
 use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use async_nats::jetstream::consumer::pull::MessagesErrorKind;
@@ -131,7 +132,11 @@ pub async fn run_stage<S: Stage>(
     let permits = Arc::new(Semaphore::new(concurrency));
     let mut tasks = JoinSet::new();
     let mut backoff = Duration::from_millis(100);
+    // Messages this process processed and acked: logged at stop, so an
+    // operator (and the shutdown test) can account for every message.
+    let acked = Arc::new(AtomicU64::new(0));
     tracing::info!(stage = name, concurrency, "worker started");
+    tokio::spawn(report_lag(bus.clone(), S::NAME, shutdown.clone()));
 
     'connect: while !shutdown.is_triggered() {
         let messages = async {
@@ -167,19 +172,28 @@ pub async fn run_stage<S: Stage>(
             // Take a permit before pulling, so nothing waits in our buffer
             // while its ack deadline runs.
             let permit = tokio::select! {
-                _ = shutdown.wait() => break 'connect,
+                _ = shutdown.wait() => {
+                    give_back(&bus, stage.as_ref(), &mut messages).await;
+                    break 'connect;
+                }
                 p = permits.clone().acquire_owned() => p.expect("semaphore is never closed"),
             };
             let next = tokio::select! {
-                _ = shutdown.wait() => break 'connect,
+                _ = shutdown.wait() => {
+                    give_back(&bus, stage.as_ref(), &mut messages).await;
+                    break 'connect;
+                }
                 n = messages.next() => n,
             };
             match next {
                 Some(Ok(message)) => {
                     let bus = bus.clone();
                     let stage = stage.clone();
+                    let acked = acked.clone();
                     tasks.spawn(async move {
-                        handle(&bus, stage.as_ref(), message).await;
+                        if handle(&bus, stage.as_ref(), message).await {
+                            acked.fetch_add(1, Ordering::Relaxed);
+                        }
                         drop(permit);
                     });
                 }
@@ -214,12 +228,60 @@ pub async fn run_stage<S: Stage>(
         tasks.abort_all();
     }
     bus.flush().await;
-    tracing::info!(stage = name, "worker stopped");
+    tracing::info!(stage = name, acked = acked.load(Ordering::Relaxed), "worker stopped");
     Ok(())
 }
 
-/// Processes one delivery to its ack, nak or dead letter.
-async fn handle<S: Stage>(bus: &Bus, stage: &S, message: jetstream::Message) {
+/// How often a worker reads its consumer's lag for `/metrics`.
+const LAG_INTERVAL: Duration = Duration::from_secs(15);
+
+/// Keeps `townreports_consumer_lag{stage}` at the lag KEDA scales on
+/// (messages pending plus delivered but unacknowledged), as this worker
+/// sees it, until shutdown.
+async fn report_lag(bus: Bus, stage: StageName, shutdown: Shutdown) {
+    let mut ticks = tokio::time::interval(LAG_INTERVAL);
+    loop {
+        tokio::select! {
+            _ = shutdown.wait() => return,
+            _ = ticks.tick() => {}
+        }
+        match bus.consumer_lag(stage).await {
+            Ok(lag) => metrics::gauge!("townreports_consumer_lag", "stage" => stage.name()).set(lag as f64),
+            Err(e) => tracing::debug!(stage = stage.name(), error = %e, "cannot read the consumer's lag"),
+        }
+    }
+}
+
+/// On shutdown, hands back the messages the pull already delivered into
+/// this client's buffer but no task started: another replica gets them in
+/// [`GIVE_BACK_DELAY`] instead of after the ack wait. The delay also keeps
+/// the server from redelivering them into this same buffer while it
+/// drains. A message on its last delivery is dead-lettered instead: given
+/// back, the server would never deliver it again and it would sit in the
+/// work queue for good.
+async fn give_back<S: Stage>(bus: &Bus, stage: &S, messages: &mut jetstream::consumer::pull::Stream) {
+    let mut returned = 0;
+    while let Ok(Some(Ok(message))) = tokio::time::timeout(GIVE_BACK_WAIT, messages.next()).await {
+        let last = message.info().is_ok_and(|info| info.delivered > MAX_ATTEMPTS);
+        if last {
+            handle(bus, stage, message).await;
+        } else if ack(&message, AckKind::Nak(Some(GIVE_BACK_DELAY))).await.is_ok() {
+            returned += 1;
+        }
+    }
+    if returned > 0 {
+        tracing::info!(stage = S::NAME.name(), returned, "gave unstarted messages back");
+    }
+}
+
+/// How long shutdown waits for the next already-delivered message.
+const GIVE_BACK_WAIT: Duration = Duration::from_millis(50);
+/// When a message given back at shutdown is delivered again.
+const GIVE_BACK_DELAY: Duration = Duration::from_secs(1);
+
+/// Processes one delivery to its ack, nak or dead letter; true when it was
+/// processed and acked.
+async fn handle<S: Stage>(bus: &Bus, stage: &S, message: jetstream::Message) -> bool {
     let name = S::NAME.name();
     let started = Instant::now();
     let (delivered, origin) = match message.info() {
@@ -301,12 +363,13 @@ async fn handle<S: Stage>(bus: &Bus, stage: &S, message: jetstream::Message) {
             }
         }
     };
-    if let Err(e) = settled {
+    if let Err(e) = &settled {
         // The server will redeliver; outputs dedupe by message id.
         tracing::warn!(stage = name, error = %e, "ack failed; the message will be redelivered");
     }
     metrics::histogram!("townreports_processing_seconds", "stage" => name).record(started.elapsed().as_secs_f64());
     metrics::gauge!("townreports_in_flight", "stage" => name).decrement(1.0);
+    outcome.is_ok() && settled.is_ok()
 }
 
 /// Acks are confirmed by the server (double ack) so a lost ack is noticed.
