@@ -10,14 +10,12 @@ mod common;
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::process::Stdio;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use common::{events, politeness_holds};
+use common::{crawl_done, events, politeness_holds, requests_answered};
 use tokio::process::{Child, Command};
 use townreports_bus::embedded::NatsServerProcess;
 use townreports_bus::{Bus, NatsOptions};
-use townreports_scheduler::frontier::stats_of;
-use townreports_scheduler::worker::{FRONTIER_BUCKET, load_states};
 use townreports_store::Store;
 use townreports_store::sqlite_path;
 
@@ -55,36 +53,6 @@ impl Workers {
             .kill_on_drop(true)
             .spawn()
             .unwrap()
-    }
-}
-
-async fn requests_answered(portals: &townreports_portals::Portals, at_least: usize, within: Duration) {
-    let start = Instant::now();
-    while portals.request_log().len() < at_least {
-        assert!(start.elapsed() < within, "the crawl stalled");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-}
-
-/// Every known URL fetched (or given up) and every queue empty, twice in a row.
-async fn crawl_done(bus: &Bus, within: Duration) {
-    let kv = bus.key_value(FRONTIER_BUCKET, 1).await.unwrap();
-    let start = Instant::now();
-    let mut streak = 0;
-    while streak < 2 {
-        assert!(start.elapsed() < within, "the crawl did not finish");
-        let states = load_states(&kv).await.unwrap();
-        let open = stats_of(&states)
-            .values()
-            .map(|s| s.pending + s.in_flight)
-            .sum::<usize>();
-        let queued: u64 = bus.queue_depths().await.unwrap().iter().map(|(_, n)| n).sum();
-        streak = if open == 0 && queued == 0 && !states.is_empty() {
-            streak + 1
-        } else {
-            0
-        };
-        tokio::time::sleep(Duration::from_millis(500)).await;
     }
 }
 

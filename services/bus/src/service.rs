@@ -2,6 +2,7 @@
 //! start-up (connect, create the topology, serve health and metrics).
 
 use std::net::SocketAddr;
+use std::time::Duration;
 
 use crate::health::{self, Readiness};
 use crate::{Bus, BusError, NatsOptions, Shutdown, WorkerOptions};
@@ -19,10 +20,38 @@ pub struct ServiceArgs {
     pub metrics_addr: Option<SocketAddr>,
 }
 
+/// How long a starting worker retries its start-up requests: a clustered
+/// NATS that just started (or lost a node) elects its JetStream leaders
+/// first, and those requests time out meanwhile.
+pub const START_PATIENCE: Duration = Duration::from_secs(60);
+
+/// Runs `attempt` until it succeeds, for up to [`START_PATIENCE`], with
+/// backoff; the last error if it never does. For start-up steps whose
+/// failure is a NATS leader election, not a mistake.
+pub async fn patiently<T, F, Fut>(what: &str, mut attempt: F) -> Result<T, BusError>
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Result<T, BusError>>,
+{
+    let started = std::time::Instant::now();
+    let mut backoff = Duration::from_millis(250);
+    loop {
+        match attempt().await {
+            Ok(value) => return Ok(value),
+            Err(e) if started.elapsed() >= START_PATIENCE => return Err(e),
+            Err(e) => {
+                tracing::warn!(error = %e, "{what}: not ready; retrying");
+                tokio::time::sleep(backoff).await;
+                backoff = (backoff * 2).min(Duration::from_secs(5));
+            }
+        }
+    }
+}
+
 /// Connects to NATS and creates the streams and consumers if missing.
 pub async fn connect(args: &ServiceArgs, name: &str) -> Result<Bus, BusError> {
     let bus = Bus::connect(&args.nats, name).await?;
-    bus.ensure_topology().await?;
+    patiently("creating the streams and consumers", || bus.ensure_topology()).await?;
     Ok(bus)
 }
 

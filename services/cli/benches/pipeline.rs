@@ -12,41 +12,6 @@ use std::time::Instant;
 use townreports::run::{Pipeline, RunArgs};
 use townreports_bus::Shutdown;
 use townreports_bus::embedded::NatsServerProcess;
-use townreports_portals::Document;
-
-fn synthetic(i: u32) -> Document {
-    let year = 2015 + i % 9;
-    Document {
-        id: 0,
-        title: format!("测试镇{year}年工作总结（第{i}号）"),
-        date: format!("{}-0{}-1{}", year + 1, 1 + i % 9, i % 10),
-        publisher: Some("测试镇人民政府".into()),
-        source: None,
-        views: None,
-        body: vec![
-            format!("{year}年，全镇上下坚持以习近平新时代中国特色社会主义思想为指导，各项工作取得新成效。"),
-            format!("一、{year}年工作推进情况"),
-            format!(
-                "全年实现财政收入{}万元，同比增长{}.{}%；完成固定资产投资{}.{}亿元。",
-                3000 + i,
-                i % 9,
-                i % 7,
-                1 + i % 5,
-                i % 10
-            ),
-            format!(
-                "粮食播种面积{}亩，新建村组道路{}.{}公里，清运生活垃圾{}吨。",
-                5000 + i * 3,
-                i % 20,
-                i % 10,
-                1000 + i
-            ),
-            format!("二、{}年工作谋划", year + 1),
-            "坚持项目为王，力争全年招商引资到位资金2亿元以上。".repeat(3),
-        ],
-        expect: None,
-    }
-}
 
 fn main() {
     townreports_bus::telemetry::init();
@@ -65,17 +30,7 @@ fn main() {
             .await
             .expect("nats-server");
         let portals = townreports_portals::start().await.expect("portals");
-        let ids: Vec<String> = portals
-            .sites()
-            .iter()
-            .map(|s| s.id.clone())
-            .filter(|id| id != townreports_portals::faults::ID)
-            .collect();
-        for (n, id) in ids.iter().enumerate() {
-            for i in 0..docs {
-                portals.publish(id, synthetic(i + n as u32 * docs));
-            }
-        }
+        let portal_count = portals.publish_synthetic(docs);
         let sites = dir.path().join("sites.toml");
         std::fs::write(&sites, portals.template_sites_toml("0s")).expect("sites file");
         let args = {
@@ -117,7 +72,7 @@ fn main() {
             elapsed,
             summary.pages_fetched as f64 / elapsed,
             docs,
-            ids.len()
+            portal_count
         );
         let first = portals.request_log();
 

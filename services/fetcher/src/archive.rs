@@ -77,7 +77,18 @@ impl WarcArchive {
         let started = chrono::Utc::now().timestamp_millis();
         Ok(WarcArchive {
             dir: dir.to_path_buf(),
-            prefix: format!("townreports-{started}-{}", std::process::id()),
+            // Replicas sharing one volume must not share names: in
+            // containers every process is pid 1, so the pod's host name
+            // (HOSTNAME, set by Kubernetes) goes in too.
+            prefix: format!(
+                "townreports-{started}-{}-{}",
+                std::env::var("HOSTNAME")
+                    .unwrap_or_default()
+                    .chars()
+                    .filter(|c| c.is_ascii_alphanumeric() || *c == '-')
+                    .collect::<String>(),
+                std::process::id()
+            ),
             current: Mutex::new((0, None)),
         })
     }

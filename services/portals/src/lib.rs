@@ -32,7 +32,7 @@ use tokio_util::sync::CancellationToken;
 
 pub use fixtures::FixtureError;
 pub use log::RequestRecord;
-pub use model::{Document, Expect, ExpectedReport, PortalSite};
+pub use model::{Document, Expect, ExpectedReport, PortalSite, synthetic_summary};
 pub use templates::Template;
 
 use log::RequestLog;
@@ -249,6 +249,24 @@ impl Portals {
             docs.push(doc);
             url
         }))
+    }
+
+    /// Adds `per_portal` generated work summaries
+    /// ([`synthetic_summary`]) to every template portal (not the fault
+    /// portal): the benchmarks' load. Returns how many portals got them.
+    pub fn publish_synthetic(&self, per_portal: u32) -> usize {
+        let ids: Vec<String> = self
+            .sites()
+            .iter()
+            .map(|s| s.id.clone())
+            .filter(|id| id != faults::ID)
+            .collect();
+        for (n, id) in ids.iter().enumerate() {
+            for i in 0..per_portal {
+                self.publish(id, synthetic_summary(i + n as u32 * per_portal));
+            }
+        }
+        ids.len()
     }
 
     /// Replaces the body of the document at `url` (a report edited after

@@ -66,3 +66,40 @@ pub struct PortalSite {
     /// `http://127.0.0.1:PORT`, without a trailing slash.
     pub base_url: String,
 }
+
+/// A generated work summary, number `i`: the benchmarks fill the template
+/// portals with as many as they need. Nine years of one township, so many
+/// are near copies the indexer merges.
+pub fn synthetic_summary(i: u32) -> Document {
+    let year = 2015 + i % 9;
+    Document {
+        id: 0,
+        title: format!("测试镇{year}年工作总结（第{i}号）"),
+        date: format!("{}-0{}-1{}", year + 1, 1 + i % 9, i % 10),
+        publisher: Some("测试镇人民政府".into()),
+        source: None,
+        views: None,
+        body: vec![
+            format!("{year}年，全镇上下坚持以习近平新时代中国特色社会主义思想为指导，各项工作取得新成效。"),
+            format!("一、{year}年工作推进情况"),
+            format!(
+                "全年实现财政收入{}万元，同比增长{}.{}%；完成固定资产投资{}.{}亿元。",
+                3000 + i,
+                i % 9,
+                i % 7,
+                1 + i % 5,
+                i % 10
+            ),
+            format!(
+                "粮食播种面积{}亩，新建村组道路{}.{}公里，清运生活垃圾{}吨。",
+                5000 + i * 3,
+                i % 20,
+                i % 10,
+                1000 + i
+            ),
+            format!("二、{}年工作谋划", year + 1),
+            "坚持项目为王，力争全年招商引资到位资金2亿元以上。".repeat(3),
+        ],
+        expect: None,
+    }
+}

@@ -715,6 +715,16 @@ impl Frontier {
         keys.into_iter().filter_map(|k| self.urls.get(&k).cloned()).collect()
     }
 
+    /// Entries taken by [`Frontier::take_dirty`] whose save failed: saved
+    /// with the next batch instead.
+    pub fn unsaved(&mut self, states: &[UrlState]) {
+        for state in states {
+            if let Ok(url) = Url::parse(&state.url) {
+                self.dirty.insert(canonical(&url).to_string());
+            }
+        }
+    }
+
     /// The entry of `url`, in any spelling.
     pub fn get(&self, url: &str) -> Option<&UrlState> {
         let key = canonical(&Url::parse(url).ok()?).to_string();
@@ -1009,6 +1019,25 @@ start_urls = ["http://127.0.0.1:2000/"]
             0,
         );
         assert!(f.get("http://127.0.0.1:1000/deeper.html").is_none());
+    }
+
+    #[test]
+    fn jobs_not_sent_are_due_again_and_failed_saves_are_retried() {
+        let mut f = Frontier::new(&sites("0s"), Mode::Continuous, Limits::default());
+        f.seed(0);
+        answer_robots(&mut f, 0, None);
+        let jobs = f.due_jobs(0, 10);
+        assert!(!jobs.is_empty());
+        // Saving them failed: reverted, they are due at once, host free.
+        for job in &jobs {
+            f.revert(job);
+        }
+        assert_eq!(f.due_jobs(1, 10).len(), jobs.len());
+        let states = f.take_dirty();
+        assert!(!states.is_empty());
+        assert!(f.take_dirty().is_empty());
+        f.unsaved(&states[1..]);
+        assert_eq!(f.take_dirty().len(), states.len() - 1);
     }
 
     #[test]

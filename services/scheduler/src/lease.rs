@@ -16,6 +16,10 @@ pub const LEASE_BUCKET: &str = "townreports_leases";
 const LEASE_KEY: &str = "scheduler";
 /// A holder that stops renewing loses the lease after this long.
 pub const TTL: Duration = Duration::from_secs(15);
+/// A holder whose renewals keep failing stops acting this long after its
+/// last renewal: well inside the TTL, so it has stopped before another
+/// scheduler may take over.
+pub const STEP_DOWN_AFTER: Duration = Duration::from_secs(10);
 
 /// The lease entry's value.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -62,29 +66,22 @@ fn kv_error(e: impl std::fmt::Display) -> BusError {
 
 impl Lease {
     /// Waits until this process holds the lease (or shutdown: `None`).
+    /// NATS errors (a node restarting, a leader election) are waited out:
+    /// a standby that exited on one would leave no successor.
     pub async fn acquire(bus: &Bus, holder: &str, shutdown: &Shutdown) -> Result<Option<Lease>, BusError> {
-        let kv = bus.key_value(LEASE_BUCKET, 1).await?;
         let mut waiting_logged = false;
         loop {
-            let entry = kv.entry(LEASE_KEY).await.map_err(kv_error)?;
-            let live = entry.filter(|e| e.operation == kv::Operation::Put);
-            let value = || holder_value(holder);
-            let taken = match decide(holder, live.as_ref().map(|e| (&e.value[..], e.revision)), now_ms()) {
-                Decision::Create => kv.create(LEASE_KEY, value()).await.ok(),
-                Decision::TakeOver(revision) => kv.update(LEASE_KEY, value(), revision).await.ok(),
-                Decision::Wait => None,
-            };
-            if let Some(revision) = taken {
-                tracing::info!(holder, "scheduler lease taken; this scheduler is active");
-                return Ok(Some(Lease {
-                    kv,
-                    holder: holder.to_string(),
-                    revision,
-                }));
-            }
-            if !waiting_logged {
-                tracing::info!(holder, "another scheduler is active; standing by");
-                waiting_logged = true;
+            match Self::try_take(bus, holder).await {
+                Ok(Some(lease)) => {
+                    tracing::info!(holder, "scheduler lease taken; this scheduler is active");
+                    return Ok(Some(lease));
+                }
+                Ok(None) if !waiting_logged => {
+                    tracing::info!(holder, "another scheduler is active; standing by");
+                    waiting_logged = true;
+                }
+                Ok(None) => {}
+                Err(e) => tracing::warn!(holder, error = %e, "cannot read the scheduler lease; retrying"),
             }
             tokio::select! {
                 _ = shutdown.wait() => return Ok(None),
@@ -93,25 +90,61 @@ impl Lease {
         }
     }
 
-    /// Renews the lease every third of its TTL until shutdown; returns an
-    /// error as soon as it was lost (another scheduler took it over after
-    /// this one stalled), so the caller stops acting as the scheduler.
+    /// One attempt: the lease if it was free (or ours) and we got it.
+    async fn try_take(bus: &Bus, holder: &str) -> Result<Option<Lease>, BusError> {
+        let kv = bus.key_value(LEASE_BUCKET, 1).await?;
+        let entry = kv.entry(LEASE_KEY).await.map_err(kv_error)?;
+        let live = entry.filter(|e| e.operation == kv::Operation::Put);
+        let value = || holder_value(holder);
+        let taken = match decide(holder, live.as_ref().map(|e| (&e.value[..], e.revision)), now_ms()) {
+            Decision::Create => kv.create(LEASE_KEY, value()).await.ok(),
+            Decision::TakeOver(revision) => kv.update(LEASE_KEY, value(), revision).await.ok(),
+            Decision::Wait => None,
+        };
+        Ok(taken.map(|revision| Lease {
+            kv,
+            holder: holder.to_string(),
+            revision,
+        }))
+    }
+
+    /// Renews the lease every third of its TTL until shutdown. Returns an
+    /// error, so the caller stops acting as the scheduler, as soon as
+    /// another scheduler took it over, or when renewals have failed for
+    /// [`STEP_DOWN_AFTER`]: before the lease expires and a standby may
+    /// take it, this one has stopped.
     pub async fn keep(mut self, shutdown: Shutdown) -> Result<(), BusError> {
+        let mut renewed = std::time::Instant::now();
+        let mut wait = TTL / 3;
         loop {
             tokio::select! {
                 _ = shutdown.wait() => break,
-                _ = tokio::time::sleep(TTL / 3) => {}
+                _ = tokio::time::sleep(wait) => {}
             }
             match self
                 .kv
                 .update(LEASE_KEY, holder_value(&self.holder), self.revision)
                 .await
             {
-                Ok(revision) => self.revision = revision,
-                Err(e) => {
+                Ok(revision) => {
+                    self.revision = revision;
+                    renewed = std::time::Instant::now();
+                    wait = TTL / 3;
+                }
+                Err(e) if e.kind() == kv::UpdateErrorKind::WrongLastRevision => {
                     return Err(BusError::Other(format!(
                         "the scheduler lease was lost ({e}); another scheduler is active"
                     )));
+                }
+                Err(e) if renewed.elapsed() >= STEP_DOWN_AFTER => {
+                    return Err(BusError::Other(format!(
+                        "the scheduler lease could not be renewed for {:?} ({e}); stepping down before it expires",
+                        renewed.elapsed()
+                    )));
+                }
+                Err(e) => {
+                    tracing::warn!(error = %e, "cannot renew the scheduler lease; retrying");
+                    wait = Duration::from_secs(1);
                 }
             }
         }

@@ -75,15 +75,17 @@ impl Scheduler {
     }
 
     async fn persist(&self, frontier: &mut Frontier) -> Result<(), BusError> {
-        for state in frontier.take_dirty() {
-            let value = serde_json::to_vec(&state).map_err(|e| BusError::Other(e.to_string()))?;
-            self.kv
-                .put(kv_key(&state.url), value.into())
-                .await
-                .map_err(|e| BusError::Kv {
+        let states = frontier.take_dirty();
+        for (saved, state) in states.iter().enumerate() {
+            let value = serde_json::to_vec(state).map_err(|e| BusError::Other(e.to_string()))?;
+            if let Err(e) = self.kv.put(kv_key(&state.url), value.into()).await {
+                // This one and the rest are saved next time.
+                frontier.unsaved(&states[saved..]);
+                return Err(BusError::Kv {
                     bucket: FRONTIER_BUCKET.into(),
                     message: e.to_string(),
-                })?;
+                });
+            }
         }
         Ok(())
     }
@@ -118,11 +120,24 @@ impl Scheduler {
         }
         // In flight is saved before the job exists: a crash in between
         // leaves a lease to expire, never a job fetched twice.
-        self.persist(&mut frontier).await?;
-        for job in jobs {
-            if let Err(e) = bus.publish(&fetch_job(&job)).await {
-                frontier.revert(&job);
-                self.persist(&mut frontier).await?;
+        if let Err(e) = self.persist(&mut frontier).await {
+            // Not sent: due again at the next tick, not after the lease
+            // (a NATS node restarting must not hold hosts for minutes).
+            for job in &jobs {
+                frontier.revert(job);
+            }
+            return Err(e);
+        }
+        for (sent, job) in jobs.iter().enumerate() {
+            if let Err(e) = bus.publish(&fetch_job(job)).await {
+                for unsent in &jobs[sent..] {
+                    frontier.revert(unsent);
+                }
+                // Saved now or with the next change; until then a crash
+                // leaves the lease to expire, as above.
+                if let Err(persist) = self.persist(&mut frontier).await {
+                    tracing::debug!(error = %persist, "cannot save the reverted jobs yet");
+                }
                 return Err(e);
             }
             metrics::counter!("townreports_jobs_dispatched_total", "site" => job.site_id.clone()).increment(1);
@@ -223,7 +238,7 @@ pub async fn serve(args: Args, shutdown: Shutdown) -> anyhow::Result<()> {
         return Ok(());
     };
     let mode = if args.once { Mode::Once } else { Mode::Continuous };
-    let scheduler = Scheduler::start(&bus, &sites, mode).await?;
+    let scheduler = service::patiently("loading the frontier", || Scheduler::start(&bus, &sites, mode)).await?;
     run(bus, scheduler, lease, args.service.worker, shutdown).await?;
     Ok(())
 }
