@@ -262,9 +262,19 @@ impl Portals {
             .filter(|id| id != faults::ID)
             .collect();
         for (n, id) in ids.iter().enumerate() {
-            for i in 0..per_portal {
-                self.publish(id, synthetic_summary(i + n as u32 * per_portal));
-            }
+            let Some(portal) = self.portal(id) else { continue };
+            // One update per portal: each re-sorts the list, and a hundred
+            // thousand single publishes would sort it as often.
+            portal.update(|docs| {
+                let mut next = docs.iter().map(|d| d.id).max().unwrap_or(0);
+                for i in 0..per_portal {
+                    next = next.saturating_add(1);
+                    docs.push(Document {
+                        id: next,
+                        ..synthetic_summary(i + n as u32 * per_portal)
+                    });
+                }
+            });
         }
         ids.len()
     }
