@@ -5,10 +5,10 @@
 
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
-use std::time::{Duration, Instant};
 
 use tokio::process::{Child, Command};
 use townreports_bus::embedded::{find_nats_server, free_port};
+use townreports_bus::service::patiently;
 use townreports_bus::{Bus, NatsOptions};
 
 pub struct Node {
@@ -93,19 +93,9 @@ impl NatsCluster {
             .kill_on_drop(true)
             .spawn()
             .unwrap();
-        let start = Instant::now();
-        while tokio::net::TcpStream::connect(("127.0.0.1", node.client_port))
+        townreports_bus::embedded::wait_listening(&mut child, node.client_port, &log)
             .await
-            .is_err()
-        {
-            assert!(
-                child.try_wait().unwrap().is_none(),
-                "nats-server exited; see {}",
-                log.display()
-            );
-            assert!(start.elapsed() < Duration::from_secs(20), "nats-server did not listen");
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
+            .unwrap();
         node.child = Some(child);
     }
 
@@ -116,14 +106,9 @@ impl NatsCluster {
         let mut options = NatsOptions::with_url(self.urls());
         options.replicas = self.nodes.len() as u8;
         let bus = Bus::connect(&options, "test").await.unwrap();
-        let start = Instant::now();
-        while let Err(e) = bus.ensure_topology().await {
-            assert!(
-                start.elapsed() < Duration::from_secs(60),
-                "the cluster did not become ready: {e}"
-            );
-            tokio::time::sleep(Duration::from_millis(250)).await;
-        }
+        patiently("the cluster's topology", || bus.ensure_topology())
+            .await
+            .unwrap();
         bus
     }
 

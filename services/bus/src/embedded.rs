@@ -182,10 +182,17 @@ async fn spawn_ready(binary: &Path, store: &Path, port: u16) -> Result<Child, Bu
         .kill_on_drop(true)
         .spawn()
         .map_err(|e| BusError::Embedded(format!("cannot start {}: {e}", binary.display())))?;
+    wait_listening(&mut child, port, &log).await?;
+    Ok(child)
+}
+
+/// Waits until the nats-server `child` accepts connections on `port`; an
+/// error naming its `log` if it exits or does not listen in time.
+pub async fn wait_listening(child: &mut Child, port: u16, log: &Path) -> Result<(), BusError> {
     let deadline = Instant::now() + START_TIMEOUT;
     loop {
         if tokio::net::TcpStream::connect(("127.0.0.1", port)).await.is_ok() {
-            return Ok(child);
+            return Ok(());
         }
         if let Ok(Some(status)) = child.try_wait() {
             return Err(BusError::Embedded(format!(

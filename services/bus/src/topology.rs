@@ -146,15 +146,13 @@ impl Bus {
     /// delivered and unacknowledged (the lag KEDA's nats-jetstream scaler
     /// reads from the monitoring port).
     pub async fn consumer_lag(&self, stage: Stage) -> Result<u64, BusError> {
+        let what = || format!("consumer {}", stage.consumer());
         let mut consumer: consumer::PullConsumer = self
             .jetstream()
             .get_consumer_from_stream(stage.consumer(), stage.stream())
             .await
-            .map_err(|e| BusError::topology(format!("consumer {}", stage.consumer()), e))?;
-        let info = consumer
-            .info()
-            .await
-            .map_err(|e| BusError::topology(format!("consumer {}", stage.consumer()), e))?;
+            .map_err(|e| BusError::topology(what(), e))?;
+        let info = consumer.info().await.map_err(|e| BusError::topology(what(), e))?;
         Ok(info.num_pending + info.num_ack_pending as u64)
     }
 

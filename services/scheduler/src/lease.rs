@@ -70,8 +70,9 @@ impl Lease {
     /// a standby that exited on one would leave no successor.
     pub async fn acquire(bus: &Bus, holder: &str, shutdown: &Shutdown) -> Result<Option<Lease>, BusError> {
         let mut waiting_logged = false;
+        let mut bucket = None;
         loop {
-            match Self::try_take(bus, holder).await {
+            match Self::try_take(bus, &mut bucket, holder).await {
                 Ok(Some(lease)) => {
                     tracing::info!(holder, "scheduler lease taken; this scheduler is active");
                     return Ok(Some(lease));
@@ -90,9 +91,13 @@ impl Lease {
         }
     }
 
-    /// One attempt: the lease if it was free (or ours) and we got it.
-    async fn try_take(bus: &Bus, holder: &str) -> Result<Option<Lease>, BusError> {
-        let kv = bus.key_value(LEASE_BUCKET, 1).await?;
+    /// One attempt: the lease if it was free (or ours) and we got it. The
+    /// bucket is opened on the first attempt that can, and kept.
+    async fn try_take(bus: &Bus, bucket: &mut Option<kv::Store>, holder: &str) -> Result<Option<Lease>, BusError> {
+        let kv = match bucket {
+            Some(kv) => kv.clone(),
+            None => bucket.insert(bus.key_value(LEASE_BUCKET, 1).await?).clone(),
+        };
         let entry = kv.entry(LEASE_KEY).await.map_err(kv_error)?;
         let live = entry.filter(|e| e.operation == kv::Operation::Put);
         let value = || holder_value(holder);
