@@ -148,7 +148,13 @@ struct SiteEntry<'a> {
     start_urls: &'a [String],
     revisit: &'a str,
     recheck: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    max_pages: Option<u64>,
 }
+
+/// A page cap no generated portal reaches, for measurements that must
+/// crawl everything they published.
+const UNCAPPED_PAGES: u64 = 100_000_000;
 
 impl Portals {
     pub fn sites(&self) -> &[PortalSite] {
@@ -165,17 +171,25 @@ impl Portals {
     /// The sites file with the given list `revisit` and article `recheck`
     /// intervals, for continuous crawls that must see changes quickly.
     pub fn sites_toml_every(&self, min_delay: &str, revisit: &str, recheck: &str) -> String {
-        self.toml(min_delay, revisit, recheck, |_| true)
+        self.toml(min_delay, revisit, recheck, None, |_| true)
     }
 
     /// The sites file of the template portals only, without the fault
     /// portal (whose Crawl-delay and slow pages would dominate a
-    /// throughput measurement).
+    /// throughput measurement), with no page cap that would stop the crawl
+    /// short of what was generated.
     pub fn template_sites_toml(&self, min_delay: &str) -> String {
-        self.toml(min_delay, "6h", "30d", |s| s.id != faults::ID)
+        self.toml(min_delay, "6h", "30d", Some(UNCAPPED_PAGES), |s| s.id != faults::ID)
     }
 
-    fn toml(&self, min_delay: &str, revisit: &str, recheck: &str, include: impl Fn(&PortalSite) -> bool) -> String {
+    fn toml(
+        &self,
+        min_delay: &str,
+        revisit: &str,
+        recheck: &str,
+        max_pages: Option<u64>,
+        include: impl Fn(&PortalSite) -> bool,
+    ) -> String {
         let file = SitesFile {
             fetch: FetchSection {
                 allow_private_networks: ["127.0.0.0/8"],
@@ -193,6 +207,7 @@ impl Portals {
                     start_urls: &s.start_urls,
                     revisit,
                     recheck,
+                    max_pages,
                 })
                 .collect(),
         };

@@ -28,22 +28,6 @@ const MAX_BACKOFF: Duration = Duration::from_secs(30 * 24 * 3600);
 /// rescheduled (its fetcher died and the job was dead-lettered).
 const IN_FLIGHT_LEASE: Duration = Duration::from_secs(15 * 60);
 
-/// Crawl-trap guards.
-#[derive(Debug, Clone, Copy)]
-pub struct Limits {
-    pub max_depth: u32,
-    pub max_pages_per_site: usize,
-}
-
-impl Default for Limits {
-    fn default() -> Self {
-        Limits {
-            max_depth: 8,
-            max_pages_per_site: 5_000,
-        }
-    }
-}
-
 /// Continuous crawling revisits list pages; a one-off crawl visits every
 /// list page once and every new article once.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -177,7 +161,9 @@ pub struct Frontier {
     hosts: HashMap<String, HostState>,
     min_delay_ms: i64,
     mode: Mode,
-    limits: Limits,
+    /// URLs known per site, for the site's `max_pages` (counting them on
+    /// every link would make a crawl quadratic in its size).
+    site_pages: HashMap<String, usize>,
     dirty: HashSet<String>,
     /// The robots.txt product token of our User-Agent.
     agent: String,
@@ -188,14 +174,14 @@ pub struct Frontier {
 }
 
 impl Frontier {
-    pub fn new(sites: &SitesFile, mode: Mode, limits: Limits) -> Frontier {
+    pub fn new(sites: &SitesFile, mode: Mode) -> Frontier {
         Frontier {
             sites: sites.sites.iter().map(|s| (s.id.clone(), s.clone())).collect(),
             urls: HashMap::new(),
             hosts: HashMap::new(),
             min_delay_ms: sites.fetch.min_delay.as_millis() as i64,
             mode,
-            limits,
+            site_pages: HashMap::new(),
             dirty: HashSet::new(),
             agent: robots::agent_token(&sites.fetch.user_agent),
             calendar_pages: HashMap::new(),
@@ -225,7 +211,10 @@ impl Frontier {
             if let Some(shape) = traps::calendar_shape(&url) {
                 *self.calendar_pages.entry((state.site_id.clone(), shape)).or_default() += 1;
             }
-            self.urls.insert(key, state);
+            let site = state.site_id.clone();
+            if self.urls.insert(key, state).is_none() {
+                *self.site_pages.entry(site).or_default() += 1;
+            }
         }
     }
 
@@ -295,6 +284,7 @@ impl Frontier {
         now: i64,
         revisit: i64,
     ) {
+        *self.site_pages.entry(site.to_string()).or_default() += 1;
         self.urls.insert(
             key.clone(),
             UrlState {
@@ -649,7 +639,7 @@ impl Frontier {
         } else {
             from.depth + 1
         };
-        if depth > self.limits.max_depth {
+        if depth > site.max_depth {
             return;
         }
         let key = canonical(&url).to_string();
@@ -667,8 +657,7 @@ impl Frontier {
                 .or_default() += 1;
             return;
         }
-        let pages = self.urls.values().filter(|s| s.site_id == site.id).count();
-        if pages >= self.limits.max_pages_per_site {
+        if self.site_pages.get(&site.id).copied().unwrap_or(0) >= site.max_pages {
             tracing::warn!(site = %site.id, "page limit reached; not adding more URLs");
             return;
         }
@@ -888,7 +877,7 @@ start_urls = ["http://127.0.0.1:2000/"]
 
     #[test]
     fn one_request_per_host_and_the_delay_between() {
-        let mut f = Frontier::new(&sites("1s"), Mode::Once, Limits::default());
+        let mut f = Frontier::new(&sites("1s"), Mode::Once);
         f.seed(0);
         answer_robots(&mut f, 0, None);
         assert!(f.due_jobs(500, 10).is_empty(), "the delay follows robots.txt too");
@@ -927,7 +916,7 @@ start_urls = ["http://127.0.0.1:2000/"]
 
     #[test]
     fn once_mode_finishes_and_a_new_round_revisits_only_lists() {
-        let mut f = Frontier::new(&sites("0s"), Mode::Once, Limits::default());
+        let mut f = Frontier::new(&sites("0s"), Mode::Once);
         f.seed(0);
         answer_robots(&mut f, 0, None);
         let mut now = 0;
@@ -947,7 +936,7 @@ start_urls = ["http://127.0.0.1:2000/"]
         assert_eq!(f.stats()["a"].fetched, 2, "{:?}", f.stats());
         // A restart in once mode: the lists are due again, the article is not.
         let saved: Vec<UrlState> = f.urls.values().cloned().collect();
-        let mut g = Frontier::new(&sites("0s"), Mode::Once, Limits::default());
+        let mut g = Frontier::new(&sites("0s"), Mode::Once);
         g.restore(saved);
         g.seed(1_000);
         let jobs = g.due_jobs(1_000, 10);
@@ -957,7 +946,7 @@ start_urls = ["http://127.0.0.1:2000/"]
 
     #[test]
     fn continuous_mode_adapts_list_revisits() {
-        let mut f = Frontier::new(&sites("0s"), Mode::Continuous, Limits::default());
+        let mut f = Frontier::new(&sites("0s"), Mode::Continuous);
         f.seed(0);
         answer_robots(&mut f, 0, None);
         let job = f.due_jobs(0, 10).into_iter().find(|j| j.site_id == "a").unwrap();
@@ -980,7 +969,7 @@ start_urls = ["http://127.0.0.1:2000/"]
 
     #[test]
     fn failures_back_off_and_retry_after_is_honoured() {
-        let mut f = Frontier::new(&sites("1s"), Mode::Continuous, Limits::default());
+        let mut f = Frontier::new(&sites("1s"), Mode::Continuous);
         f.seed(0);
         answer_robots(&mut f, 0, None);
         let job = f.due_jobs(1_000, 10).into_iter().find(|j| j.site_id == "a").unwrap();
@@ -996,14 +985,12 @@ start_urls = ["http://127.0.0.1:2000/"]
 
     #[test]
     fn depth_and_page_limits_hold() {
-        let mut f = Frontier::new(
-            &sites("0s"),
-            Mode::Once,
-            Limits {
-                max_depth: 1,
-                max_pages_per_site: 3,
-            },
-        );
+        let mut file = sites("0s");
+        for site in &mut file.sites {
+            site.max_depth = 1;
+            site.max_pages = 3;
+        }
+        let mut f = Frontier::new(&file, Mode::Once);
         f.seed(0);
         answer_robots(&mut f, 0, None);
         let job = f.due_jobs(0, 10).into_iter().find(|j| j.site_id == "a").unwrap();
@@ -1023,7 +1010,7 @@ start_urls = ["http://127.0.0.1:2000/"]
 
     #[test]
     fn jobs_not_sent_are_due_again_and_failed_saves_are_retried() {
-        let mut f = Frontier::new(&sites("0s"), Mode::Continuous, Limits::default());
+        let mut f = Frontier::new(&sites("0s"), Mode::Continuous);
         f.seed(0);
         answer_robots(&mut f, 0, None);
         let jobs = f.due_jobs(0, 10);
@@ -1042,12 +1029,12 @@ start_urls = ["http://127.0.0.1:2000/"]
 
     #[test]
     fn dispatches_survive_a_restart_without_double_fetching() {
-        let mut f = Frontier::new(&sites("0s"), Mode::Continuous, Limits::default());
+        let mut f = Frontier::new(&sites("0s"), Mode::Continuous);
         f.seed(0);
         answer_robots(&mut f, 0, None);
         let jobs = f.due_jobs(0, 10);
         let saved = f.take_dirty();
-        let mut g = Frontier::new(&sites("0s"), Mode::Continuous, Limits::default());
+        let mut g = Frontier::new(&sites("0s"), Mode::Continuous);
         g.restore(saved);
         g.seed(5);
         assert!(g.due_jobs(5, 10).is_empty(), "in flight before the restart");
@@ -1056,7 +1043,7 @@ start_urls = ["http://127.0.0.1:2000/"]
         }
         assert!(g.is_idle(7));
         // A lost job is rescheduled after its lease.
-        let mut h = Frontier::new(&sites("0s"), Mode::Continuous, Limits::default());
+        let mut h = Frontier::new(&sites("0s"), Mode::Continuous);
         h.seed(0);
         h.due_jobs(0, 10);
         assert_eq!(h.due_jobs(IN_FLIGHT_LEASE.as_millis() as i64 + 1, 10).len(), 2);
@@ -1064,7 +1051,7 @@ start_urls = ["http://127.0.0.1:2000/"]
 
     #[test]
     fn robots_txt_comes_first_and_its_rules_and_delay_hold() {
-        let mut f = Frontier::new(&sites("1s"), Mode::Once, Limits::default());
+        let mut f = Frontier::new(&sites("1s"), Mode::Once);
         f.seed(0);
         let first = f.due_jobs(0, 10);
         assert!(first.iter().all(|j| j.url.ends_with("/robots.txt")), "{first:?}");
@@ -1114,7 +1101,7 @@ start_urls = ["http://127.0.0.1:2000/"]
 
     #[test]
     fn links_that_name_a_report_go_first() {
-        let mut f = Frontier::new(&sites("0s"), Mode::Once, Limits::default());
+        let mut f = Frontier::new(&sites("0s"), Mode::Once);
         f.seed(0);
         answer_robots(&mut f, 0, None);
         let list = f.due_jobs(0, 10).into_iter().find(|j| j.site_id == "a").unwrap();
@@ -1135,11 +1122,11 @@ start_urls = ["http://127.0.0.1:2000/"]
 
     #[test]
     fn robots_rules_survive_a_restart() {
-        let mut f = Frontier::new(&sites("0s"), Mode::Once, Limits::default());
+        let mut f = Frontier::new(&sites("0s"), Mode::Once);
         f.seed(0);
         answer_robots(&mut f, 0, Some("User-agent: *\nDisallow: /list/\n"));
         let saved: Vec<UrlState> = f.urls.values().cloned().collect();
-        let mut g = Frontier::new(&sites("0s"), Mode::Once, Limits::default());
+        let mut g = Frontier::new(&sites("0s"), Mode::Once);
         g.restore(saved);
         g.seed(10);
         let jobs = g.due_jobs(10, 10);
@@ -1155,7 +1142,7 @@ start_urls = ["http://127.0.0.1:2000/"]
 
     #[test]
     fn traps_and_unsupported_attachments_are_counted() {
-        let mut f = Frontier::new(&sites("0s"), Mode::Once, Limits::default());
+        let mut f = Frontier::new(&sites("0s"), Mode::Once);
         f.seed(0);
         answer_robots(&mut f, 0, None);
         let job = f.due_jobs(0, 10).into_iter().find(|j| j.site_id == "a").unwrap();

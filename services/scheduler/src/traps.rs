@@ -1,6 +1,6 @@
 //! Crawl-trap guards: URLs a site can generate without end.
 //!
-//! Besides the depth and page limits (in [`crate::frontier::Limits`]):
+//! Besides the depth and page limits (in each site's `max_depth` and `max_pages`):
 //! paths whose segments repeat (`/a/b/a/b/a/b/`, from relative links that
 //! resolve against themselves), and calendars (a page per day linking to
 //! the next day, forever), recognised by a date standing alone in a path

@@ -19,7 +19,7 @@ use townreports_proto::v1::frontier_update::Update;
 use townreports_proto::v1::{FetchJob, FrontierUpdate};
 use townreports_sites::SitesFile;
 
-use crate::frontier::{Frontier, Limits, Mode, SiteStats, UrlState};
+use crate::frontier::{Frontier, Mode, SiteStats, UrlState};
 use crate::lease::{self, Lease};
 
 pub const FRONTIER_BUCKET: &str = "townreports_frontier";
@@ -50,7 +50,7 @@ impl Scheduler {
         let kv = bus.key_value(FRONTIER_BUCKET, 1).await?;
         let states = load_states(&kv).await?;
         tracing::info!(restored = states.len(), "frontier loaded");
-        let mut frontier = Frontier::new(sites, mode, Limits::default());
+        let mut frontier = Frontier::new(sites, mode);
         frontier.restore(states);
         frontier.seed(now_ms());
         let scheduler = Arc::new(Scheduler {

@@ -108,7 +108,18 @@ pub struct Site {
     pub revisit: Duration,
     /// How often a fetched article is fetched again to see edits.
     pub recheck: Duration,
+    /// Links deeper than this many hops from a start URL are not followed
+    /// (the next page of a list is the same list, not a hop).
+    pub max_depth: u32,
+    /// The most URLs the crawl keeps for this site: a guard against traps
+    /// the calendar and query rules do not recognise.
+    pub max_pages: usize,
 }
+
+/// Defaults for [`Site::max_depth`] and [`Site::max_pages`]: a township
+/// portal is a few columns of lists a few pages deep.
+pub const DEFAULT_MAX_DEPTH: u32 = 8;
+pub const DEFAULT_MAX_PAGES: usize = 5_000;
 
 impl Site {
     /// Whether `url` belongs to this site's crawl.
@@ -153,6 +164,8 @@ struct RawSite {
     allowed_hosts: Option<Vec<Spanned<String>>>,
     revisit: Option<Spanned<String>>,
     recheck: Option<Spanned<String>>,
+    max_depth: Option<Spanned<u32>>,
+    max_pages: Option<Spanned<u64>>,
 }
 
 impl SitesFile {
@@ -322,6 +335,30 @@ impl SitesFile {
             };
             let revisit = interval(site.revisit, "revisit", Duration::from_secs(6 * 3600))?;
             let recheck = interval(site.recheck, "recheck", Duration::from_secs(30 * 24 * 3600))?;
+            let max_depth = match site.max_depth {
+                None => DEFAULT_MAX_DEPTH,
+                Some(d) if *d.get_ref() == 0 => {
+                    return Err(at(
+                        d.span(),
+                        &key("max_depth"),
+                        "must be at least 1: depth 0 is the start URLs alone".into(),
+                    ));
+                }
+                Some(d) => d.into_inner(),
+            };
+            let max_pages = match site.max_pages {
+                None => DEFAULT_MAX_PAGES,
+                Some(n) => match usize::try_from(*n.get_ref()) {
+                    Ok(n) if n > 0 => n,
+                    _ => {
+                        return Err(at(
+                            n.span(),
+                            &key("max_pages"),
+                            format!("{} must be at least 1 and fit this machine's memory", n.get_ref()),
+                        ));
+                    }
+                },
+            };
             sites.push(Site {
                 id: site.id.into_inner(),
                 name: site.name.into_inner(),
@@ -330,6 +367,8 @@ impl SitesFile {
                 allowed_hosts,
                 revisit,
                 recheck,
+                max_depth,
+                max_pages,
             });
         }
         if sites.is_empty() {
@@ -397,6 +436,21 @@ revisit = "6h"
         assert!(site.allows(&Url::parse("http://127.0.0.1:8080/x").unwrap()));
         assert!(!site.allows(&Url::parse("http://127.0.0.1:9090/x").unwrap()));
         assert_eq!(site.revisit, Duration::from_secs(6 * 3600));
+        assert_eq!((site.max_depth, site.max_pages), (DEFAULT_MAX_DEPTH, DEFAULT_MAX_PAGES));
+    }
+
+    #[test]
+    fn crawl_limits_are_set_per_site_and_checked() {
+        let f = parse(&GOOD.replace("revisit = \"6h\"", "max_depth = 3\nmax_pages = 200000")).unwrap();
+        assert_eq!((f.sites[0].max_depth, f.sites[0].max_pages), (3, 200_000));
+        let e = parse(&GOOD.replace("revisit = \"6h\"", "max_pages = 0")).unwrap_err();
+        assert_eq!((e.line, e.key.as_str()), (11, "site[0].max_pages"), "{e}");
+        let e = parse(&GOOD.replace("revisit = \"6h\"", "max_depth = 0")).unwrap_err();
+        assert_eq!((e.line, e.key.as_str()), (11, "site[0].max_depth"), "{e}");
+        let e = parse(&GOOD.replace("revisit = \"6h\"", "max_pages = -5")).unwrap_err();
+        assert_eq!(e.line, 11, "a negative count is a type error at its line: {e}");
+        let e = parse(&GOOD.replace("revisit = \"6h\"", "max_depth = \"deep\"")).unwrap_err();
+        assert_eq!(e.line, 11, "{e}");
     }
 
     #[test]
