@@ -21,6 +21,15 @@ pub use prost::Message;
 /// the scheduler; Google reads 500 KiB too.
 pub const MAX_ROBOTS_TXT_BYTES: usize = 512 * 1024;
 
+/// Bytes of the longest URL the crawl follows (as serialised, percent-encoded):
+/// the parser drops longer links, the frontier refuses them and the fetcher
+/// refuses a job naming one. Twice the sitemaps protocol's 2,048-character
+/// limit, so no real page is lost, and half the 8 KB request line Apache
+/// (`LimitRequestLine` 8,190) and nginx (`large_client_header_buffers`)
+/// accept by default, so every URL kept can be requested at all; longer
+/// ones are generated (a trap, or a page appending to its own URL).
+pub const MAX_URL_BYTES: usize = 4_096;
+
 /// Hex SHA-256 of a record's text: `ReportRecord.content_sha256` is defined
 /// as this, and the indexer checks it.
 pub fn content_sha256(text: &str) -> String {

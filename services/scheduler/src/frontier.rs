@@ -155,6 +155,16 @@ pub struct SiteStats {
     pub next_visit_ms: Option<i64>,
 }
 
+/// What became of one discovered link.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Added {
+    Yes,
+    /// Known already, off-site, too deep, or a trap.
+    No,
+    /// The site has its `max_pages` URLs.
+    OverPageLimit,
+}
+
 pub struct Frontier {
     sites: HashMap<String, Site>,
     urls: HashMap<String, UrlState>,
@@ -619,17 +629,30 @@ impl Frontier {
             }
             self.dirty.insert(from_key.clone());
         }
-        for link in &links.links {
-            self.add_link(&site, job, link, now);
+        let over_limit = links
+            .links
+            .iter()
+            .filter(|link| self.add_link(&site, job, link, now) == Added::OverPageLimit)
+            .count();
+        // Once per page, not per link: a page of 10,000 links would
+        // otherwise log 10,000 warnings.
+        if over_limit > 0 {
+            tracing::warn!(
+                site = %site.id,
+                max_pages = site.max_pages,
+                over_limit,
+                from = %job.url,
+                "page limit reached; links not added (raise the site's max_pages to crawl more)"
+            );
         }
     }
 
-    fn add_link(&mut self, site: &Site, from: &FetchJob, link: &Link, now: i64) {
+    fn add_link(&mut self, site: &Site, from: &FetchJob, link: &Link, now: i64) -> Added {
         let Ok(url) = Url::parse(&link.url) else {
-            return;
+            return Added::No;
         };
         if !matches!(url.scheme(), "http" | "https") || !site.allows(&url) {
-            return;
+            return Added::No;
         }
         let kind = PageKind::try_from(link.kind).unwrap_or(PageKind::Article);
         // Depth counts hops from a list to what it lists; the next page of a
@@ -640,11 +663,11 @@ impl Frontier {
             from.depth + 1
         };
         if depth > site.max_depth {
-            return;
+            return Added::No;
         }
         let key = canonical(&url).to_string();
         if self.urls.contains_key(&key) {
-            return;
+            return Added::No;
         }
         if let Some(trap) = self.trap(&site.id, &url) {
             tracing::debug!(%url, reason = trap.as_str(), "crawl trap; not following");
@@ -655,11 +678,10 @@ impl Frontier {
                 .or_default()
                 .entry(trap.as_str().to_string())
                 .or_default() += 1;
-            return;
+            return Added::No;
         }
         if self.site_pages.get(&site.id).copied().unwrap_or(0) >= site.max_pages {
-            tracing::warn!(site = %site.id, "page limit reached; not adding more URLs");
-            return;
+            return Added::OverPageLimit;
         }
         self.insert_new(
             key,
@@ -672,11 +694,15 @@ impl Frontier {
             now,
             site.revisit.as_millis() as i64,
         );
+        Added::Yes
     }
 
     /// Whether `url` (not yet known) would lead into a trap; counts it
     /// against its calendar shape when it is let in.
     fn trap(&mut self, site: &str, url: &Url) -> Option<Trap> {
+        if traps::too_long(url) {
+            return Some(Trap::LongUrl);
+        }
         if traps::repeating_path(url) {
             return Some(Trap::RepeatingPath);
         }
@@ -1177,5 +1203,129 @@ start_urls = ["http://127.0.0.1:2000/"]
             1,
         );
         assert_eq!(f.stats()["a"].unsupported["doc"], 1);
+    }
+
+    #[test]
+    fn a_page_of_ten_thousand_links_stops_at_the_page_limit() {
+        let mut file = sites("0s");
+        file.sites[0].max_pages = 100;
+        let mut f = Frontier::new(&file, Mode::Once);
+        f.seed(0);
+        answer_robots(&mut f, 0, None);
+        let job = f.due_jobs(0, 10).into_iter().find(|j| j.site_id == "a").unwrap();
+        let urls: Vec<String> = (0..10_000)
+            .map(|i| format!("http://127.0.0.1:1000/2024/t20240101_{i}.html"))
+            .collect();
+        let found: Vec<(&str, PageKind)> = urls.iter().map(|u| (u.as_str(), PageKind::Article)).collect();
+        let started = std::time::Instant::now();
+        f.on_links(&links(&job, "h", &found), 0);
+        let took = started.elapsed();
+        assert_eq!(f.stats()["a"].known, 100, "robots.txt, the list and 98 links");
+        assert!(
+            f.get(&urls[97]).is_some() && f.get(&urls[98]).is_none(),
+            "the page's first links are kept"
+        );
+        // The same page again, or another one, adds nothing past the limit.
+        f.on_links(&links(&job, "h", &found[5_000..]), 1);
+        assert_eq!(f.stats()["a"].known, 100);
+        assert_eq!(f.stats()["b"].known, 2, "the other site is untouched");
+        assert!(took < Duration::from_secs(5), "10,000 links took {took:?}");
+    }
+
+    #[test]
+    fn urls_longer_than_the_limit_are_not_added() {
+        let mut f = Frontier::new(&sites("0s"), Mode::Once);
+        f.seed(0);
+        answer_robots(&mut f, 0, None);
+        let job = f.due_jobs(0, 10).into_iter().find(|j| j.site_id == "a").unwrap();
+        let base = "http://127.0.0.1:1000/";
+        let at_limit = format!("{base}{}", "a".repeat(townreports_proto::MAX_URL_BYTES - base.len()));
+        let over = format!("{at_limit}b");
+        let huge = format!("{base}search?q={}", "x".repeat(100_000));
+        f.on_links(
+            &links(
+                &job,
+                "h",
+                &[
+                    (&at_limit, PageKind::Article),
+                    (&over, PageKind::Article),
+                    (&huge, PageKind::List),
+                ],
+            ),
+            0,
+        );
+        assert!(f.get(&at_limit).is_some(), "a URL at the limit is kept");
+        assert!(f.get(&over).is_none() && f.get(&huge).is_none());
+        assert_eq!(f.stats()["a"].trap_links["long_url"], 2);
+    }
+
+    /// Day `n` after 2024-01-01, as `YYYY-MM-DD`.
+    fn day(n: u32) -> String {
+        let (mut year, mut n) = (2024, n);
+        loop {
+            let leap = year % 4 == 0 && (year % 100 != 0 || year % 400 == 0);
+            let lengths = [31, if leap { 29 } else { 28 }, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
+            for (month, length) in lengths.into_iter().enumerate() {
+                if n < length {
+                    return format!("{year}-{:02}-{:02}", month + 1, n + 1);
+                }
+                n -= length;
+            }
+            year += 1;
+        }
+    }
+
+    #[test]
+    fn a_crawl_into_an_endless_calendar_ends() {
+        // The fault portal's calendar: every day lists the next three and
+        // pages on to the next, forever. The crawl follows whatever is due
+        // until the frontier is idle. No depth limit: the calendar rule alone
+        // must end it.
+        let mut file = sites("0s");
+        file.sites[0].max_depth = 1_000;
+        let mut f = Frontier::new(&file, Mode::Once);
+        f.seed(0);
+        answer_robots(&mut f, 0, None);
+        let mut calendar_fetches = 0;
+        let mut now = 0;
+        while !f.is_idle(now) {
+            now += 1;
+            assert!(now < 1_000, "the calendar never ended: {calendar_fetches} days fetched");
+            for job in f.due_jobs(now, 10) {
+                f.on_outcome(&outcome(&job, FetchStatus::Ok), now);
+                let next: Vec<(String, PageKind)> = match job.url.rsplit_once("/cal/") {
+                    Some((_, page)) => {
+                        calendar_fetches += 1;
+                        let today = (0..1_000).find(|n| page == format!("{}.html", day(*n))).unwrap();
+                        (1..=3)
+                            .map(|d| {
+                                (
+                                    format!("http://127.0.0.1:1000/cal/{}.html", day(today + d)),
+                                    PageKind::Article,
+                                )
+                            })
+                            .chain([(
+                                format!("http://127.0.0.1:1000/cal/{}.html", day(today + 1)),
+                                PageKind::List,
+                            )])
+                            .collect()
+                    }
+                    None if job.kind() == PageKind::List => {
+                        vec![(format!("http://127.0.0.1:1000/cal/{}.html", day(0)), PageKind::List)]
+                    }
+                    None => Vec::new(),
+                };
+                let refs: Vec<(&str, PageKind)> = next.iter().map(|(u, k)| (u.as_str(), *k)).collect();
+                f.on_links(&links(&job, "h", &refs), now);
+            }
+        }
+        assert_eq!(
+            calendar_fetches,
+            traps::MAX_CALENDAR_PAGES,
+            "a month of days, then no more"
+        );
+        assert!(f.stats()["a"].trap_links["calendar"] > 0);
+        assert_eq!(day(365), "2024-12-31");
+        assert_eq!(day(366), "2025-01-01");
     }
 }

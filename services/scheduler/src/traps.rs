@@ -4,11 +4,13 @@
 //! paths whose segments repeat (`/a/b/a/b/a/b/`, from relative links that
 //! resolve against themselves), and calendars (a page per day linking to
 //! the next day, forever), recognised by a date standing alone in a path
-//! segment or a query value and capped per URL shape.
+//! segment or a query value and capped per URL shape. And URLs longer than
+//! [`MAX_URL_BYTES`]: only a generator makes them.
 
 use std::sync::LazyLock;
 
 use regex::Regex;
+use townreports_proto::MAX_URL_BYTES;
 use url::Url;
 
 /// Times one segment may occur in a path.
@@ -33,6 +35,7 @@ static DIGITS: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"\d+").expect("sta
 pub enum Trap {
     RepeatingPath,
     Calendar,
+    LongUrl,
 }
 
 impl Trap {
@@ -40,8 +43,14 @@ impl Trap {
         match self {
             Trap::RepeatingPath => "repeating_path",
             Trap::Calendar => "calendar",
+            Trap::LongUrl => "long_url",
         }
     }
+}
+
+/// A URL longer than [`MAX_URL_BYTES`] as it would be fetched.
+pub fn too_long(url: &Url) -> bool {
+    url.as_str().len() > MAX_URL_BYTES
 }
 
 /// A path in which some segment occurs more than twice.
