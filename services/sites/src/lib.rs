@@ -21,7 +21,7 @@
 //! file, line, column and key, because a typo found an hour into a crawl
 //! costs an hour.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::ops::Range;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -195,13 +195,7 @@ impl SitesFile {
         };
         let raw: RawFile = toml::from_str(text).map_err(|e| {
             let span = e.span().unwrap_or(0..0);
-            let key = e
-                .message()
-                .split('`')
-                .nth(1)
-                .filter(|_| e.message().starts_with("unknown field"))
-                .unwrap_or("-")
-                .to_string();
+            let key = key_at(text, span.start);
             at(span, &key, e.message().trim().to_string())
         })?;
 
@@ -393,6 +387,42 @@ fn duration(value: &Spanned<String>) -> Result<Duration, String> {
         .map_err(|e| format!("{:?} is not a duration like \"1s\" or \"6h\": {e}", value.get_ref()))
 }
 
+/// The key whose value (or name) is at byte `offset`, as the other errors
+/// name keys (`site[2].revisit`, `fetch.min_delay`): the last `key =` of
+/// the table the offset is in, up to its line. The parser's own messages
+/// name no key for a wrong type or a syntax error; `-` when none is found.
+fn key_at(text: &str, offset: usize) -> String {
+    let upto = &text[..text.floor_char_boundary(offset.min(text.len()))];
+    let end_of_line = text[upto.len()..].find('\n').map_or(text.len(), |i| upto.len() + i);
+    let (mut table, mut key) = (String::new(), None);
+    let mut arrays: HashMap<&str, usize> = HashMap::new();
+    for line in text[..end_of_line].lines().map(str::trim) {
+        if let Some(name) = line.strip_prefix("[[").and_then(|l| l.split("]]").next()) {
+            let seen = arrays.entry(name.trim()).or_default();
+            table = format!("{}[{seen}]", name.trim());
+            *seen += 1;
+            key = None;
+        } else if let Some(name) = line.strip_prefix('[').and_then(|l| l.split(']').next()) {
+            table = name.trim().to_string();
+            key = None;
+        } else if let Some((name, _)) = line.split_once('=')
+            && !name.trim().is_empty()
+            && name
+                .trim()
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.'))
+        {
+            key = Some(name.trim().to_string());
+        }
+    }
+    match (table.as_str(), key) {
+        ("", None) => "-".into(),
+        (table, None) => table.to_string(),
+        ("", Some(key)) => key,
+        (table, Some(key)) => format!("{table}.{key}"),
+    }
+}
+
 /// 1-based line and column of a byte offset.
 fn line_column(text: &str, offset: usize) -> (usize, usize) {
     let offset = offset.min(text.len());
@@ -457,14 +487,25 @@ revisit = "6h"
     fn unknown_keys_name_file_line_and_key() {
         let text = GOOD.replace("revisit = \"6h\"", "revisit = \"6h\"\nrevisti = \"1h\"");
         let e = parse(&text).unwrap_err();
-        assert_eq!((e.line, e.key.as_str()), (12, "revisti"), "{e}");
+        assert_eq!((e.line, e.key.as_str()), (12, "site[0].revisti"), "{e}");
         assert!(e.to_string().starts_with("sites.toml:12:"), "{e}");
     }
 
     #[test]
     fn wrong_types_and_bad_values_are_located() {
         let e = parse(&GOOD.replace("revisit = \"6h\"", "revisit = 6")).unwrap_err();
-        assert_eq!(e.line, 11, "{e}");
+        assert_eq!((e.line, e.key.as_str()), (11, "site[0].revisit"), "{e}");
+        let e = parse(&GOOD.replace("min_delay = \"250ms\"", "min_delay = [1]")).unwrap_err();
+        assert_eq!((e.line, e.key.as_str()), (4, "fetch.min_delay"), "{e}");
+        let second = &GOOD[GOOD.find("[[site]]").unwrap()..].replace("town-a", "town-b");
+        let e = parse(&format!(
+            "{GOOD}{}",
+            second.replace("revisit = \"6h\"", "max_pages = \"many\"")
+        ))
+        .unwrap_err();
+        assert_eq!((e.line, e.key.as_str()), (17, "site[1].max_pages"), "{e}");
+        let e = parse(&GOOD.replace("name = \"甲镇人民政府\"", "name = \"甲镇")).unwrap_err();
+        assert_eq!((e.line, e.key.as_str()), (8, "site[0].name"), "a syntax error: {e}");
         let e = parse(&GOOD.replace("\"6h\"", "\"six hours\"")).unwrap_err();
         assert_eq!((e.line, e.key.as_str()), (11, "site[0].revisit"), "{e}");
         let e = parse(&GOOD.replace("http://127.0.0.1:8080/zfxxgk/index.html", "not a url")).unwrap_err();
