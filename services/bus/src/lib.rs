@@ -21,6 +21,7 @@ pub mod embedded;
 pub mod error;
 pub mod health;
 pub mod kv;
+pub mod locate;
 pub mod publish;
 pub mod service;
 pub mod shutdown;
