@@ -8,7 +8,7 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 use townreports_bus::Shutdown;
 
-use townreports::{export, extract, reprocess, run, status, subscribe};
+use townreports::{dlq, export, extract, reprocess, run, status, subscribe};
 
 /// Township government reports as live, structured data.
 #[derive(Parser)]
@@ -60,6 +60,8 @@ enum Command {
     /// Show the crawl per site (pages known, fetched, failed by class,
     /// blocked, reports found, last success, next visit) and the queues.
     Status(status::StatusArgs),
+    /// Dead letters: list them, show one, replay them after a fix.
+    Dlq(dlq::DlqArgs),
 }
 
 fn main() -> ExitCode {
@@ -88,6 +90,7 @@ fn main() -> ExitCode {
             Command::Serve(args) => townreports_api::serve(args, shutdown).await,
             Command::Subscribe(args) => subscribe::subscribe(args, shutdown).await,
             Command::Status(args) => status::status(&args).await,
+            Command::Dlq(args) => dlq::dlq(args).await,
             Command::Reprocess(args) => reprocess::reprocess(&args).await.map(|s| {
                 eprintln!(
                     "reprocessed {} archived responses: {} documents, {} reports, {} stored in {} \
