@@ -498,7 +498,9 @@ mod tests {
         let f = strict();
         let from = Url::parse("http://93.184.215.14/a/b.html").unwrap();
         for target in INTERNAL {
-            let e = f.next_hop(&from, target, &[from.clone()]).expect_err(target);
+            let e = f
+                .next_hop(&from, target, std::slice::from_ref(&from))
+                .expect_err(target);
             assert_eq!(e.class(), "redirect", "{target}: {e}");
             assert!(e.to_string().contains("refused"), "{target}: {e}");
         }
@@ -508,10 +510,12 @@ mod tests {
             "HTTP://0XA9FEA9FE/",
             "http://169.254.169.254.:80/",
         ] {
-            let e = f.next_hop(&from, target, &[from.clone()]).expect_err(target);
+            let e = f
+                .next_hop(&from, target, std::slice::from_ref(&from))
+                .expect_err(target);
             assert_eq!(e.class(), "redirect", "{target}: {e}");
         }
-        let next = f.next_hop(&from, "../c.html", &[from.clone()]).unwrap();
+        let next = f.next_hop(&from, "../c.html", std::slice::from_ref(&from)).unwrap();
         assert_eq!(next.as_str(), "http://93.184.215.14/c.html", "a public hop is followed");
     }
 
@@ -536,7 +540,7 @@ mod tests {
 
         let from = Url::parse("http://93.184.215.14/").unwrap();
         for location in [huge.as_str(), &huge[20..], long.as_str()] {
-            let e = f.next_hop(&from, location, &[from.clone()]).unwrap_err();
+            let e = f.next_hop(&from, location, std::slice::from_ref(&from)).unwrap_err();
             assert_eq!(e.class(), "redirect");
             assert!(
                 e.to_string().contains("-byte limit") && e.to_string().len() < 300,

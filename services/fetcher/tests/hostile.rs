@@ -344,6 +344,16 @@ async fn redirects_to_loopback_in_any_spelling_are_refused_before_connecting() {
     assert_eq!(accepts.load(Ordering::SeqCst), 2, "127.0.0.2 and ::1 reached");
 }
 
+/// A compressed body and how it is sent.
+struct Bomb {
+    name: &'static str,
+    /// `Content-Encoding`.
+    encoding: &'static str,
+    body: Vec<u8>,
+    /// Sent in chunks, without a length.
+    chunked: bool,
+}
+
 /// 64 MiB of spaces, compressed by `encoder`.
 fn bomb<W: Write>(mut encoder: W, finish: impl FnOnce(W) -> std::io::Result<Vec<u8>>) -> Vec<u8> {
     let spaces = vec![b' '; 1 << 20];
@@ -378,13 +388,19 @@ async fn decompression_bombs_stop_at_the_cap() {
     );
     // 1 GiB of spaces in 843 bytes (made once with the brotli crate, quality 11).
     let brotli = include_bytes!("fixtures/spaces-1gib.br").to_vec();
-    let bombs: Arc<Vec<(&str, &str, Vec<u8>, bool)>> = Arc::new(vec![
-        ("gzip, chunked", "gzip", gzip.clone(), true),
-        ("gzip, with length", "gzip", gzip, false),
-        ("deflate (zlib), chunked", "deflate", zlib.clone(), true),
-        ("deflate (zlib), with length", "deflate", zlib, false),
-        ("brotli 1 GiB, chunked", "br", brotli.clone(), true),
-        ("brotli 1 GiB, with length", "br", brotli, false),
+    let bomb = |name, encoding, body: &Vec<u8>, chunked| Bomb {
+        name,
+        encoding,
+        body: body.clone(),
+        chunked,
+    };
+    let bombs = Arc::new(vec![
+        bomb("gzip, chunked", "gzip", &gzip, true),
+        bomb("gzip, with length", "gzip", &gzip, false),
+        bomb("deflate (zlib), chunked", "deflate", &zlib, true),
+        bomb("deflate (zlib), with length", "deflate", &zlib, false),
+        bomb("brotli 1 GiB, chunked", "br", &brotli, true),
+        bomb("brotli 1 GiB, with length", "br", &brotli, false),
     ]);
     let served = bombs.clone();
     let server = server_on(
@@ -392,7 +408,12 @@ async fn decompression_bombs_stop_at_the_cap() {
         answer(move |target, mut conn| {
             let served = served.clone();
             async move {
-                let (_, encoding, body, chunked) = &served[target.trim_start_matches('/').parse::<usize>().unwrap()];
+                let Bomb {
+                    encoding,
+                    body,
+                    chunked,
+                    ..
+                } = &served[target.trim_start_matches('/').parse::<usize>().unwrap()];
                 let encoding = format!("Content-Encoding: {encoding}");
                 let framing = if *chunked {
                     "Transfer-Encoding: chunked".to_string()
@@ -413,7 +434,7 @@ async fn decompression_bombs_stop_at_the_cap() {
     )
     .await;
     let f = loopback_fetcher();
-    for (n, (name, _, body, _)) in bombs.iter().enumerate() {
+    for (n, Bomb { name, body, .. }) in bombs.iter().enumerate() {
         let started = Instant::now();
         let got = fetch(&f, &server.url(&format!("/{n}"))).await;
         let took = started.elapsed();

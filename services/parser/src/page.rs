@@ -7,6 +7,7 @@ use std::sync::LazyLock;
 
 use regex::Regex;
 use scraper::Html;
+use townreports_proto::MAX_URL_BYTES;
 use townreports_proto::v1::{DiscoveredLinks, FetchJob, PageKind, ParsedDocument};
 use url::Url;
 
@@ -30,7 +31,8 @@ pub struct Page {
     pub meta: BTreeMap<String, String>,
     /// Disclosure-block pairs, labels normalised (see [`disclosure`]).
     pub disclosure: BTreeMap<String, String>,
-    /// Followable links, at most [`links::MAX_LINKS`].
+    /// Followable links, at most [`links::MAX_LINKS`], none longer than
+    /// [`MAX_URL_BYTES`].
     pub links: Vec<PageLink>,
     /// Government meta tags, a disclosure block, a 网站标识码 or a .gov.cn host.
     pub government_chrome: bool,
@@ -112,7 +114,9 @@ pub fn parse_page(url: &Url, bytes: &[u8], content_type: Option<&str>) -> Page {
     let meta = meta::meta_tags(&doc);
     let main = content::main_text(&doc, &stats);
     let disclosure = disclosure::disclosure(&doc, &stats, main.root);
-    let links = links::links(&doc, &html, url, &stats);
+    let mut links = links::links(&doc, &html, url, &stats);
+    // Only a generator makes URLs this long; nothing downstream would fetch them.
+    links.links.retain(|l| l.url.as_str().len() <= MAX_URL_BYTES);
     let government_chrome = meta::GOVERNMENT_TAGS.iter().any(|k| meta.contains_key(*k))
         || GOVERNMENT_LABELS.iter().any(|k| disclosure.contains_key(*k))
         || government_host(url)
@@ -355,6 +359,28 @@ mod tests {
             page.is_document(&job(PageKind::Article)),
             "an article job is always a document"
         );
+    }
+
+    #[test]
+    fn links_longer_than_the_url_limit_are_dropped() {
+        // As the URL is fetched: absolute and percent-encoded.
+        let at_limit = format!("/{}.html", "a".repeat(MAX_URL_BYTES - "http://127.0.0.1/.html".len()));
+        let over = format!(
+            "/{}.html",
+            "b".repeat(MAX_URL_BYTES - "http://127.0.0.1/.html".len() + 1)
+        );
+        let encoded_over = format!("/{}.html", "报".repeat(MAX_URL_BYTES / 8));
+        let huge = format!("/search?q={}", "x".repeat(100_000));
+        let html = format!(
+            "<html><body><ul><li><a href='{at_limit}'>甲</a></li><li><a href='{over}'>乙</a></li>\
+             <li><a href='{encoded_over}'>丙</a></li><li><a href='{huge}'>丁</a></li>\
+             <li><a href='/zwgk/t20240105_2.html'>某镇2023年工作总结</a></li></ul></body></html>"
+        );
+        let page = parse_page(&url(), html.as_bytes(), None);
+        let kept: Vec<usize> = page.links.iter().map(|l| l.url.as_str().len()).collect();
+        assert_eq!(kept.len(), 2, "{kept:?}");
+        assert_eq!(kept[0], MAX_URL_BYTES);
+        assert!(page.links[1].url.as_str().ends_with("t20240105_2.html"));
     }
 
     #[test]
