@@ -66,7 +66,7 @@ impl From<StoreError> for ApiError {
                     message: "the database is unavailable; try again shortly".into(),
                 }
             }
-            StoreError::Corrupt { .. } | StoreError::Migration(_) => {
+            StoreError::Corrupt { .. } | StoreError::Migration(_) | StoreError::Rejected(_) => {
                 tracing::error!(error = %e, "store error");
                 ApiError {
                     status: StatusCode::INTERNAL_SERVER_ERROR,

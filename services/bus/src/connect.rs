@@ -28,9 +28,9 @@ pub struct NatsOptions {
     #[arg(long, env = "NATS_REPLICAS", default_value_t = 1, value_parser = clap::value_parser!(u8).range(1..=5))]
     pub replicas: u8,
     /// How long a worker may hold a message without a sign of life before
-    /// JetStream redelivers it (workers send progress every few seconds;
-    /// fetchers get three times this). Applies when the consumers are
-    /// created.
+    /// JetStream redelivers it (a message held through a database outage
+    /// sends progress; fetchers get three times this). Applies when the
+    /// consumers are created.
     #[arg(long, env = "ACK_WAIT", default_value = "60s", value_parser = humantime::parse_duration)]
     pub ack_wait: Duration,
 }

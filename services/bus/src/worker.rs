@@ -10,6 +10,11 @@
 //! - a [`StageError::Permanent`] (bad input) is dead-lettered at once; a
 //!   [`StageError::Transient`] one is retried with backoff and dead-lettered
 //!   after [`MAX_ATTEMPTS`] deliveries; a panic is caught and dead-lettered;
+//! - a [`StageError::Unavailable`] one (a dependency such as the database is
+//!   down, full or locked) is held and retried in place, with in-progress
+//!   acks, until the dependency returns: an outage of any length neither
+//!   uses up the message's deliveries nor dead-letters it, and a worker
+//!   whose every slot waits pulls nothing new;
 //! - on shutdown it stops pulling, lets in-flight messages finish within the
 //!   grace period, and naks what it fetched but did not start.
 
@@ -68,6 +73,10 @@ pub enum StageError {
         message: String,
         retry_after: Option<Duration>,
     },
+    /// A dependency of the stage is down, full or locked; the input is
+    /// fine and its processing is retried in place until it returns.
+    #[error("{class}: {message}")]
+    Unavailable { class: String, message: String },
 }
 
 impl StageError {
@@ -86,9 +95,26 @@ impl StageError {
         }
     }
 
+    pub fn unavailable(class: impl Into<String>, message: impl std::fmt::Display) -> Self {
+        StageError::Unavailable {
+            class: class.into(),
+            message: message.to_string(),
+        }
+    }
+
     pub fn class(&self) -> &str {
         match self {
-            StageError::Permanent { class, .. } | StageError::Transient { class, .. } => class,
+            StageError::Permanent { class, .. }
+            | StageError::Transient { class, .. }
+            | StageError::Unavailable { class, .. } => class,
+        }
+    }
+
+    fn message(&self) -> &str {
+        match self {
+            StageError::Permanent { message, .. }
+            | StageError::Transient { message, .. }
+            | StageError::Unavailable { message, .. } => message,
         }
     }
 }
@@ -173,14 +199,14 @@ pub async fn run_stage<S: Stage>(
             // while its ack deadline runs.
             let permit = tokio::select! {
                 _ = shutdown.wait() => {
-                    give_back(&bus, stage.as_ref(), &mut messages).await;
+                    give_back(&bus, stage.as_ref(), &mut messages, &shutdown).await;
                     break 'connect;
                 }
                 p = permits.clone().acquire_owned() => p.expect("semaphore is never closed"),
             };
             let next = tokio::select! {
                 _ = shutdown.wait() => {
-                    give_back(&bus, stage.as_ref(), &mut messages).await;
+                    give_back(&bus, stage.as_ref(), &mut messages, &shutdown).await;
                     break 'connect;
                 }
                 n = messages.next() => n,
@@ -190,8 +216,9 @@ pub async fn run_stage<S: Stage>(
                     let bus = bus.clone();
                     let stage = stage.clone();
                     let acked = acked.clone();
+                    let shutdown = shutdown.clone();
                     tasks.spawn(async move {
-                        if handle(&bus, stage.as_ref(), message).await {
+                        if handle(&bus, stage.as_ref(), message, &shutdown).await {
                             acked.fetch_add(1, Ordering::Relaxed);
                         }
                         drop(permit);
@@ -259,12 +286,17 @@ async fn report_lag(bus: Bus, stage: StageName, shutdown: Shutdown) {
 /// drains. A message on its last delivery is dead-lettered instead: given
 /// back, the server would never deliver it again and it would sit in the
 /// work queue for good.
-async fn give_back<S: Stage>(bus: &Bus, stage: &S, messages: &mut jetstream::consumer::pull::Stream) {
+async fn give_back<S: Stage>(
+    bus: &Bus,
+    stage: &S,
+    messages: &mut jetstream::consumer::pull::Stream,
+    shutdown: &Shutdown,
+) {
     let mut returned = 0;
     while let Ok(Some(Ok(message))) = tokio::time::timeout(GIVE_BACK_WAIT, messages.next()).await {
         let last = message.info().is_ok_and(|info| info.delivered > MAX_ATTEMPTS);
         if last {
-            handle(bus, stage, message).await;
+            handle(bus, stage, message, shutdown).await;
         } else if ack(&message, AckKind::Nak(Some(GIVE_BACK_DELAY))).await.is_ok() {
             returned += 1;
         }
@@ -281,7 +313,7 @@ const GIVE_BACK_DELAY: Duration = Duration::from_secs(1);
 
 /// Processes one delivery to its ack, nak or dead letter; true when it was
 /// processed and acked.
-async fn handle<S: Stage>(bus: &Bus, stage: &S, message: jetstream::Message) -> bool {
+async fn handle<S: Stage>(bus: &Bus, stage: &S, message: jetstream::Message, shutdown: &Shutdown) -> bool {
     let name = S::NAME.name();
     let started = Instant::now();
     let (delivered, origin) = match message.info() {
@@ -298,29 +330,7 @@ async fn handle<S: Stage>(bus: &Bus, stage: &S, message: jetstream::Message) -> 
             format!("not settled after {MAX_ATTEMPTS} deliveries (the worker may crash or hang on it)"),
         ))
     } else {
-        match S::Input::decode(message.payload.clone()) {
-            Err(e) => Err(StageError::permanent(
-                "decode",
-                format!("not a valid {name} input: {e}"),
-            )),
-            Ok(input) => {
-                let label = S::label(&input);
-                let span =
-                    tracing::info_span!("message", stage = name, site = %label.site, url = %label.url, delivered);
-                let work = async {
-                    let outputs = stage.process(input, bus).await?;
-                    bus.publish_all(&outputs).await?;
-                    Ok::<(), StageError>(())
-                };
-                match AssertUnwindSafe(tracing::Instrument::instrument(work, span))
-                    .catch_unwind()
-                    .await
-                {
-                    Ok(result) => result,
-                    Err(panic) => Err(StageError::permanent("panic", panic_message(&panic))),
-                }
-            }
-        }
+        attempt_until_available(bus, stage, &message, delivered, shutdown).await
     };
 
     let settled = match &outcome {
@@ -328,6 +338,8 @@ async fn handle<S: Stage>(bus: &Bus, stage: &S, message: jetstream::Message) -> 
             metrics::counter!("townreports_messages_total", "stage" => name, "outcome" => "ok").increment(1);
             ack(&message, AckKind::Ack).await
         }
+        // Still unavailable at shutdown: another replica tries soon.
+        Err(StageError::Unavailable { .. }) => ack(&message, AckKind::Nak(Some(GIVE_BACK_DELAY))).await,
         Err(e @ StageError::Transient { retry_after, .. }) if delivered < MAX_ATTEMPTS => {
             let delay = retry_after.unwrap_or_else(|| retry_delay(delivered));
             tracing::warn!(stage = name, class = e.class(), error = %e, delivered, ?delay, "will retry");
@@ -340,15 +352,10 @@ async fn handle<S: Stage>(bus: &Bus, stage: &S, message: jetstream::Message) -> 
             metrics::counter!("townreports_messages_total", "stage" => name, "outcome" => "dead_letter").increment(1);
             metrics::counter!("townreports_message_errors_total", "stage" => name, "class" => e.class().to_string())
                 .increment(1);
-            let (class, text) = match e {
-                StageError::Permanent { class, message } | StageError::Transient { class, message, .. } => {
-                    (class.clone(), message.clone())
-                }
-            };
             let letter = DeadLetter {
                 stage: S::NAME,
-                class,
-                message: text,
+                class: e.class().to_string(),
+                message: e.message().to_string(),
                 deliveries: delivered,
                 original_subject: message.subject.to_string(),
                 origin,
@@ -370,6 +377,79 @@ async fn handle<S: Stage>(bus: &Bus, stage: &S, message: jetstream::Message) -> 
     metrics::histogram!("townreports_processing_seconds", "stage" => name).record(started.elapsed().as_secs_f64());
     metrics::gauge!("townreports_in_flight", "stage" => name).decrement(1.0);
     outcome.is_ok() && settled.is_ok()
+}
+
+/// The longest a held message waits between two attempts while its
+/// dependency is unavailable (also bounded by a third of the ack wait, so
+/// the in-progress acks keep it ours).
+const HOLD_MAX_WAIT: Duration = Duration::from_secs(5);
+
+/// Attempts `message` until it succeeds or fails for a reason of its own;
+/// while a dependency is unavailable it is held (in-progress acks keep the
+/// server from redelivering it) and tried again. Returns the unavailable
+/// error only when shutdown comes first.
+async fn attempt_until_available<S: Stage>(
+    bus: &Bus,
+    stage: &S,
+    message: &jetstream::Message,
+    delivered: i64,
+    shutdown: &Shutdown,
+) -> Result<(), StageError> {
+    let name = S::NAME.name();
+    let longest = HOLD_MAX_WAIT.min(bus.ack_wait() / 3);
+    let mut wait = Duration::from_millis(250);
+    let mut held_since: Option<Instant> = None;
+    loop {
+        let result = attempt(bus, stage, message, delivered).await;
+        let Err(e @ StageError::Unavailable { .. }) = &result else {
+            if let Some(since) = held_since {
+                tracing::info!(stage = name, held = ?since.elapsed(), "dependency back; message processed");
+            }
+            return result;
+        };
+        if held_since.is_none() {
+            tracing::error!(stage = name, class = e.class(), error = %e, "dependency unavailable; holding the message and retrying");
+            held_since = Some(Instant::now());
+        }
+        metrics::counter!("townreports_messages_total", "stage" => name, "outcome" => "held").increment(1);
+        metrics::counter!("townreports_message_errors_total", "stage" => name, "class" => e.class().to_string())
+            .increment(1);
+        if let Err(e) = message.ack_with(AckKind::Progress).await {
+            tracing::debug!(stage = name, error = %e, "in-progress ack failed");
+        }
+        tokio::select! {
+            _ = shutdown.wait() => return result,
+            _ = tokio::time::sleep(wait) => {}
+        }
+        wait = (wait * 2).min(longest);
+    }
+}
+
+/// One attempt: decode, process, publish the outputs; a panic becomes a
+/// permanent error.
+async fn attempt<S: Stage>(
+    bus: &Bus,
+    stage: &S,
+    message: &jetstream::Message,
+    delivered: i64,
+) -> Result<(), StageError> {
+    let name = S::NAME.name();
+    let input = S::Input::decode(message.payload.clone())
+        .map_err(|e| StageError::permanent("decode", format!("not a valid {name} input: {e}")))?;
+    let label = S::label(&input);
+    let span = tracing::info_span!("message", stage = name, site = %label.site, url = %label.url, delivered);
+    let work = async {
+        let outputs = stage.process(input, bus).await?;
+        bus.publish_all(&outputs).await?;
+        Ok::<(), StageError>(())
+    };
+    match AssertUnwindSafe(tracing::Instrument::instrument(work, span))
+        .catch_unwind()
+        .await
+    {
+        Ok(result) => result,
+        Err(panic) => Err(StageError::permanent("panic", panic_message(&panic))),
+    }
 }
 
 /// Acks are confirmed by the server (double ack) so a lost ack is noticed.

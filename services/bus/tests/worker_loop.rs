@@ -198,3 +198,110 @@ async fn transient_failures_after_max_attempts_are_dead_lettered() {
         .unwrap();
     server.terminate().await;
 }
+
+#[tokio::test]
+async fn a_message_waits_out_an_outage_of_its_dependency_without_using_up_deliveries() {
+    /// Its dependency is down until `up` is set; counts the attempts.
+    struct NeedsDatabase {
+        up: std::sync::atomic::AtomicBool,
+        attempts: std::sync::atomic::AtomicUsize,
+    }
+    impl Stage for NeedsDatabase {
+        type Input = FetchJob;
+        const NAME: StageName = StageName::Indexer;
+        fn label(input: &FetchJob) -> Label {
+            Label {
+                site: input.site_id.clone(),
+                url: input.url.clone(),
+            }
+        }
+        async fn process(&self, job: FetchJob, _bus: &Bus) -> Result<Vec<Publish>, StageError> {
+            use std::sync::atomic::Ordering;
+            self.attempts.fetch_add(1, Ordering::SeqCst);
+            if !self.up.load(Ordering::SeqCst) {
+                return Err(StageError::unavailable("database", "connection refused"));
+            }
+            let outcome = FetchOutcome {
+                job: Some(job.clone()),
+                ..Default::default()
+            };
+            Ok(vec![Publish::proto(
+                names::SUBJECT_FRONTIER_OUTCOMES,
+                &outcome,
+                &[&job.url],
+            )])
+        }
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let mut server = NatsServerProcess::start(dir.path()).await.unwrap();
+    // A short ack wait: holding must keep the message ours through many of them.
+    let options = NatsOptions {
+        ack_wait: Duration::from_secs(2),
+        ..NatsOptions::with_url(server.url())
+    };
+    let bus = Bus::connect(&options, "test").await.unwrap();
+    bus.ensure_topology().await.unwrap();
+    let job = FetchJob {
+        url: "http://c/1".into(),
+        ..Default::default()
+    };
+    bus.publish(&Publish::proto(names::SUBJECT_RECORDS_EXTRACTED, &job, &["c1"]))
+        .await
+        .unwrap();
+
+    let stage = Arc::new(NeedsDatabase {
+        up: false.into(),
+        attempts: 0.into(),
+    });
+    let shutdown = Shutdown::new();
+    let worker = tokio::spawn(run_stage(
+        bus.clone(),
+        stage.clone(),
+        WorkerOptions::default(),
+        shutdown.clone(),
+    ));
+    // An outage of three ack waits, more attempts than MAX_ATTEMPTS.
+    tokio::time::sleep(Duration::from_secs(6)).await;
+    use std::sync::atomic::Ordering;
+    let attempts = stage.attempts.load(Ordering::SeqCst);
+    assert!(
+        attempts as i64 > townreports_bus::topology::MAX_ATTEMPTS,
+        "retried in place: {attempts} attempts"
+    );
+    assert_eq!(
+        bus.stream_messages(names::STREAM_DLQ).await.unwrap(),
+        0,
+        "not dead-lettered"
+    );
+    let consumer = bus
+        .consumer(StageName::Indexer)
+        .await
+        .unwrap()
+        .info()
+        .await
+        .unwrap()
+        .clone();
+    assert_eq!(consumer.num_redelivered, 0, "held, never redelivered: {consumer:?}");
+    assert_eq!(consumer.num_ack_pending, 1, "{consumer:?}");
+
+    stage.up.store(true, Ordering::SeqCst);
+    assert_eq!(wait_for(&bus, StageName::Scheduler.stream(), 1).await, 1);
+    for _ in 0..100 {
+        if bus.stream_messages(StageName::Indexer.stream()).await.unwrap() == 0 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(
+        bus.stream_messages(StageName::Indexer.stream()).await.unwrap(),
+        0,
+        "acked once it went through"
+    );
+    shutdown.trigger();
+    tokio::time::timeout(Duration::from_secs(30), worker)
+        .await
+        .unwrap()
+        .unwrap()
+        .unwrap();
+    server.terminate().await;
+}

@@ -32,8 +32,14 @@ fn now_ms() -> i64 {
         .map_or(0, |d| d.as_millis() as i64)
 }
 
+/// An outage (down, locked, full) holds the record until the database is
+/// back; anything else about this record is retried a few times and then
+/// dead-lettered with the database's reason.
 fn database_error(e: StoreError) -> StageError {
-    StageError::transient("database", e)
+    match e {
+        StoreError::Unavailable(_) => StageError::unavailable("database", e),
+        _ => StageError::transient("database", e),
+    }
 }
 
 impl Stage for IndexStage {

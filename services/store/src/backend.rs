@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::sqlite::SqliteConnectOptions;
-use sqlx::{AnyConnection, AnyPool, ConnectOptions, Executor};
+use sqlx::{AnyConnection, AnyPool, ConnectOptions, Connection, Executor};
 
 use crate::sql::Sql;
 use crate::{Location, StoreError};
@@ -55,6 +55,19 @@ pub(crate) async fn connect(location: &Location) -> Result<(AnyPool, Backend), S
     let pool = AnyPoolOptions::new()
         .max_connections(max_connections)
         .acquire_timeout(Duration::from_secs(10))
+        .after_release(|conn, _| {
+            Box::pin(async move {
+                // A transaction the database undid by itself (SQLite rolls
+                // back on a full disk) leaves the driver's rollback failing
+                // and the connection counted as still in a transaction,
+                // refusing every later BEGIN. Let the rollback queued by the
+                // dropped transaction run, then close such a connection.
+                if conn.is_in_transaction() {
+                    conn.ping().await?;
+                }
+                Ok(!conn.is_in_transaction())
+            })
+        })
         .after_connect(move |conn, _| {
             Box::pin(async move {
                 if backend == Backend::Sqlite {
@@ -77,7 +90,7 @@ pub(crate) async fn connect(location: &Location) -> Result<(AnyPool, Backend), S
 async fn configure_sqlite(conn: &mut AnyConnection) -> Result<(), sqlx::Error> {
     // WAL lets readers (the API, an export) run beside the indexer; another
     // process holding the write lock makes a writer wait a little before
-    // the indexer gives the message back for a later retry.
+    // the indexer holds the message and tries again.
     // A 32 MiB page cache per connection (SQLite's default is 2 MiB): the
     // indexes a write touches outgrow the default after a few thousand
     // reports, and every write then re-reads their pages from the OS.

@@ -37,10 +37,15 @@ pub use write::{Change, Stored};
 /// Why the store could not do what was asked.
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
-    /// The database did not answer or refused the statement; the caller
-    /// may retry later.
+    /// The database cannot serve anyone right now (unreachable, shutting
+    /// down, busy or locked by another process, out of disk): the request
+    /// was fine and succeeds once the database is back.
     #[error("database unavailable: {0}")]
     Unavailable(String),
+    /// The database refused this statement (a constraint, a value it cannot
+    /// hold): retrying the same request fails the same way.
+    #[error("database refused the statement: {0}")]
+    Rejected(String),
     #[error("cannot open the database at {location}: {message}")]
     Open { location: String, message: String },
     #[error("database migration failed: {0}. Is this database from a newer townreports?")]
@@ -54,8 +59,51 @@ pub enum StoreError {
 
 impl From<sqlx::Error> for StoreError {
     fn from(e: sqlx::Error) -> Self {
-        StoreError::Unavailable(e.to_string())
+        if database_unavailable(&e) {
+            StoreError::Unavailable(e.to_string())
+        } else {
+            StoreError::Rejected(e.to_string())
+        }
     }
+}
+
+/// Whether `e` says the database as a whole cannot serve requests now,
+/// rather than that this statement is wrong.
+fn database_unavailable(e: &sqlx::Error) -> bool {
+    match e {
+        sqlx::Error::Io(_)
+        | sqlx::Error::Tls(_)
+        | sqlx::Error::Protocol(_)
+        | sqlx::Error::PoolTimedOut
+        | sqlx::Error::PoolClosed
+        | sqlx::Error::WorkerCrashed
+        | sqlx::Error::BeginFailed => true,
+        sqlx::Error::Database(db) => {
+            let code = db.code().unwrap_or_default();
+            if db.try_downcast_ref::<sqlx::sqlite::SqliteError>().is_some() {
+                sqlite_code_unavailable(&code)
+            } else {
+                postgres_code_unavailable(&code)
+            }
+        }
+        _ => false,
+    }
+}
+
+/// SQLite result codes (extended: the primary code is the low byte) that
+/// mean "not now" rather than "never": busy, locked, disk I/O error, disk
+/// full, cannot open.
+fn sqlite_code_unavailable(code: &str) -> bool {
+    code.parse::<i32>()
+        .is_ok_and(|extended| matches!(extended & 0xff, 5 | 6 | 10 | 13 | 14))
+}
+
+/// PostgreSQL SQLSTATE classes that mean "not now": connection exceptions,
+/// insufficient resources (disk full, too many connections), operator
+/// intervention (shutdown, recovery), and serialization failures and
+/// deadlocks, which a retry resolves.
+fn postgres_code_unavailable(code: &str) -> bool {
+    ["08", "53", "57", "40"].iter().any(|class| code.starts_with(class))
 }
 
 /// Which database to use.
@@ -151,6 +199,27 @@ impl Store {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn outages_are_told_from_refused_statements() {
+        // SQLite: busy, locked, disk I/O, disk full (and extended forms).
+        for code in ["5", "6", "10", "13", "14", "517", "262", "778"] {
+            assert!(sqlite_code_unavailable(code), "{code}");
+        }
+        // SQLite: constraint (unique, not null), type mismatch, read-only.
+        for code in ["19", "2067", "1299", "20", "8"] {
+            assert!(!sqlite_code_unavailable(code), "{code}");
+        }
+        // PostgreSQL: admin shutdown, cannot connect now, disk full,
+        // connection failure, deadlock.
+        for code in ["57P01", "57P03", "53100", "08006", "40P01"] {
+            assert!(postgres_code_unavailable(code), "{code}");
+        }
+        // PostgreSQL: unique violation, invalid text, undefined table.
+        for code in ["23505", "22P02", "42P01"] {
+            assert!(!postgres_code_unavailable(code), "{code}");
+        }
+    }
 
     #[test]
     fn locations_from_flags() {
