@@ -17,7 +17,8 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use axum::extract::{Path, Query, State};
+use axum::extract::{FromRequestParts, Path, Query, State};
+use axum::http::request::Parts;
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
@@ -130,6 +131,25 @@ struct ReportView {
     targets: Vec<MetricRow>,
 }
 
+/// A report id from the path, checked. A path segment that is not UTF-8
+/// gets the same JSON 400 as any other impossible id, not axum's plain-text
+/// rejection.
+struct ReportId(String);
+
+impl<S: Send + Sync> FromRequestParts<S> for ReportId {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> ApiResult<ReportId> {
+        let Path(id) = Path::<String>::from_request_parts(parts, state)
+            .await
+            .map_err(|_| ApiError::bad(ID_RULE))?;
+        check_id(&id)?;
+        Ok(ReportId(id))
+    }
+}
+
+const ID_RULE: &str = "a report id has up to 200 letters, digits, '-', '_' and '.'";
+
 /// Ids are the extractor's (letters, digits, `-`, `_`, `.`); anything else
 /// cannot name a report.
 fn check_id(id: &str) -> ApiResult<()> {
@@ -139,25 +159,18 @@ fn check_id(id: &str) -> ApiResult<()> {
             .chars()
             .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
         && !id.contains("..");
-    if valid {
-        Ok(())
-    } else {
-        Err(ApiError::bad(
-            "a report id has up to 200 letters, digits, '-', '_' and '.'",
-        ))
-    }
+    if valid { Ok(()) } else { Err(ApiError::bad(ID_RULE)) }
 }
 
 /// The stored record of report `id`, or why not.
 async fn load(store: &Store, id: &str) -> ApiResult<townreports_proto::v1::ReportRecord> {
-    check_id(id)?;
     store
         .report(id)
         .await?
         .ok_or_else(|| ApiError::not_found(format!("no report {id}")))
 }
 
-async fn report(State(store): State<Arc<Store>>, Path(id): Path<String>) -> ApiResult<impl IntoResponse> {
+async fn report(State(store): State<Arc<Store>>, ReportId(id): ReportId) -> ApiResult<impl IntoResponse> {
     let record = load(&store, &id).await?;
     let targets = store.targets_of(&id).await?;
     Ok(Json(ReportView {
@@ -170,7 +183,7 @@ async fn report(State(store): State<Arc<Store>>, Path(id): Path<String>) -> ApiR
     }))
 }
 
-async fn report_text(State(store): State<Arc<Store>>, Path(id): Path<String>) -> ApiResult<impl IntoResponse> {
+async fn report_text(State(store): State<Arc<Store>>, ReportId(id): ReportId) -> ApiResult<impl IntoResponse> {
     let record = load(&store, &id).await?;
     Ok(([(header::CONTENT_TYPE, "text/plain; charset=utf-8")], record.text))
 }

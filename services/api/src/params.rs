@@ -4,7 +4,7 @@
 
 use std::collections::BTreeMap;
 
-use townreports_store::{MetricQuery, ReportFilter, SearchQuery};
+use townreports_store::{MetricQuery, ReportFilter, SearchQuery, segment};
 
 use crate::ApiError;
 
@@ -26,6 +26,11 @@ impl Params {
             }
             if value.len() > 1_000 {
                 return Err(ApiError::bad(format!("parameter {key} is longer than 1000 bytes")));
+            }
+            // No name, word or number holds one, and PostgreSQL refuses
+            // NUL in text outright (a 500 where the caller erred).
+            if value.chars().any(char::is_control) {
+                return Err(ApiError::bad(format!("parameter {key} holds a control character")));
             }
             if map.insert(key.clone(), value).is_some() {
                 return Err(ApiError::bad(format!("parameter {key} is given more than once")));
@@ -61,8 +66,14 @@ impl Params {
     }
 
     pub fn search(&self) -> Result<SearchQuery, ApiError> {
+        let q = self.text("q");
+        // Without a word q would not narrow the search at all: `q=%` or
+        // `q=';--` would list every report, as an injection would.
+        if q.as_deref().is_some_and(|q| segment::query_words(q).is_empty()) {
+            return Err(ApiError::bad("parameter q has no letters or digits to search for"));
+        }
         Ok(SearchQuery {
-            q: self.text("q"),
+            q,
             filter: self.filter()?,
             indicator: self.text("indicator"),
             limit: self.number("limit", "a whole number")?,
@@ -126,5 +137,8 @@ mod tests {
         assert!(message(&[("q", "a"), ("q", "b")]).contains("more than once"));
         assert!(message(&[("year", "last")]).contains("year must be a year"));
         assert!(message(&[("limit", "1e9")]).contains("limit must be a whole number"));
+        assert!(message(&[("township", "a\0b")]).contains("township holds a control character"));
+        assert!(message(&[("q", "\r\nX: 1")]).contains("q holds a control character"));
+        assert!(message(&[("q", "'%;--")]).contains("q has no letters or digits"));
     }
 }

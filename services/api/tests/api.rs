@@ -2,28 +2,12 @@
 //! endpoint answers, results match the store, bad input gets 400/404 with
 //! a message and nothing leaked, and nothing but GET is accepted.
 
-use std::sync::Arc;
+mod common;
 
+use common::serve;
 use reqwest::StatusCode;
 use townreports_proto::v1::ReportRecord;
-use townreports_store::{Location, Store};
-
-fn corpus() -> Vec<ReportRecord> {
-    townreports_extractor::extract_files(&townreports_store::testing::corpus_files()).unwrap()
-}
-
-/// A server on an ephemeral loopback port over a store holding the corpus.
-async fn serve(location: &Location) -> (String, Vec<ReportRecord>) {
-    let store = Store::open(location).await.unwrap();
-    let records = corpus();
-    for (i, record) in records.iter().enumerate() {
-        store.upsert(record, i as i64).await.unwrap();
-    }
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let base = format!("http://{}", listener.local_addr().unwrap());
-    tokio::spawn(axum::serve(listener, townreports_api::router(Arc::new(store))).into_future());
-    (base, records)
-}
+use townreports_store::Location;
 
 async fn get(url: &str) -> reqwest::Response {
     reqwest::get(url).await.unwrap()
@@ -36,7 +20,8 @@ async fn json(url: &str) -> serde_json::Value {
 }
 
 async fn every_documented_endpoint_answers(location: Location) {
-    let (base, records) = serve(&location).await;
+    let common::Served { addr, records } = serve(&location).await;
+    let base = format!("http://{addr}");
     let report = records.iter().find(|r| r.metrics.len() > 3).unwrap();
     let openapi: serde_json::Value = serde_json::from_str(townreports_api::OPENAPI).unwrap();
     let paths = openapi["paths"].as_object().unwrap();
@@ -56,7 +41,8 @@ async fn every_documented_endpoint_answers(location: Location) {
 }
 
 async fn answers_match_the_store(location: Location) {
-    let (base, records) = serve(&location).await;
+    let common::Served { addr, records } = serve(&location).await;
+    let base = format!("http://{addr}");
     let health = json(&format!("{base}/healthz")).await;
     assert_eq!(health["status"], "ok");
 
@@ -143,7 +129,8 @@ async fn answers_match_the_store(location: Location) {
 }
 
 async fn bad_input_is_refused_and_nothing_leaks(location: Location) {
-    let (base, records) = serve(&location).await;
+    let common::Served { addr, records } = serve(&location).await;
+    let base = format!("http://{addr}");
     for (query, needle) in [
         ("/api/reports?qq=1", "unknown parameter"),
         ("/api/reports?q=a&q=b", "more than once"),
