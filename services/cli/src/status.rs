@@ -7,8 +7,8 @@ use std::io::Write;
 use std::path::PathBuf;
 
 use anyhow::Context;
-use townreports_bus::embedded::{self, EmbeddedNats};
-use townreports_bus::{Bus, NatsOptions, Shutdown};
+use townreports_bus::NatsOptions;
+use townreports_bus::locate::CrawlNats;
 use townreports_proto::topology::STREAM_DLQ;
 use townreports_scheduler::frontier::{SiteStats, stats_of};
 use townreports_scheduler::worker::{FRONTIER_BUCKET, load_states, now_ms};
@@ -37,23 +37,8 @@ pub struct Status {
 /// Reads the status: from NATS_URL, else from the embedded server running
 /// on the data directory, else from a private one started on its store.
 pub async fn read(args: &StatusArgs) -> anyhow::Result<Status> {
-    let shutdown = Shutdown::new();
-    let (url, private) = match &args.nats.nats_url {
-        Some(url) => (url.clone(), None),
-        None => match embedded::running_url(&args.data_dir).await {
-            Some(url) => (url, None),
-            None => {
-                let server = EmbeddedNats::start(&args.data_dir, &shutdown).await?;
-                (server.url().to_string(), Some(server))
-            }
-        },
-    };
-    let options = NatsOptions {
-        nats_url: Some(url),
-        ..args.nats.clone()
-    };
-    let bus = Bus::connect(&options, "townreports-status").await?;
-    bus.ensure_topology().await?;
+    let nats = CrawlNats::connect(&args.data_dir, &args.nats, "townreports-status").await?;
+    let bus = &nats.bus;
     let kv = bus.key_value(FRONTIER_BUCKET, 1).await?;
     let states = load_states(&kv).await?;
     let mut status = Status {
@@ -73,9 +58,7 @@ pub async fn read(args: &StatusArgs) -> anyhow::Result<Status> {
         status.reports_by_site = store.reports_by_site().await?;
         store.close().await;
     }
-    if let Some(server) = private {
-        server.stop().await;
-    }
+    nats.close().await;
     Ok(status)
 }
 
