@@ -7,7 +7,6 @@ use std::sync::LazyLock;
 
 use regex::Regex;
 use scraper::Html;
-use townreports_proto::MAX_URL_BYTES;
 use townreports_proto::v1::{DiscoveredLinks, FetchJob, PageKind, ParsedDocument};
 use url::Url;
 
@@ -32,7 +31,7 @@ pub struct Page {
     /// Disclosure-block pairs, labels normalised (see [`disclosure`]).
     pub disclosure: BTreeMap<String, String>,
     /// Followable links, at most [`links::MAX_LINKS`], none longer than
-    /// [`MAX_URL_BYTES`].
+    /// [`townreports_proto::MAX_URL_BYTES`].
     pub links: Vec<PageLink>,
     /// Government meta tags, a disclosure block, a 网站标识码 or a .gov.cn host.
     pub government_chrome: bool,
@@ -114,9 +113,7 @@ pub fn parse_page(url: &Url, bytes: &[u8], content_type: Option<&str>) -> Page {
     let meta = meta::meta_tags(&doc);
     let main = content::main_text(&doc, &stats);
     let disclosure = disclosure::disclosure(&doc, &stats, main.root);
-    let mut links = links::links(&doc, &html, url, &stats);
-    // Only a generator makes URLs this long; nothing downstream would fetch them.
-    links.links.retain(|l| l.url.as_str().len() <= MAX_URL_BYTES);
+    let links = links::links(&doc, &html, url, &stats);
     let government_chrome = meta::GOVERNMENT_TAGS.iter().any(|k| meta.contains_key(*k))
         || GOVERNMENT_LABELS.iter().any(|k| disclosure.contains_key(*k))
         || government_host(url)
@@ -272,6 +269,7 @@ impl Page {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use townreports_proto::MAX_URL_BYTES;
 
     fn url() -> Url {
         Url::parse("http://127.0.0.1/zwgk/202401/t20240105_1.html").unwrap()

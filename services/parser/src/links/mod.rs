@@ -10,6 +10,7 @@ use std::collections::HashSet;
 use std::sync::LazyLock;
 
 use scraper::{ElementRef, Html, Node, Selector};
+use townreports_proto::MAX_URL_BYTES;
 use townreports_proto::v1::Link;
 use url::Url;
 
@@ -114,7 +115,8 @@ impl Collector {
         }
     }
 
-    /// Adds a link unless seen, the page itself, or past the candidate cap.
+    /// Adds a link unless seen, the page itself, too long, or past the
+    /// candidate cap.
     /// `kind` overrides classification; `dated` is asked only of documents.
     fn add(&mut self, href: &str, text: String, kind: Option<LinkKind>, dated: impl FnOnce() -> bool) {
         if self.candidates >= MAX_CANDIDATES {
@@ -122,7 +124,10 @@ impl Collector {
         }
         self.candidates += 1;
         let Some(url) = resolve(&self.base, href) else { return };
-        if self.seen.contains(&url) {
+        // Only a generator makes URLs this long and nothing downstream would
+        // fetch them: dropped here, before they can take the place of real
+        // links under the cap.
+        if self.seen.contains(&url) || url.as_str().len() > MAX_URL_BYTES {
             return;
         }
         let kind = kind.unwrap_or_else(|| classify(&url, &text));
@@ -264,6 +269,17 @@ mod tests {
         assert_eq!(got.links.len(), MAX_LINKS);
         assert_eq!(got.links[0].kind, LinkKind::Pagination);
         assert!(got.links.iter().any(|l| l.kind == LinkKind::Attachment));
+    }
+
+    #[test]
+    fn overlong_links_cannot_push_real_ones_out() {
+        let long = "x".repeat(MAX_URL_BYTES);
+        let junk: String = (0..MAX_LINKS + 500)
+            .map(|i| format!("<a href='/art/{i}/{long}.html'>某某镇通知{i}</a>"))
+            .collect();
+        let got = collect(&format!("{junk}<a href='/art/real.html'>某某镇2024年政府工作报告</a>"));
+        let urls: Vec<&str> = got.links.iter().map(|l| l.url.as_str()).collect();
+        assert_eq!(urls, ["http://127.0.0.1:8080/art/real.html"]);
     }
 
     #[test]
