@@ -87,6 +87,83 @@ fn handan_list_count_page() {
     assert_eq!(page.meta["SiteIDCode"], "1304000009");
 }
 
+/// The list pages a crawler reaches from the first page of a real list
+/// whose pager script (as `pager(current)` writes it into `sample`) says
+/// it has `count` pages, fetching always the furthest page announced so
+/// far: every page is announced, and the last is reached.
+fn walk_script_pager(
+    sample_name: &str,
+    list: &str,
+    page_url: impl Fn(u64) -> String,
+    pager: impl Fn(&str, u64) -> String,
+    count: u64,
+) {
+    let html = String::from_utf8(sample(sample_name)).unwrap();
+    let mut announced = std::collections::BTreeSet::from([0]);
+    let mut current = 0;
+    let mut fetched = 0;
+    while current + 1 < count {
+        let page = parse_page(
+            &Url::parse(&page_url(current)).unwrap(),
+            pager(&html, current).as_bytes(),
+            None,
+        );
+        fetched += 1;
+        assert!(fetched <= count, "{list}: no page after {current}");
+        for url in urls(&page, LinkKind::Pagination) {
+            let k = (0..count)
+                .find(|k| page_url(*k) == url)
+                .unwrap_or_else(|| panic!("{list}: {url} is no page of the list"));
+            announced.insert(k);
+        }
+        let furthest = *announced.last().unwrap();
+        assert!(furthest > current, "{list}: page {current} announces nothing further");
+        current = furthest;
+    }
+    assert_eq!(announced.len() as u64, count, "{list}: every page is announced");
+    assert!(fetched < 10, "{list}: {fetched} pages fetched to reach the last");
+}
+
+/// Township and county columns run to hundreds or thousands of pages
+/// (the Handan sample's column has 56 of 113 rows; 6,348 documents). A
+/// pager script announces every page, but a crawler may take only so many
+/// from one page: the window it takes must move with the page, or pages
+/// past the first window are never found (they were: a 1,200-page TRS
+/// column ended at page 500).
+#[test]
+fn long_lists_behind_pager_scripts_are_reached_to_their_last_page() {
+    let base = "http://www.zhangshu.gov.cn/zsszf/c112467/";
+    walk_script_pager(
+        "trs-wcm-county-list-createpagehtml-zhangshu.html",
+        "TRS createPageHTML",
+        |k| match k {
+            0 => format!("{base}index.html"),
+            k => format!("{base}index_{k}.html"),
+        },
+        |html, current| {
+            html.replace(
+                r#"createPageHTML(21, 0, "index", "html")"#,
+                &format!(r#"createPageHTML(1200, {current}, "index", "html")"#),
+            )
+        },
+        1200,
+    );
+    let base = "http://hdzfxxgk.hd.gov.cn/zfwj/jinqixxgk/";
+    walk_script_pager(
+        "hebei-handan-xxgk-list-table-countpage.html",
+        "Handan countPage",
+        |k| match k {
+            0 => format!("{base}index.html"),
+            k => format!("{base}index_{k}.html"),
+        },
+        |html, current| {
+            html.replace("var currentPage=0;", &format!("var currentPage={current};"))
+                .replace("var countPage=56", "var countPage=2000")
+        },
+        2000,
+    );
+}
+
 #[test]
 fn jiangxi_article_metadata_disclosure_and_clean_body() {
     let page = parse(

@@ -10,8 +10,11 @@ use std::sync::LazyLock;
 use regex::Regex;
 use url::Url;
 
-/// Pages a JavaScript pager may announce at most: a list deeper than this
-/// is reached again from its later pages' own pagers.
+/// Pages a JavaScript pager may announce at most: the window of them
+/// around the page the pager is on. A list longer than this is reached
+/// through its later pages, whose own windows move on (links to further
+/// pages of a list keep the depth of the list, so the walk has no end but
+/// the list's).
 pub const MAX_PAGES: u64 = 500;
 
 /// An `<a>` found in script or CDATA text.
@@ -102,7 +105,9 @@ pub fn cdata(source: &str) -> impl Iterator<Item = &str> {
 /// `createPageHTML(N, cur, "index", "html")` gives `index.html`,
 /// `index_1.html` … `index_{N-1}.html`; `var countPage = N` the same with
 /// the name and extension of the page itself (`index_bm.shtml` →
-/// `index_bm_1.shtml`).
+/// `index_bm_1.shtml`). Of a list longer than [`MAX_PAGES`], the
+/// [`MAX_PAGES`] around the current page: page 700 of 2,000 announces
+/// 450 … 949, so every page is announced by some page before it.
 pub fn pager_urls(code: &str, base: &Url) -> Vec<Url> {
     let (count, current, stem, extension) = if let Some(caps) = CREATE_PAGE.captures(code) {
         (
@@ -118,7 +123,10 @@ pub fn pager_urls(code: &str, base: &Url) -> Vec<Url> {
     } else {
         return Vec::new();
     };
-    (0..count.min(MAX_PAGES))
+    let first = current
+        .saturating_sub(MAX_PAGES / 2)
+        .min(count.saturating_sub(MAX_PAGES));
+    (first..count.min(first.saturating_add(MAX_PAGES)))
         .filter(|k| *k != current)
         .filter_map(|k| {
             let name = if k == 0 {
@@ -220,6 +228,30 @@ mod tests {
             )
             .is_empty()
         );
+    }
+
+    #[test]
+    fn a_long_list_announces_the_window_around_the_current_page() {
+        let pages = |code: &str| -> Vec<u64> {
+            pager_urls(code, &base())
+                .iter()
+                .map(|u| {
+                    let file = u.path_segments().unwrap().next_back().unwrap();
+                    file.trim_start_matches("index_")
+                        .trim_end_matches(".html")
+                        .parse()
+                        .unwrap_or(0)
+                })
+                .collect()
+        };
+        let middle = pages(r#"createPageHTML(2000, 700, "index", "html")"#);
+        assert_eq!(middle.len() as u64, MAX_PAGES - 1);
+        assert_eq!((middle[0], middle[middle.len() - 1]), (450, 949));
+        assert!(!middle.contains(&700));
+        let end = pages("var countPage = 2000; var currentPage = 1999;");
+        assert_eq!((end[0], end[end.len() - 1]), (1500, 1998));
+        let start = pages(r#"createPageHTML(2000, 0, "index", "html")"#);
+        assert_eq!((start[0], start[start.len() - 1]), (1, 499));
     }
 
     #[test]
