@@ -136,7 +136,8 @@ pub fn meeting(text: &str) -> Option<Meeting> {
     })
 }
 
-fn valid_date(year: i32, month: u32, day: u32) -> Option<String> {
+/// `YYYY-MM-DD` when the date is on the calendar (no 13月, no 2月30日).
+pub(crate) fn valid_date(year: i32, month: u32, day: u32) -> Option<String> {
     let days = match month {
         1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
         4 | 6 | 9 | 11 => 30,

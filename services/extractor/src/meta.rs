@@ -109,8 +109,7 @@ pub fn normalise_date(raw: &str) -> Option<String> {
         return None;
     }
     match caps.get(3).and_then(|d| d.as_str().parse::<u32>().ok()) {
-        Some(day) if (1..=31).contains(&day) => Some(format!("{year:04}-{month:02}-{day:02}")),
-        Some(_) => None,
+        Some(day) => crate::meeting::valid_date(year, month, day),
         None => Some(format!("{year:04}-{month:02}")),
     }
 }
@@ -200,6 +199,10 @@ mod tests {
         assert_eq!(normalise_date("2018年12月29日").as_deref(), Some("2018-12-29"));
         assert_eq!(normalise_date("2023-11").as_deref(), Some("2023-11"));
         assert_eq!(normalise_date("2024年13月45日"), None);
+        assert_eq!(normalise_date("2023年2月30日"), None);
+        assert_eq!(normalise_date("2023-02-29"), None);
+        assert_eq!(normalise_date("2024-02-29").as_deref(), Some("2024-02-29"));
+        assert_eq!(normalise_date("2023-04-31"), None);
     }
 
     #[test]

@@ -98,8 +98,9 @@ const MEASURES: &[&str] = &[
     "household",
 ];
 
+const CHINESE_NUMERAL: &str = "零〇一二两三四五六七八九十百千万亿";
 static NUMBER: LazyLock<Regex> =
-    LazyLock::new(|| Regex::new(r"(\d+(?:\.\d+)?|[零〇一二两三四五六七八九十百千万亿]{2,12})").expect("static regex"));
+    LazyLock::new(|| Regex::new(&format!(r"(\d+(?:\.\d+)?|[{CHINESE_NUMERAL}]{{2,12}})")).expect("static regex"));
 static GROWTH: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"^[，,]?\s*(?:同比|比上年|较上年|比去年|年均)?(增长|增加|提高|提升|上升|下降|减少|降低)了?\s*(\d+(?:\.\d+)?)\s*(%|％|个百分点)(以上|左右)?").expect("static regex")
 });
@@ -287,11 +288,25 @@ fn rest_offset(rest: &str, phrase: &str) -> Option<usize> {
     rest.find(phrase).map(|i| i + phrase.len())
 }
 
+/// Significant digits a double keeps: every decimal of up to 15 comes back
+/// unchanged from an `f64` (DBL_DIG). A longer figure is a typo or garbage
+/// no township prints, and its rounded double would be a wrong value
+/// presented as the printed one, so it is not read at all.
+const EXACT_DIGITS: usize = 15;
+
+/// The figure `raw` prints, exactly, or `None`.
 fn parse_value(raw: &str) -> Option<f64> {
     if raw.chars().all(|c| c.is_ascii_digit() || c == '.') {
-        return raw.parse().ok().filter(|v: &f64| v.is_finite());
+        let significant = raw
+            .trim_start_matches(['0', '.'])
+            .chars()
+            .filter(char::is_ascii_digit)
+            .count();
+        return raw.parse().ok().filter(|_| significant <= EXACT_DIGITS);
     }
-    parse_integer(raw).map(|v| v as f64)
+    parse_integer(raw)
+        .filter(|v| v.checked_ilog10().unwrap_or(0) < EXACT_DIGITS as u32)
+        .map(|v| v as f64)
 }
 
 /// Byte offsets to char offsets for offsets that mostly increase: counting
@@ -355,6 +370,11 @@ pub fn find(text: &str, plan: &[(usize, usize)], review_year: Option<i32>, plan_
         // Ordinals, dates and codes are not quantities.
         let before = &text[..m.start()];
         if before.ends_with('第') || before.ends_with(|c: char| c.is_ascii_digit() || c == '.') {
+            continue;
+        }
+        // The tail of a Chinese numeral longer than the pattern takes is
+        // not a number of its own (nor is its head, which no unit follows).
+        if !raw.starts_with(|c: char| c.is_ascii_digit()) && before.ends_with(|c: char| CHINESE_NUMERAL.contains(c)) {
             continue;
         }
         let mut rest = &text[m.end()..];
@@ -449,10 +469,13 @@ pub fn find(text: &str, plan: &[(usize, usize)], review_year: Option<i32>, plan_
             || STRONG_TARGET_WORDS
                 .iter()
                 .any(|w| sentence[..sentence.find(m.as_str()).unwrap_or(sentence.len())].contains(w));
-        let growth_here = GROWTH.captures(&text[end..]);
+        // A growth rate whose figure cannot be read exactly is left out
+        // (and left in the text), not read as 0.
+        let growth_here = GROWTH
+            .captures(&text[end..])
+            .and_then(|g| Some((parse_value(&g[2])?, g)));
         let (growth_pct, end) = match growth_here {
-            Some(g) => {
-                let pct: f64 = g[2].parse().unwrap_or(0.0);
+            Some((pct, g)) => {
                 let sign = if matches!(&g[1], "下降" | "减少" | "降低") {
                     -1.0
                 } else {
@@ -605,7 +628,15 @@ mod tests {
         let f = one("拆迁倒房78户4.1万平方米");
         assert_eq!(f.name, "拆迁倒房");
         assert_eq!(find("拆迁倒房78户4.1万平方米", &[], None, None)[1].name, "拆迁倒房");
-        // 40 digits do not overflow.
-        let _ = find(&format!("收入{}元", "9".repeat(40)), &[], None, None);
+        // More digits than a double keeps: left out, not rounded.
+        assert!(find(&format!("收入{}元", "9".repeat(40)), &[], None, None).is_empty());
+        assert!(find(&format!("收入{}元", "9".repeat(16)), &[], None, None).is_empty());
+        assert_eq!(
+            one(&format!("收入{}元", "9".repeat(15))).value,
+            Some(999_999_999_999_999.0)
+        );
+        assert_eq!(one("收入0.000000000000001元").value, Some(1e-15));
+        let f = one(&format!("实现财政收入4720万元，同比增长{}%；", "9".repeat(40)));
+        assert_eq!((f.value, f.growth_pct), (Some(4720.0), None));
     }
 }
