@@ -67,14 +67,16 @@ pub fn decode(bytes: &[u8], content_type: Option<&str>) -> Decoded {
         return declared;
     }
     let (guess, guess_errors) = decode_with(detected, bytes, CharsetSource::Detected);
-    let contradicted = if declared_errors > 0 {
-        guess_errors < declared_errors
-    } else {
-        // A clean decoding can still be the wrong one: valid UTF-8 is almost
-        // never accidentally so, and any bytes are "valid" ISO-8859-1.
-        guess_errors == 0
-            && ((detected == UTF_8 && !bytes.is_ascii()) || (encoding.is_single_byte() && !detected.is_single_byte()))
-    };
+    // Valid UTF-8 is almost never accidentally so, whatever the label says;
+    // otherwise the decoding with fewer malformed characters wins, and a
+    // clean single-byte decoding proves nothing (any bytes are "valid"
+    // ISO-8859-1).
+    let contradicted = (detected == UTF_8 && !bytes.is_ascii() && mostly_utf8(bytes))
+        || if declared_errors > 0 {
+            guess_errors < declared_errors
+        } else {
+            guess_errors == 0 && encoding.is_single_byte() && !detected.is_single_byte()
+        };
     if contradicted { guess } else { declared }
 }
 
@@ -101,7 +103,27 @@ fn detect(bytes: &[u8]) -> &'static Encoding {
     // `last` only when the sample is the whole body: a cut UTF-8 sequence at
     // the end of a prefix must not count against UTF-8.
     detector.feed(sample, sample.len() == bytes.len());
-    widen(detector.guess(Some(b"cn"), chardetng::Utf8Detection::Allow))
+    let guess = widen(detector.guess(Some(b"cn"), chardetng::Utf8Detection::Allow));
+    // chardetng gives up on UTF-8 at its first invalid byte, so a UTF-8
+    // page with a pasted fragment in another charset would be read whole
+    // as GBK, every character garbled.
+    if guess != UTF_8 && mostly_utf8(sample) {
+        UTF_8
+    } else {
+        guess
+    }
+}
+
+/// Whether nearly all of `bytes` that is not ASCII is valid UTF-8: multi-
+/// byte sequences that happen to be valid UTF-8 are rare in GBK text, so
+/// ten of them for every invalid byte means UTF-8 with a foreign fragment.
+fn mostly_utf8(bytes: &[u8]) -> bool {
+    let (mut valid, mut invalid) = (0usize, 0usize);
+    for chunk in bytes.utf8_chunks() {
+        valid += chunk.valid().bytes().filter(|b| !b.is_ascii()).count();
+        invalid += chunk.invalid().len();
+    }
+    valid > 0 && valid >= 10 * invalid
 }
 
 /// A charset label to an encoding, the GB family widened to GB18030.
@@ -235,6 +257,22 @@ mod tests {
         assert_eq!(d.text, TEXT);
         let page = format!("<meta charset=utf-16><p>{TEXT}</p>");
         assert_eq!(decode(page.as_bytes(), None).encoding_name, "UTF-8");
+    }
+
+    #[test]
+    fn utf8_with_a_gbk_fragment_is_utf8() {
+        let mut bytes = "<p>全镇地区生产总值增长百分之六，财政收入稳步提高。</p>"
+            .repeat(10)
+            .into_bytes();
+        bytes.extend(gbk("<p>附注</p>"));
+        for content_type in [None, Some("text/html; charset=gbk")] {
+            let decoded = decode(&bytes, content_type);
+            assert_eq!(decoded.encoding_name, "UTF-8", "{content_type:?}");
+            assert!(decoded.text.contains("财政收入稳步提高"));
+        }
+        // A GBK page is not mistaken for one.
+        let page = gbk(&"<p>全镇地区生产总值增长百分之六，财政收入稳步提高。</p>".repeat(10));
+        assert_eq!(decode(&page, None).encoding_name, "gb18030");
     }
 
     #[test]

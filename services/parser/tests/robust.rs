@@ -207,8 +207,8 @@ fn lying_header_and_meta_lose_to_the_bytes() {
 }
 
 /// One page in two charsets (a GBK article with a UTF-8 fragment, or a
-/// UTF-8 page declared as such with a GBK fragment): no panic, and the
-/// larger part reads.
+/// UTF-8 page with a GBK fragment), declared either way or not at all: no
+/// panic, and the larger part reads.
 #[test]
 fn mixed_charsets_keep_the_larger_part() {
     let long = SENTENCE.repeat(20);
@@ -228,6 +228,8 @@ fn mixed_charsets_keep_the_larger_part() {
         ("GBK page, UTF-8 part", &gbk_page, Some("text/html; charset=gbk")),
         ("GBK page, UTF-8 part", &gbk_page, Some("text/html; charset=utf-8")),
         ("UTF-8 page, GBK part", &utf8_page, Some("text/html; charset=utf-8")),
+        ("UTF-8 page, GBK part", &utf8_page, None),
+        ("UTF-8 page, GBK part", &utf8_page, Some("text/html; charset=gbk")),
     ] {
         let page = parse_page(&url(), bytes, ct);
         assert!(page.text.contains(SENTENCE), "{name} under {ct:?}");
