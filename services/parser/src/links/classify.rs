@@ -101,7 +101,7 @@ pub fn classify(url: &Url, text: &str) -> LinkKind {
     }
     let text = text.trim().trim_matches(|c| matches!(c, '[' | ']' | '【' | '】'));
     let short = text.chars().count() < 6;
-    if PAGER_WORDS.iter().any(|w| text.eq_ignore_ascii_case(w))
+    if names_a_pager(text)
         || (!text.is_empty() && text.len() <= 4 && text.chars().all(|c| c.is_ascii_digit()))
         || (PAGED.is_match(url.as_str()) && short)
     {
@@ -128,6 +128,13 @@ pub fn classify(url: &Url, text: &str) -> LinkKind {
     } else {
         LinkKind::Navigation
     }
+}
+
+/// Whether a link's text is a pager's word (下一页, 尾页, »), not a page
+/// number or a title.
+pub fn names_a_pager(text: &str) -> bool {
+    let text = text.trim().trim_matches(|c| matches!(c, '[' | ']' | '【' | '】'));
+    PAGER_WORDS.iter().any(|w| text.eq_ignore_ascii_case(w))
 }
 
 /// `href` resolved against `base`, fragment dropped; `None` for links that

@@ -14,15 +14,16 @@ use townreports_proto::MAX_URL_BYTES;
 use townreports_proto::v1::Link;
 use url::Url;
 
-pub use classify::{LinkKind, classify, resolve};
+pub use classify::{LinkKind, classify, names_a_pager, resolve};
 pub use script::MAX_PAGES;
 
 use crate::stats::Stats;
 use crate::text;
 
 /// Links kept per page. A government list page has tens; a page with
-/// thousands is a sitemap or a trap, and the kinds that matter
-/// (pagination, attachments, documents) are kept first.
+/// thousands is a sitemap, a trap or a pager numbering every page, and the
+/// kinds that matter (pagination, attachments, documents) are kept first,
+/// sharing the cap (see [`capped`]).
 pub const MAX_LINKS: usize = 2_000;
 /// Link candidates examined per page, so a page of a million anchors costs
 /// no more than one of this many.
@@ -97,6 +98,9 @@ pub fn links(doc: &Html, source: &str, base: &Url, stats: &Stats) -> Links {
 struct Collector {
     base: Url,
     seen: HashSet<Url>,
+    /// Pages some link names as a pager's (下一页) or a pager script
+    /// announces, for [`capped`].
+    leading: HashSet<Url>,
     links: Vec<PageLink>,
     candidates: usize,
     dated_rows: usize,
@@ -109,6 +113,7 @@ impl Collector {
         Collector {
             base: base.clone(),
             seen: HashSet::from([own]),
+            leading: HashSet::new(),
             links: Vec::new(),
             candidates: 0,
             dated_rows: 0,
@@ -127,7 +132,15 @@ impl Collector {
         // Only a generator makes URLs this long and nothing downstream would
         // fetch them: dropped here, before they can take the place of real
         // links under the cap.
-        if self.seen.contains(&url) || url.as_str().len() > MAX_URL_BYTES {
+        if url.as_str().len() > MAX_URL_BYTES {
+            return;
+        }
+        // The next page is often numbered before it is named 下一页: the
+        // name counts even when the link was seen first as a number.
+        if names_a_pager(&text) || kind == Some(LinkKind::Pagination) {
+            self.leading.insert(url.clone());
+        }
+        if self.seen.contains(&url) {
             return;
         }
         let kind = kind.unwrap_or_else(|| classify(&url, &text));
@@ -159,14 +172,53 @@ impl Collector {
 
     fn finish(mut self) -> Links {
         if self.links.len() > MAX_LINKS {
-            self.links.sort_by_key(|l| l.kind);
-            self.links.truncate(MAX_LINKS);
+            self.links = capped(self.links, &self.leading);
         }
         Links {
             links: self.links,
             dated_rows: self.dated_rows,
         }
     }
+}
+
+/// [`MAX_LINKS`] of `links`, by kind (pagination, attachments, documents,
+/// then navigation), shared fairly between the first three: a kind takes
+/// what it has up to an equal share of what the smaller kinds leave, so a
+/// pager that numbers all of a long list's 8,000 pages cannot push the
+/// page's own documents out, nor a wall of documents the pager. Of the
+/// pagination, the pages `leading` (named 下一页 or 尾页 by some link, or
+/// announced by a pager script) go first: they lead on when the numbered
+/// ones are cut.
+fn capped(links: Vec<PageLink>, leading: &HashSet<Url>) -> Vec<PageLink> {
+    let shared = [LinkKind::Pagination, LinkKind::Attachment, LinkKind::Article];
+    let mut by_kind: Vec<(LinkKind, Vec<PageLink>)> = shared
+        .iter()
+        .chain([&LinkKind::Navigation])
+        .map(|&kind| (kind, Vec::new()))
+        .collect();
+    for link in links {
+        if let Some((_, group)) = by_kind.iter_mut().find(|(kind, _)| *kind == link.kind) {
+            group.push(link);
+        }
+    }
+    if let Some((_, pagination)) = by_kind.iter_mut().find(|(kind, _)| *kind == LinkKind::Pagination) {
+        // Stable: document order within each half.
+        pagination.sort_by_key(|l| !leading.contains(&l.url));
+    }
+    let mut quota = [0; 4];
+    let mut smallest_first: Vec<usize> = (0..shared.len()).collect();
+    smallest_first.sort_by_key(|&i| by_kind[i].1.len());
+    let mut left = MAX_LINKS;
+    for (n, &i) in smallest_first.iter().enumerate() {
+        quota[i] = by_kind[i].1.len().min(left / (shared.len() - n));
+        left -= quota[i];
+    }
+    quota[shared.len()] = left;
+    by_kind
+        .into_iter()
+        .zip(quota)
+        .flat_map(|((_, group), quota)| group.into_iter().take(quota))
+        .collect()
 }
 
 /// Whether the row around anchor `a` shows a date, as list rows do: its
@@ -269,6 +321,39 @@ mod tests {
         assert_eq!(got.links.len(), MAX_LINKS);
         assert_eq!(got.links[0].kind, LinkKind::Pagination);
         assert!(got.links.iter().any(|l| l.kind == LinkKind::Attachment));
+    }
+
+    #[test]
+    fn a_pager_numbering_every_page_cannot_push_the_documents_out() {
+        // Page 3,000 of a 6,000-page list whose pager numbers every page
+        // (as some older county CMSs draw it), the next-page link last.
+        let rows = "<li><a href='./202401/t20240105_1.html'>某某镇2023年工作总结</a><span>2024-01-05</span></li>\
+                    <li><a href='./202401/t20240104_2.html'>某某镇2024年工作要点</a><span>2024-01-04</span></li>";
+        let pager: String = (1..=6000)
+            .map(|n| format!("<a href='index_{n}.html'>{}</a> ", n + 1))
+            .collect();
+        let got = collect(&format!(
+            "<ul>{rows}</ul><div class='page'>{pager}<a href='index_3001.html'>下一页</a></div>"
+        ));
+        assert_eq!(got.links.len(), MAX_LINKS);
+        let kinds = |kind| got.links.iter().filter(|l| l.kind == kind).count();
+        assert_eq!(kinds(LinkKind::Article), 2, "the page's own documents");
+        assert_eq!(kinds(LinkKind::Pagination), MAX_LINKS - 2);
+        assert!(
+            got.links.iter().any(|l| l.url.as_str().ends_with("/index_3001.html")),
+            "the way on, numbered before it is named"
+        );
+
+        // And a wall of documents keeps its pager.
+        let wall: String = (0..3000)
+            .map(|i| format!("<li><a href='./202401/t20240105_{i}.html'>某某镇第{i}号通知</a></li>"))
+            .collect();
+        let pager: String = (1..=10)
+            .map(|n| format!("<a href='index_{n}.html'>{}</a> ", n + 1))
+            .collect();
+        let got = collect(&format!("<ul>{wall}</ul>{pager}"));
+        assert_eq!(got.links.len(), MAX_LINKS);
+        assert_eq!(got.links.iter().filter(|l| l.kind == LinkKind::Pagination).count(), 10);
     }
 
     #[test]
