@@ -16,6 +16,20 @@ pub fn attr(s: &str) -> Cow<'_, str> {
     html_escape::encode_double_quoted_attribute(s)
 }
 
+/// Page numbers (0-based) a server-drawn pager shows on page `number` of
+/// `count`: [`PAGER_NUMBERS`] around the current one, as real platforms
+/// draw them (the Handan sample's pager shows six), never every page of
+/// a list that may have thousands.
+pub fn pager_window(number: usize, count: usize) -> std::ops::Range<usize> {
+    let first = number
+        .saturating_sub(PAGER_NUMBERS / 2)
+        .min(count.saturating_sub(PAGER_NUMBERS));
+    first..count.min(first + PAGER_NUMBERS)
+}
+
+/// Numbered links a server-drawn pager shows.
+pub const PAGER_NUMBERS: usize = 10;
+
 /// The date part of a printed date: `2024-08-19 16:45` → `2024-08-19`.
 pub fn day(date: &str) -> &str {
     date.split_whitespace().next().unwrap_or(date)
@@ -205,5 +219,13 @@ mod tests {
         assert_eq!(attr("\"x\""), "&quot;x&quot;");
         assert_eq!(day("2024-08-19 16:45"), "2024-08-19");
         assert_eq!(day(""), "");
+    }
+
+    #[test]
+    fn pagers_number_the_pages_around_the_current_one() {
+        assert_eq!(pager_window(0, 3), 0..3);
+        assert_eq!(pager_window(0, 8_000), 0..PAGER_NUMBERS);
+        assert_eq!(pager_window(4_000, 8_000), 3_995..4_005);
+        assert_eq!(pager_window(7_999, 8_000), 7_990..8_000);
     }
 }

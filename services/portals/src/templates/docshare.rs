@@ -1,7 +1,7 @@
 //! A document-sharing site: user uploads at `/p-N.html`, shown as a
 //! preview whose middle is cut by a `---此处隐藏N字,下载后查看---` notice,
-//! a 下载文档 button and VIP upsell; lists page with numbered `?page=N`
-//! links.
+//! a 下载文档 button and VIP upsell; lists page with `?page=N` links
+//! numbered around the current page, and 下一页.
 
 use super::chrome::{self, attr, day, text};
 use super::{Family, ListPage, Site};
@@ -83,7 +83,8 @@ impl Family for Docshare {
                 )
             })
             .collect();
-        let mut pager: Vec<String> = (1..=list.count)
+        let mut pager: Vec<String> = chrome::pager_window(list.number, list.count)
+            .map(|n| n + 1)
             .map(|n| {
                 if n == list.number + 1 {
                     format!("<span class=\"on\">{n}</span>")

@@ -2,8 +2,9 @@
 //! model): `.shtml` pages, articles at `/column/YYYYMM/{32 hex}.shtml`, a
 //! `div.meta-data` of `<dl><dd><label>` disclosure fields, the title in
 //! `<ucaptitle>` and the body in `<ucapcontent>`; the list's pager is
-//! drawn on the server as numbered links (`index.shtml`, `index_2.shtml`
-//! …, 1-based as these platforms number them).
+//! drawn on the server as numbered links around the current page
+//! (`index.shtml`, `index_2.shtml` …, 1-based as these platforms number
+//! them) between 首页 / 上一页 and 下一页 / 尾页.
 
 use super::chrome::{self, PrintedDate, attr, text};
 use super::{Family, ListPage, Site};
@@ -96,7 +97,7 @@ impl Family for Ucap {
         if list.number > 0 {
             pager.push(format!("<a href=\"{}\">上一页</a>", Ucap::page_file(list.number - 1)));
         }
-        for n in 0..list.count {
+        for n in chrome::pager_window(list.number, list.count) {
             pager.push(if n == list.number {
                 format!("<span class=\"current\">{}</span>", n + 1)
             } else {
