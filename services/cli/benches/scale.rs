@@ -137,8 +137,9 @@ fn main() {
     runtime.block_on(async {
         if let Ok(pages) = std::env::var("BENCH_PAGES") {
             let pages: u32 = pages.parse().expect("BENCH_PAGES is a number");
-            // Six template portals; list pages add a few percent.
-            let docs = pages / 6;
+            // Six template portals listing two summaries per list page: a
+            // crawl fetches about one and a half pages per summary.
+            let docs = pages / 9;
             let mut next = 0;
             let step = (pages as usize / 10).max(1);
             let (fetched, elapsed, mut processes) = crawl(docs, 1, |fetched, processes| {
