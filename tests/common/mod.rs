@@ -177,3 +177,210 @@ impl Drop for LogsOnFailure {
         }
     }
 }
+
+/// What a crawl left against what the portals hold: every expected report
+/// should be stored once and announced (one new-report event) once.
+#[derive(Debug)]
+pub struct Tally {
+    pub expected: usize,
+    /// Rows in the store.
+    pub stored: usize,
+    /// New-report events.
+    pub announced: usize,
+    /// Report ids with more than one new-report event, and how many.
+    pub announced_twice: BTreeMap<String, usize>,
+    /// Expected reports (by URL) without a stored record, without an event.
+    pub not_stored: Vec<String>,
+    pub not_announced: Vec<String>,
+    /// Stored reports that are none of the expected ones (by id).
+    pub unexpected: Vec<String>,
+}
+
+impl Tally {
+    /// Counts the store's rows and the events stream's new-report events,
+    /// and matches both to the portals' reports by URL (a report's page or
+    /// its copy beside it).
+    pub async fn take(bus: &Bus, store: &townreports_store::Store, portals: &townreports_portals::Portals) -> Tally {
+        use std::collections::BTreeSet;
+        use townreports_proto::v1::ReportRecord;
+        fn urls(record: &ReportRecord) -> BTreeSet<String> {
+            record
+                .source
+                .iter()
+                .chain(&record.sources)
+                .filter_map(|s| s.url.clone())
+                .collect()
+        }
+        let expected = portals.expected_reports();
+        let mut announced_by_id: BTreeMap<String, usize> = BTreeMap::new();
+        let mut announced_urls = BTreeSet::new();
+        for (subject, event) in events(bus).await {
+            if !subject.starts_with("townreports.reports.new.") {
+                continue;
+            }
+            *announced_by_id.entry(event.report_id.clone()).or_default() += 1;
+            announced_urls.extend(event.record.as_ref().map(urls).unwrap_or_default());
+        }
+        let records = store.records().await.unwrap();
+        let stored_urls: BTreeSet<String> = records.iter().flat_map(urls).collect();
+        let expected_urls: BTreeSet<&String> = expected
+            .iter()
+            .flat_map(|r| std::iter::once(&r.url).chain(&r.also_at))
+            .collect();
+        let missing_from = |found: &BTreeSet<String>| -> Vec<String> {
+            expected
+                .iter()
+                .filter(|r| !std::iter::once(&r.url).chain(&r.also_at).any(|u| found.contains(u)))
+                .map(|r| r.url.clone())
+                .collect()
+        };
+        Tally {
+            expected: expected.len(),
+            stored: store.count().await.unwrap() as usize,
+            announced: announced_by_id.values().sum(),
+            not_stored: missing_from(&stored_urls),
+            not_announced: missing_from(&announced_urls),
+            unexpected: records
+                .iter()
+                .filter(|r| !urls(r).iter().any(|u| expected_urls.contains(u)))
+                .map(|r| r.id.clone())
+                .collect(),
+            announced_twice: announced_by_id.into_iter().filter(|(_, n)| *n > 1).collect(),
+        }
+    }
+
+    /// Every expected report stored once and announced once, nothing else.
+    pub fn assert_each_once(&self) {
+        assert!(self.announced_twice.is_empty(), "announced twice: {self:#?}");
+        assert!(self.not_stored.is_empty(), "lost (not stored): {self:#?}");
+        assert!(self.not_announced.is_empty(), "lost (not announced): {self:#?}");
+        assert!(self.unexpected.is_empty(), "stored but not expected: {self:#?}");
+        assert_eq!(self.stored, self.expected, "stored rows: {self:#?}");
+        assert_eq!(self.announced, self.expected, "new-report events: {self:#?}");
+    }
+}
+
+/// Every dead letter, as `<stage>:<class>: <message>`.
+pub async fn dead_letters(bus: &Bus) -> Vec<String> {
+    use townreports_proto::topology::{HEADER_ERROR_CLASS, HEADER_ERROR_MESSAGE, HEADER_STAGE, STREAM_DLQ};
+    let stream = bus.jetstream().get_stream(STREAM_DLQ).await.unwrap();
+    let last = bus.stream_messages(STREAM_DLQ).await.unwrap();
+    let mut out = Vec::new();
+    for seq in 1..=last {
+        let letter = stream.get_raw_message(seq).await.unwrap();
+        let header = |name| letter.headers.get(name).map(|v| v.to_string()).unwrap_or_default();
+        out.push(format!(
+            "{}:{}: {}",
+            header(HEADER_STAGE),
+            header(HEADER_ERROR_CLASS),
+            header(HEADER_ERROR_MESSAGE)
+        ));
+    }
+    out
+}
+
+/// The processes whose parent is `parent` and whose command name is `name`
+/// (read from /proc: for a grandchild such as `townreports run`'s
+/// nats-server, which the test did not spawn itself).
+pub fn children_named(parent: u32, name: &str) -> Vec<u32> {
+    let mut out = Vec::new();
+    for entry in std::fs::read_dir("/proc").into_iter().flatten().flatten() {
+        let Ok(pid) = entry.file_name().to_string_lossy().parse::<u32>() else {
+            continue;
+        };
+        // `pid (comm) state ppid …`; comm may hold spaces and parentheses.
+        let Ok(stat) = std::fs::read_to_string(entry.path().join("stat")) else {
+            continue;
+        };
+        let (Some(open), Some(close)) = (stat.find('('), stat.rfind(')')) else {
+            continue;
+        };
+        let comm = &stat[open + 1..close];
+        let mut rest = stat[close + 1..].split_whitespace();
+        let (state, ppid) = (rest.next(), rest.next().and_then(|p| p.parse::<u32>().ok()));
+        if ppid == Some(parent) && comm == name && state != Some("Z") {
+            out.push(pid);
+        }
+    }
+    out
+}
+
+/// Whether process `pid` exists and is not a zombie.
+pub fn process_alive(pid: u32) -> bool {
+    std::fs::read_to_string(format!("/proc/{pid}/stat"))
+        .ok()
+        .and_then(|stat| {
+            stat.rfind(')')
+                .map(|i| stat[i + 1..].split_whitespace().next() != Some("Z"))
+        })
+        .unwrap_or(false)
+}
+
+/// Sends `signal` (`KILL`, `TERM`) to a process the test did not spawn
+/// itself, with kill(1).
+pub fn signal(pid: u32, signal: &str) {
+    let status = std::process::Command::new("kill")
+        .arg(format!("-{signal}"))
+        .arg(pid.to_string())
+        .status()
+        .unwrap();
+    assert!(status.success(), "kill -{signal} {pid} failed");
+}
+
+/// What keeps a crawl from being done, in words: the frontier's pending and
+/// in-flight URLs, and each work stream's messages and consumer state.
+pub async fn open_work(bus: &Bus) -> String {
+    use std::fmt::Write;
+    use townreports_proto::topology::Stage;
+    use townreports_scheduler::frontier::UrlStatus;
+    let mut out = String::new();
+    match bus.key_value(FRONTIER_BUCKET, 1).await {
+        Ok(kv) => match load_states(&kv).await {
+            Ok(states) => {
+                let open: Vec<_> = states
+                    .iter()
+                    .filter(|s| matches!(s.status, UrlStatus::Pending | UrlStatus::InFlight))
+                    .collect();
+                let _ = writeln!(out, "frontier: {} URLs, {} open", states.len(), open.len());
+                for s in open {
+                    let _ = writeln!(
+                        out,
+                        "  {:?} {} due {:?} dispatched {:?} fetches {} failures {} {}",
+                        s.status, s.url, s.next_due_ms, s.dispatched_at_ms, s.fetches, s.failures, s.error_class
+                    );
+                }
+            }
+            Err(e) => {
+                let _ = writeln!(out, "frontier unreadable: {e}");
+            }
+        },
+        Err(e) => {
+            let _ = writeln!(out, "frontier bucket: {e}");
+        }
+    }
+    for stage in Stage::ALL {
+        let Ok(mut stream) = bus.jetstream().get_stream(stage.stream()).await else {
+            let _ = writeln!(out, "{}: unreadable", stage.stream());
+            continue;
+        };
+        let messages = stream.info().await.map(|i| i.state.messages).ok();
+        let consumer = match stream
+            .get_consumer::<townreports_bus::async_nats::jetstream::consumer::pull::Config>(stage.consumer())
+            .await
+        {
+            Ok(mut c) => c
+                .info()
+                .await
+                .map(|i| {
+                    format!(
+                        "pending {} ack-pending {} redelivered {} waiting pulls {}",
+                        i.num_pending, i.num_ack_pending, i.num_redelivered, i.num_waiting
+                    )
+                })
+                .unwrap_or_else(|e| e.to_string()),
+            Err(e) => e.to_string(),
+        };
+        let _ = writeln!(out, "{}: {messages:?} messages; consumer {consumer}", stage.stream());
+    }
+    out
+}
