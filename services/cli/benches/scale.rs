@@ -55,6 +55,15 @@ impl Process {
     }
 }
 
+/// Each process's resident memory, for one line of output.
+fn resident(processes: &[Process]) -> String {
+    let rss: Vec<String> = processes
+        .iter()
+        .map(|p| format!("{} {:.0} MiB", p.name, p.rss_mib()))
+        .collect();
+    rss.join(", ")
+}
+
 fn ticks_per_second() -> f64 {
     std::process::Command::new("getconf")
         .arg("CLK_TCK")
@@ -144,18 +153,15 @@ fn main() {
             let step = (pages as usize / 10).max(1);
             let (fetched, elapsed, mut processes) = crawl(docs, 1, |fetched, processes| {
                 if fetched >= next {
-                    let rss: Vec<String> = processes
-                        .iter()
-                        .map(|p| format!("{} {:.0} MiB", p.name, p.rss_mib()))
-                        .collect();
-                    println!("memory after {fetched} pages: {}", rss.join(", "));
+                    println!("memory after {fetched} pages: {}", resident(processes));
                     next = fetched + step;
                 }
             })
             .await;
             println!(
-                "memory run: {fetched} pages in {elapsed:.0} s = {:.0} pages/s",
-                fetched as f64 / elapsed
+                "memory run: {fetched} pages in {elapsed:.0} s = {:.0} pages/s; at the end: {}",
+                fetched as f64 / elapsed,
+                resident(&processes)
             );
             for p in &mut processes {
                 let _ = p.child.kill().await;
