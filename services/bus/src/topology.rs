@@ -10,7 +10,7 @@ use std::time::Duration;
 use async_nats::jetstream::{self, consumer, stream};
 use townreports_proto::topology::{self as names, Stage};
 
-use crate::{Bus, BusError};
+use crate::{Bus, BusError, Shutdown};
 
 /// How many times a worker tries one message before dead-lettering it.
 /// The server's `max_deliver` is one more, so the worker always sees the
@@ -156,6 +156,75 @@ impl Bus {
         Ok(info.num_pending + info.num_ack_pending as u64)
     }
 
+    /// Removes what `stage`'s work queue still holds at or below its
+    /// consumer's acknowledgement floor; how many messages went.
+    ///
+    /// nats-server 2.9 killed with SIGKILL can come back holding such a
+    /// message: the consumer's acknowledgement reached its disk, the
+    /// message's removal did not. It is never delivered again, so it is no
+    /// work, but it stays in the stream's count for good and a crawl
+    /// measured by its queues never looks drained. Everything at or below
+    /// the floor was acknowledged, so purging up to it loses nothing.
+    pub async fn purge_acknowledged(&self, stage: Stage) -> Result<u64, BusError> {
+        let what = || format!("stream {}", stage.stream());
+        let mut stream = self
+            .jetstream()
+            .get_stream(stage.stream())
+            .await
+            .map_err(|e| BusError::topology(what(), e))?;
+        let state = stream
+            .info()
+            .await
+            .map_err(|e| BusError::topology(what(), e))?
+            .state
+            .clone();
+        if state.messages == 0 {
+            return Ok(0);
+        }
+        let mut consumer: consumer::PullConsumer = stream
+            .get_consumer(stage.consumer())
+            .await
+            .map_err(|e| BusError::topology(format!("consumer {}", stage.consumer()), e))?;
+        let floor = consumer
+            .info()
+            .await
+            .map_err(|e| BusError::topology(format!("consumer {}", stage.consumer()), e))?
+            .ack_floor
+            .stream_sequence;
+        if state.first_sequence > floor {
+            return Ok(0);
+        }
+        // Up to, not including, the sequence given.
+        let purged = stream
+            .purge()
+            .sequence(floor + 1)
+            .await
+            .map_err(|e| BusError::topology(what(), e))?;
+        Ok(purged.purged)
+    }
+
+    /// Every [`SWEEP_EVERY`] until `stop`, [`Bus::purge_acknowledged`] on
+    /// every work queue, logging what it removed.
+    pub async fn sweep_acknowledged(self, stop: Shutdown) {
+        loop {
+            tokio::select! {
+                _ = stop.wait() => return,
+                _ = tokio::time::sleep(SWEEP_EVERY) => {}
+            }
+            for stage in Stage::ALL {
+                match self.purge_acknowledged(stage).await {
+                    Ok(0) => {}
+                    Ok(purged) => tracing::warn!(
+                        stream = stage.stream(),
+                        purged,
+                        "removed acknowledged messages the work queue still held (left by a nats-server crash)"
+                    ),
+                    Err(e) => tracing::debug!(stream = stage.stream(), error = %e, "sweep skipped"),
+                }
+            }
+        }
+    }
+
     /// Number of messages in a stream (events, dead letters).
     pub async fn stream_messages(&self, name: &str) -> Result<u64, BusError> {
         let mut stream = self
@@ -167,6 +236,9 @@ impl Bus {
         Ok(info.state.messages)
     }
 }
+
+/// How often [`Bus::sweep_acknowledged`] looks.
+pub const SWEEP_EVERY: Duration = Duration::from_secs(5);
 
 pub(crate) async fn ensure_stream(js: &jetstream::Context, config: stream::Config) -> Result<stream::Stream, BusError> {
     let name = config.name.clone();

@@ -116,10 +116,6 @@ impl Pipeline {
             let readiness = townreports_indexer::worker::readiness(&bus, &store);
             townreports_bus::health::serve(addr, readiness, shutdown.clone()).await?;
         }
-        if embedded.is_some() {
-            // The private server may be killed and restarted under us.
-            tokio::spawn(sweep_acknowledged(bus.clone(), shutdown.child()));
-        }
         let mode = if args.once { Mode::Once } else { Mode::Continuous };
         let lease = Lease::acquire(&bus, &lease::holder_id(), shutdown)
             .await?
@@ -240,60 +236,6 @@ impl Pipeline {
             errors,
         })
     }
-}
-
-/// How often the embedded default looks for acknowledged messages a
-/// crashed nats-server left behind.
-const SWEEP_EVERY: Duration = Duration::from_secs(5);
-
-/// Removes, every [`SWEEP_EVERY`], messages a work queue still holds
-/// although its consumer has acknowledged them: nats-server 2.9 killed with
-/// SIGKILL can come back with such a message (its removal from the stream
-/// was not on disk, the consumer's acknowledgement was). The consumer never
-/// delivers it again, so it is no work, but it stays in the stream's count
-/// for good, and a crawl measured by the queues never looks drained (`run
-/// --once` would wait forever). Whatever lies at or below the consumer's
-/// acknowledgement floor was acknowledged, so purging up to the floor
-/// loses nothing.
-async fn sweep_acknowledged(bus: Bus, stop: Shutdown) {
-    loop {
-        tokio::select! {
-            _ = stop.wait() => return,
-            _ = tokio::time::sleep(SWEEP_EVERY) => {}
-        }
-        for stage in Stage::ALL {
-            match sweep_stage(&bus, stage).await {
-                Ok(0) => {}
-                Ok(purged) => tracing::warn!(
-                    stream = stage.stream(),
-                    purged,
-                    "removed acknowledged messages the work queue still held (left by a nats-server crash)"
-                ),
-                Err(e) => tracing::debug!(stream = stage.stream(), error = %e, "sweep skipped"),
-            }
-        }
-    }
-}
-
-/// Purges `stage`'s work queue below its consumer's acknowledgement floor
-/// when anything lies there; how many messages went.
-async fn sweep_stage(bus: &Bus, stage: Stage) -> anyhow::Result<u64> {
-    use townreports_bus::async_nats::jetstream::consumer::pull;
-    let mut stream = bus.jetstream().get_stream(stage.stream()).await?;
-    let state = stream.info().await?.state.clone();
-    if state.messages == 0 {
-        return Ok(0);
-    }
-    let mut consumer = stream
-        .get_consumer::<pull::Config>(stage.consumer())
-        .await
-        .map_err(|e| anyhow::anyhow!("{e}"))?;
-    let floor = consumer.info().await?.ack_floor.stream_sequence;
-    if state.first_sequence > floor {
-        return Ok(0);
-    }
-    // Up to, not including, the sequence given: everything at or below the floor.
-    Ok(stream.purge().sequence(floor + 1).await?.purged)
 }
 
 async fn counts(bus: &Bus, store: &Store, scheduler: &Scheduler) -> anyhow::Result<Counts> {

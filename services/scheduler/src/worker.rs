@@ -255,6 +255,9 @@ pub async fn run(
     let workers = shutdown.child();
     let mut keeper = tokio::spawn(lease.keep(workers.clone()));
     let dispatcher = tokio::spawn(scheduler.clone().dispatch(bus.clone(), workers.clone()));
+    // One sweeper per deployment, the leader: a crashed nats-server can
+    // leave acknowledged messages that would keep the queues from draining.
+    tokio::spawn(bus.clone().sweep_acknowledged(workers.clone()));
     // The frontier is one state: updates are applied one at a time.
     let opts = WorkerOptions { concurrency: 1, ..opts };
     let stage = run_stage(bus, scheduler, opts, workers.clone());
