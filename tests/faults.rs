@@ -20,7 +20,8 @@ use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
 use common::{
-    LogsOnFailure, Tally, children_named, crawl_done, dead_letters, open_work, process_alive, requests_answered, signal,
+    LogsOnFailure, Tally, children_named, crawl_done, dead_letters, open_work, process_alive, readyz,
+    requests_answered, signal,
 };
 use tokio::process::Child;
 use townreports_bus::embedded::{NatsServerProcess, free_port};
@@ -67,14 +68,6 @@ fn scratch() -> tempfile::TempDir {
         eprintln!("keeping {}", temp.path().display());
     }
     temp
-}
-
-/// The status of `GET /readyz` (0 when nothing answers).
-async fn readyz(http: &reqwest::Client, addr: &str) -> u16 {
-    match http.get(format!("http://{addr}/readyz")).send().await {
-        Ok(response) => response.status().as_u16(),
-        Err(_) => 0,
-    }
 }
 
 /// The last sequence of every stream the crawl writes: the work queues, the

@@ -11,10 +11,10 @@ use std::path::{Path, PathBuf};
 use std::process::Stdio;
 use std::time::{Duration, Instant};
 
-use common::{LogsOnFailure, events, spawn_worker};
+use common::{LogsOnFailure, events, readyz, spawn_worker};
 use tokio::io::AsyncWriteExt;
 use tokio::process::{Child, Command};
-use townreports_bus::embedded::NatsServerProcess;
+use townreports_bus::embedded::{NatsServerProcess, free_port};
 use townreports_bus::{Bus, NatsOptions, Publish};
 use townreports_proto::content_sha256;
 use townreports_proto::topology::{self as names, STREAM_DLQ, Stage};
@@ -85,31 +85,18 @@ async fn wait_logged(path: &Path, needle: &str, within: Duration) -> bool {
     false
 }
 
-/// The HTTP status of the indexer's /readyz (0 when it does not answer).
-async fn readyz(addr: &str) -> u16 {
-    match reqwest::get(format!("http://{addr}/readyz")).await {
-        Ok(response) => response.status().as_u16(),
-        Err(_) => 0,
-    }
-}
-
 async fn wait_readyz(addr: &str, want: u16, within: Duration) -> bool {
+    // No client timeout: with the database down, /readyz answers only
+    // once its ping gives up.
+    let http = reqwest::Client::new();
     let deadline = Instant::now() + within;
     while Instant::now() < deadline {
-        if readyz(addr).await == want {
+        if readyz(&http, addr).await == want {
             return true;
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     false
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
 }
 
 /// What every test ends with: `count` records stored and announced once
@@ -183,7 +170,7 @@ impl PrivatePostgres {
         let pg = PrivatePostgres {
             bin: PathBuf::from(bin.trim()),
             data: dir.join("pgdata"),
-            port: free_port(),
+            port: free_port().unwrap(),
             log: dir.join("postgres.log"),
         };
         // PostgreSQL refuses to run as root: as root, run it as `postgres`,
@@ -335,7 +322,7 @@ async fn postgres_stopped_for_a_while_holds_records_and_catches_up() {
     let mut s = setup().await;
     let _logs = LogsOnFailure(s.dir.path().to_path_buf());
     let pg = PrivatePostgres::init(&s.dir.path().join("pg")).await;
-    let metrics = format!("127.0.0.1:{}", free_port());
+    let metrics = format!("127.0.0.1:{}", free_port().unwrap());
     let log = s.dir.path().join("indexer.log");
     let mut indexer = spawn_worker(
         "indexer",
@@ -385,7 +372,7 @@ async fn sqlite_locked_by_another_process_holds_records_and_catches_up() {
     let mut s = setup().await;
     let _logs = LogsOnFailure(s.dir.path().to_path_buf());
     let data = s.dir.path().join("data");
-    let metrics = format!("127.0.0.1:{}", free_port());
+    let metrics = format!("127.0.0.1:{}", free_port().unwrap());
     let log = s.dir.path().join("indexer.log");
     let mut indexer = spawn_worker(
         "indexer",
@@ -492,7 +479,7 @@ async fn a_full_disk_holds_records_without_corrupting_the_store_and_recovers() {
     let mut s = setup().await;
     let _logs = LogsOnFailure(s.dir.path().to_path_buf());
     let data = s.dir.path().join("data");
-    let metrics = format!("127.0.0.1:{}", free_port());
+    let metrics = format!("127.0.0.1:{}", free_port().unwrap());
     let log = s.dir.path().join("indexer.log");
     let env = indexer_env(&s.server.url(), &metrics, ("dir", data.display().to_string()));
     let mut indexer = indexer_on_small_disk(&data, "16m", &env, &log);

@@ -384,3 +384,11 @@ pub async fn open_work(bus: &Bus) -> String {
     }
     out
 }
+
+/// The status of a worker's `GET /readyz` (0 when nothing answers).
+pub async fn readyz(http: &reqwest::Client, addr: &str) -> u16 {
+    match http.get(format!("http://{addr}/readyz")).send().await {
+        Ok(response) => response.status().as_u16(),
+        Err(_) => 0,
+    }
+}
