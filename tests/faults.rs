@@ -248,12 +248,22 @@ async fn embedded_nats_server_killed_mid_crawl_is_restarted_and_nothing_is_lost(
                 .map_or(plain.clone(), |(_, t)| t.to_string())
         })
         .collect();
+    // What the server lost of the frontier, the scheduler wrote again.
+    let saved_again = std::fs::read_to_string(dir.join("run.log"))
+        .unwrap()
+        .lines()
+        .filter(|l| l.contains("frontier saved again after reconnecting"))
+        .count();
+    assert!(
+        saved_again >= 1,
+        "the scheduler saved its frontier again after the restart"
+    );
     eprintln!(
         "embedded nats-server SIGKILLed after {requests_before} requests (frontier {known_before} URLs; \
          last sequences {sequences_before:?}):\n  \
          pid {old_pid} -> {new_pid} restarted after {restarted_after:?}; /readyz not ready after {:?}, \
          ready again after {:?}\n  \
-         after: {restored:?}; frontier {known_after} URLs, last sequences {sequences_after:?}; {requests_after} more requests\n  \
+         after: {restored:?}; frontier saved again {saved_again}x, {known_after} URLs, last sequences {sequences_after:?}; {requests_after} more requests\n  \
          reports expected {}, stored {}, announced {} (announced twice: {}, lost: {}); dead letters {}; \
          crawl done in {:.1}s\n  acknowledged leftovers swept: {swept:?}",
         not_ready_seen.unwrap(),

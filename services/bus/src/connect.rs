@@ -3,6 +3,7 @@
 use std::time::Duration;
 
 use async_nats::jetstream;
+use tokio::sync::watch;
 
 use crate::error::BusError;
 
@@ -55,6 +56,8 @@ pub struct Bus {
     js: jetstream::Context,
     replicas: usize,
     ack_wait: Duration,
+    /// How many times the client has (re)connected.
+    connections: watch::Receiver<u64>,
 }
 
 impl Bus {
@@ -75,6 +78,7 @@ impl Bus {
         if let (Some(user), Some(pass)) = (&opts.nats_user, &opts.nats_password) {
             options = options.user_and_password(user.clone(), pass.clone());
         }
+        let (connected, connections) = watch::channel(0u64);
         let options = options
             .name(name)
             .connection_timeout(Duration::from_secs(5))
@@ -85,13 +89,19 @@ impl Bus {
                 let ms = 100u64.saturating_mul(1 << attempts.min(6)).min(5_000);
                 Duration::from_millis(ms)
             })
-            .event_callback(|event| async move {
-                match event {
-                    async_nats::Event::Connected => tracing::info!("NATS connected"),
-                    async_nats::Event::Disconnected => {
-                        tracing::warn!("NATS disconnected; reconnecting")
+            .event_callback(move |event| {
+                let connected = connected.clone();
+                async move {
+                    match event {
+                        async_nats::Event::Connected => {
+                            tracing::info!("NATS connected");
+                            connected.send_modify(|n| *n += 1);
+                        }
+                        async_nats::Event::Disconnected => {
+                            tracing::warn!("NATS disconnected; reconnecting")
+                        }
+                        other => tracing::debug!(event = %other, "NATS event"),
                     }
-                    other => tracing::debug!(event = %other, "NATS event"),
                 }
             });
         let addrs: Vec<async_nats::ServerAddr> = url
@@ -105,6 +115,7 @@ impl Bus {
         })?;
         Ok(Bus {
             ack_wait: opts.ack_wait,
+            connections,
             ..Self::from_client(client, opts.replicas as usize)
         })
     }
@@ -116,6 +127,8 @@ impl Bus {
             js,
             replicas: replicas.max(1),
             ack_wait: crate::topology::DEFAULT_ACK_WAIT,
+            // A client connected elsewhere: its reconnections are not seen.
+            connections: watch::channel(1).1,
         }
     }
 
@@ -138,6 +151,14 @@ impl Bus {
 
     pub fn is_connected(&self) -> bool {
         self.client.connection_state() == async_nats::connection::State::Connected
+    }
+
+    /// Changes with every (re)connection of the client. A nats-server
+    /// killed with SIGKILL can come back without writes it had acknowledged
+    /// (seen with 2.9's file store), so state a worker also holds in memory
+    /// is written again when this changes.
+    pub fn connections(&self) -> watch::Receiver<u64> {
+        self.connections.clone()
     }
 
     /// Sends buffered publishes; used before exiting.

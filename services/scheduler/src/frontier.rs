@@ -730,6 +730,12 @@ impl Frontier {
         keys.into_iter().filter_map(|k| self.urls.get(&k).cloned()).collect()
     }
 
+    /// Every entry, to be saved again: the store lost some it had
+    /// acknowledged (see `Bus::connections`).
+    pub fn mark_all_dirty(&mut self) {
+        self.dirty.extend(self.urls.keys().cloned());
+    }
+
     /// Entries taken by [`Frontier::take_dirty`] whose save failed: saved
     /// with the next batch instead.
     pub fn unsaved(&mut self, states: &[UrlState]) {
@@ -1051,6 +1057,12 @@ start_urls = ["http://127.0.0.1:2000/"]
         assert!(f.take_dirty().is_empty());
         f.unsaved(&states[1..]);
         assert_eq!(f.take_dirty().len(), states.len() - 1);
+        // The store lost what it had acknowledged: everything again.
+        assert!(f.take_dirty().is_empty());
+        f.mark_all_dirty();
+        let again = f.take_dirty();
+        assert_eq!(again.len(), f.urls.len());
+        assert!(again.len() >= states.len());
     }
 
     #[test]

@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Duration;
 
-use futures::TryStreamExt;
+use futures::{StreamExt, TryStreamExt};
 use sha2::{Digest, Sha256};
 use tokio::sync::{Mutex, Notify};
 use townreports_bus::async_nats::jetstream::kv;
@@ -27,6 +27,8 @@ pub const FRONTIER_BUCKET: &str = "townreports_frontier";
 const TICK: Duration = Duration::from_millis(50);
 /// Jobs released per tick at most.
 const BATCH: usize = 200;
+/// Frontier entries being saved at once.
+const SAVES_IN_FLIGHT: usize = 64;
 
 pub struct Scheduler {
     frontier: Mutex<Frontier>,
@@ -76,18 +78,55 @@ impl Scheduler {
 
     async fn persist(&self, frontier: &mut Frontier) -> Result<(), BusError> {
         let states = frontier.take_dirty();
-        for (saved, state) in states.iter().enumerate() {
-            let value = serde_json::to_vec(state).map_err(|e| BusError::Other(e.to_string()))?;
-            if let Err(e) = self.kv.put(kv_key(&state.url), value.into()).await {
+        // Several at once (each URL once per batch, so their order does not
+        // matter): saving a whole frontier again after a reconnect takes
+        // seconds, not a round trip per URL. (Collected first: a stream
+        // holding the mapping closure is not Send.)
+        let saves: Vec<_> = states.iter().map(|state| self.save(state)).collect();
+        let mut saves = futures::stream::iter(saves).buffered(SAVES_IN_FLIGHT);
+        let mut saved = 0;
+        while let Some(result) = saves.next().await {
+            if let Err(e) = result {
                 // This one and the rest are saved next time.
                 frontier.unsaved(&states[saved..]);
-                return Err(BusError::Kv {
-                    bucket: FRONTIER_BUCKET.into(),
-                    message: e.to_string(),
-                });
+                return Err(e);
             }
+            saved += 1;
         }
         Ok(())
+    }
+
+    async fn save(&self, state: &UrlState) -> Result<(), BusError> {
+        let value = serde_json::to_vec(state).map_err(|e| BusError::Other(e.to_string()))?;
+        self.kv
+            .put(kv_key(&state.url), value.into())
+            .await
+            .map_err(|e| BusError::Kv {
+                bucket: FRONTIER_BUCKET.into(),
+                message: e.to_string(),
+            })?;
+        Ok(())
+    }
+
+    /// Saves the whole frontier again after every reconnection, until
+    /// shutdown: the server may have come back without entries it had
+    /// acknowledged. (What a failed save leaves stays dirty and is saved
+    /// with the next change.)
+    pub async fn save_again_on_reconnect(self: Arc<Self>, bus: Bus, stop: Shutdown) {
+        let mut connections = bus.connections();
+        connections.borrow_and_update();
+        loop {
+            tokio::select! {
+                _ = stop.wait() => return,
+                changed = connections.changed() => if changed.is_err() { return },
+            }
+            let mut frontier = self.frontier.lock().await;
+            frontier.mark_all_dirty();
+            match self.persist(&mut frontier).await {
+                Ok(()) => tracing::info!("frontier saved again after reconnecting"),
+                Err(e) => tracing::warn!(error = %e, "frontier not saved again yet; retried with the next change"),
+            }
+        }
     }
 
     pub async fn is_idle(&self) -> bool {
@@ -258,6 +297,7 @@ pub async fn run(
     // One sweeper per deployment, the leader: a crashed nats-server can
     // leave acknowledged messages that would keep the queues from draining.
     tokio::spawn(bus.clone().sweep_acknowledged(workers.clone()));
+    tokio::spawn(scheduler.clone().save_again_on_reconnect(bus.clone(), workers.clone()));
     // The frontier is one state: updates are applied one at a time.
     let opts = WorkerOptions { concurrency: 1, ..opts };
     let stage = run_stage(bus, scheduler, opts, workers.clone());

@@ -4,11 +4,12 @@
 use std::path::Path;
 use std::time::Duration;
 
+use futures::TryStreamExt;
 use townreports_bus::embedded::NatsServerProcess;
 use townreports_bus::{Bus, NatsOptions, Shutdown};
 use townreports_proto::topology::Stage;
 use townreports_scheduler::frontier::Mode;
-use townreports_scheduler::worker::Scheduler;
+use townreports_scheduler::worker::{FRONTIER_BUCKET, Scheduler, load_states};
 use townreports_sites::SitesFile;
 
 const SITES: &str = r#"
@@ -29,15 +30,22 @@ async fn fetch_queue(bus: &Bus) -> u64 {
     bus.stream_messages(Stage::Fetcher.stream()).await.unwrap()
 }
 
-#[tokio::test]
-async fn restart_neither_loses_nor_repeats_dispatched_jobs() {
+/// A private nats-server (its store in the returned directory), a bus
+/// connected to it with the topology made, and the sites.
+async fn private_nats() -> (tempfile::TempDir, NatsServerProcess, Bus, SitesFile) {
     let dir = tempfile::tempdir().unwrap();
-    let mut server = NatsServerProcess::start(dir.path()).await.unwrap();
+    let server = NatsServerProcess::start(dir.path()).await.unwrap();
     let bus = Bus::connect(&NatsOptions::with_url(server.url()), "test")
         .await
         .unwrap();
     bus.ensure_topology().await.unwrap();
     let sites = SitesFile::parse(SITES, Path::new("sites.toml")).unwrap();
+    (dir, server, bus, sites)
+}
+
+#[tokio::test]
+async fn restart_neither_loses_nor_repeats_dispatched_jobs() {
+    let (_dir, mut server, bus, sites) = private_nats().await;
 
     let first = Scheduler::start(&bus, &sites, Mode::Continuous).await.unwrap();
     let shutdown = Shutdown::new();
@@ -66,5 +74,41 @@ async fn restart_neither_loses_nor_repeats_dispatched_jobs() {
     assert_eq!(fetch_queue(&bus).await, 2, "nothing dispatched twice");
     shutdown.trigger();
     dispatcher.await.unwrap();
+    server.terminate().await;
+}
+
+#[tokio::test]
+async fn entries_the_server_lost_are_saved_again_after_it_comes_back() {
+    let (_dir, mut server, bus, sites) = private_nats().await;
+    let scheduler = Scheduler::start(&bus, &sites, Mode::Continuous).await.unwrap();
+    let shutdown = Shutdown::new();
+    let saver = tokio::spawn(scheduler.clone().save_again_on_reconnect(bus.clone(), shutdown.clone()));
+    let kv = bus.key_value(FRONTIER_BUCKET, 1).await.unwrap();
+    let known = load_states(&kv).await.unwrap().len();
+    assert_eq!(known, 3, "the three start URLs");
+
+    // What a SIGKILLed nats-server 2.9 was seen to do: come back without
+    // entries it had acknowledged. Here they are removed on purpose.
+    let keys: Vec<String> = kv.keys().await.unwrap().try_collect().await.unwrap();
+    for key in &keys[1..] {
+        kv.purge(key).await.unwrap();
+    }
+    assert_eq!(load_states(&kv).await.unwrap().len(), 1);
+    server.restart().await.unwrap();
+
+    let mut restored = 0;
+    for _ in 0..200 {
+        restored = load_states(&kv).await.map(|s| s.len()).unwrap_or(0);
+        if restored == known {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(
+        restored, known,
+        "the scheduler saved its frontier again after reconnecting"
+    );
+    shutdown.trigger();
+    saver.await.unwrap();
     server.terminate().await;
 }
