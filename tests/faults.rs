@@ -21,7 +21,7 @@ use std::time::{Duration, Instant};
 
 use common::{
     LogsOnFailure, Tally, children_named, crawl_done, dead_letters, open_work, process_alive, readyz,
-    requests_answered, signal,
+    requests_answered, signal, until,
 };
 use tokio::process::Child;
 use townreports_bus::embedded::{NatsServerProcess, free_port};
@@ -35,19 +35,6 @@ static ONE_AT_A_TIME: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(())
 /// A killed worker's messages come back after this (the fetcher's after
 /// three times as long), not after the default minute.
 const ACK_WAIT: &str = "5s";
-
-/// Polls `check` every 20 ms until it holds; fails naming `what` after `within`.
-async fn until<F, Fut>(what: &str, within: Duration, mut check: F)
-where
-    F: FnMut() -> Fut,
-    Fut: std::future::Future<Output = bool>,
-{
-    let start = Instant::now();
-    while !check().await {
-        assert!(start.elapsed() < within, "{what}: not within {within:?}");
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
-}
 
 /// Waits until every known URL is fetched and every queue empty; fails
 /// with what is still open.

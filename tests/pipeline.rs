@@ -153,7 +153,7 @@ async fn crawl_announces_every_report_exactly_once() {
     assert_eq!(letter.headers.get(HEADER_ERROR_CLASS).unwrap().as_str(), "decode");
 
     // `townreports status` shows what happened per site.
-    let status = townreports::status::read(&townreports::status::StatusArgs {
+    let status = townreports::status::read(&townreports::status::CrawlArgs {
         data_dir: data.clone(),
         nats: NatsOptions::with_url(server.url()),
     })

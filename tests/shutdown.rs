@@ -4,10 +4,13 @@
 //! acked, what it had fetched but not started it gave back, and the
 //! replica publishes no duplicate.
 
+mod common;
+
 use std::collections::BTreeMap;
 use std::process::Stdio;
 use std::time::{Duration, Instant};
 
+use common::until;
 use prost::Message;
 use tokio::process::{Child, Command};
 use townreports_bus::embedded::{NatsServerProcess, free_port};
@@ -61,14 +64,6 @@ fn documents() -> Vec<ParsedDocument> {
         .collect()
 }
 
-async fn wait_until(what: &str, within: Duration, mut done: impl AsyncFnMut() -> bool) {
-    let start = Instant::now();
-    while !done().await {
-        assert!(start.elapsed() < within, "timed out waiting until {what}");
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
-}
-
 /// The Prometheus samples of `/metrics`, by series.
 async fn scrape(addr: &str) -> BTreeMap<String, f64> {
     let body = reqwest::get(format!("http://{addr}/metrics"))
@@ -102,7 +97,7 @@ async fn a_busy_worker_stops_within_its_grace_period_and_nothing_is_lost_or_repe
     // The first replica is stopped while it works through the queue.
     let first_log = dir.path().join("first.log");
     let mut first = extractor(&server.url(), None, &first_log);
-    wait_until("the first replica has published", Duration::from_secs(60), async || {
+    until("the first replica has published", Duration::from_secs(60), async || {
         records().await >= 5
     })
     .await;
@@ -163,7 +158,7 @@ async fn a_busy_worker_stops_within_its_grace_period_and_nothing_is_lost_or_repe
         );
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
-    wait_until("the second replica is ready", Duration::from_secs(10), async || {
+    until("the second replica is ready", Duration::from_secs(10), async || {
         reqwest::get(format!("http://{metrics_addr}/readyz"))
             .await
             .is_ok_and(|r| r.status().is_success())

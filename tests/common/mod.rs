@@ -18,6 +18,16 @@ use townreports_proto::v1::ReportEvent;
 use townreports_scheduler::frontier::stats_of;
 use townreports_scheduler::worker::{FRONTIER_BUCKET, load_states};
 
+/// Polls `check` every 20 ms until it holds; fails naming `what` after
+/// `within`.
+pub async fn until(what: &str, within: Duration, mut check: impl AsyncFnMut() -> bool) {
+    let start = Instant::now();
+    while !check().await {
+        assert!(start.elapsed() < within, "{what}: not within {within:?}");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
 /// `townreports run --sites … --data-dir … --nats-url …` (and `--once`).
 pub fn run_args(sites: &Path, data_dir: &Path, nats_url: &str, once: bool) -> RunArgs {
     use clap::Parser;

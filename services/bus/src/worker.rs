@@ -43,6 +43,17 @@ pub struct Label {
     pub url: String,
 }
 
+/// A fetch job is about its site and URL (the label of every stage whose
+/// input is, or carries, one).
+impl From<&townreports_proto::v1::FetchJob> for Label {
+    fn from(job: &townreports_proto::v1::FetchJob) -> Label {
+        Label {
+            site: job.site_id.clone(),
+            url: job.url.clone(),
+        }
+    }
+}
+
 /// One worker type's logic, as seen by the loop.
 pub trait Stage: Send + Sync + 'static {
     type Input: prost::Message + Default + Send + 'static;

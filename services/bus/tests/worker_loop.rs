@@ -18,10 +18,7 @@ impl Stage for Echo {
     const NAME: StageName = StageName::Fetcher;
 
     fn label(input: &FetchJob) -> Label {
-        Label {
-            site: input.site_id.clone(),
-            url: input.url.clone(),
-        }
+        Label::from(input)
     }
 
     async fn process(&self, job: FetchJob, _bus: &Bus) -> Result<Vec<Publish>, StageError> {
@@ -145,10 +142,7 @@ async fn transient_failures_after_max_attempts_are_dead_lettered() {
         type Input = FetchJob;
         const NAME: StageName = StageName::Parser;
         fn label(input: &FetchJob) -> Label {
-            Label {
-                site: input.site_id.clone(),
-                url: input.url.clone(),
-            }
+            Label::from(input)
         }
         async fn process(&self, _job: FetchJob, _bus: &Bus) -> Result<Vec<Publish>, StageError> {
             Err(StageError::Transient {
@@ -210,10 +204,7 @@ async fn a_message_waits_out_an_outage_of_its_dependency_without_using_up_delive
         type Input = FetchJob;
         const NAME: StageName = StageName::Indexer;
         fn label(input: &FetchJob) -> Label {
-            Label {
-                site: input.site_id.clone(),
-                url: input.url.clone(),
-            }
+            Label::from(input)
         }
         async fn process(&self, job: FetchJob, _bus: &Bus) -> Result<Vec<Publish>, StageError> {
             use std::sync::atomic::Ordering;

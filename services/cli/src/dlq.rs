@@ -3,14 +3,14 @@
 //! ([`townreports_bus::dlq`]); this module is the flags and the printing.
 
 use std::io::Write;
-use std::path::PathBuf;
 
 use anyhow::Context;
-use townreports_bus::NatsOptions;
 use townreports_bus::dlq::{LetterFilter, StoredLetter, input_type, preview};
 use townreports_bus::locate::CrawlNats;
 use townreports_bus::publish::Published;
 use townreports_proto::topology::Stage;
+
+use crate::status::CrawlArgs;
 
 #[derive(Debug, Clone, clap::Args)]
 pub struct DlqArgs {
@@ -30,7 +30,7 @@ pub enum DlqCommand {
         #[arg(long)]
         json: bool,
         #[command(flatten)]
-        at: Crawl,
+        at: CrawlArgs,
     },
     /// One dead letter: its headers and its payload, decoded as its stage's
     /// input (JSON), or escaped when it does not decode.
@@ -38,7 +38,7 @@ pub enum DlqCommand {
         /// The dead letter's sequence (from `dlq list`).
         sequence: u64,
         #[command(flatten)]
-        at: Crawl,
+        at: CrawlArgs,
     },
     /// Put dead letters back on the subjects they came from (after fixing
     /// what failed them); each is deleted once JetStream has stored it
@@ -53,7 +53,7 @@ pub enum DlqCommand {
         #[command(flatten)]
         filter: FilterArgs,
         #[command(flatten)]
-        at: Crawl,
+        at: CrawlArgs,
     },
 }
 
@@ -75,17 +75,6 @@ impl FilterArgs {
             class: self.class.clone(),
         }
     }
-}
-
-/// Which crawl: its NATS, found as `townreports status` finds it.
-#[derive(Debug, Clone, clap::Args)]
-pub struct Crawl {
-    /// The data directory of `townreports run` (its embedded NATS, when no
-    /// NATS_URL is given).
-    #[arg(long, env = "DATA_DIR", default_value = "./data")]
-    pub data_dir: PathBuf,
-    #[command(flatten)]
-    pub nats: NatsOptions,
 }
 
 fn parse_stage(name: &str) -> Result<Stage, String> {
@@ -112,7 +101,7 @@ async fn run(command: &DlqCommand, nats: &CrawlNats, out: &mut dyn Write) -> any
             let letters = bus.dead_letters(&filter.filter()).await?;
             if *json {
                 for letter in &letters {
-                    serde_json::to_writer(&mut *out, &summary(letter).json())?;
+                    serde_json::to_writer(&mut *out, &summary(letter))?;
                     writeln!(out)?;
                 }
             } else {
@@ -191,6 +180,7 @@ fn write_table(letters: &[StoredLetter], out: &mut dyn Write) -> std::io::Result
 }
 
 /// One dead letter as a line of the table or of `--json`.
+#[derive(serde::Serialize)]
 struct Summary<'a> {
     sequence: u64,
     time: String,
@@ -200,21 +190,6 @@ struct Summary<'a> {
     subject: &'a str,
     message: &'a str,
     bytes: usize,
-}
-
-impl Summary<'_> {
-    fn json(&self) -> serde_json::Value {
-        serde_json::json!({
-            "sequence": self.sequence,
-            "time": self.time,
-            "stage": self.stage,
-            "class": self.class,
-            "deliveries": self.deliveries,
-            "subject": self.subject,
-            "message": self.message,
-            "bytes": self.bytes,
-        })
-    }
 }
 
 fn summary(letter: &StoredLetter) -> Summary<'_> {
@@ -331,7 +306,7 @@ mod tests {
             assert!(row.contains(part), "{part} in {row}");
         }
         assert!(row.ends_with(&format!("{}…", "x".repeat(MESSAGE_WIDTH))), "{row}");
-        let json = summary(&letter).json();
+        let json = serde_json::to_value(summary(&letter)).unwrap();
         assert_eq!(json["message"].as_str().unwrap().len(), 200);
         assert_eq!(json["deliveries"], 5);
         assert_eq!(json["bytes"], 3);

@@ -59,7 +59,7 @@ enum Command {
     Reprocess(reprocess::ReprocessArgs),
     /// Show the crawl per site (pages known, fetched, failed by class,
     /// blocked, reports found, last success, next visit) and the queues.
-    Status(status::StatusArgs),
+    Status(status::CrawlArgs),
     /// Dead letters: list them, show one, replay them after a fix.
     Dlq(dlq::DlqArgs),
 }

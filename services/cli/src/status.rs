@@ -15,8 +15,9 @@ use townreports_scheduler::worker::{FRONTIER_BUCKET, load_states, now_ms};
 use townreports_store::Store;
 use townreports_store::sqlite_path;
 
+/// Which crawl `status` and `dlq` look at.
 #[derive(Debug, Clone, clap::Args)]
-pub struct StatusArgs {
+pub struct CrawlArgs {
     /// The data directory of `townreports run` (its store, and its embedded
     /// NATS when no NATS_URL is given).
     #[arg(long, env = "DATA_DIR", default_value = "./data")]
@@ -36,7 +37,7 @@ pub struct Status {
 
 /// Reads the status: from NATS_URL, else from the embedded server running
 /// on the data directory, else from a private one started on its store.
-pub async fn read(args: &StatusArgs) -> anyhow::Result<Status> {
+pub async fn read(args: &CrawlArgs) -> anyhow::Result<Status> {
     let nats = CrawlNats::connect(&args.data_dir, &args.nats, "townreports-status").await?;
     let bus = &nats.bus;
     let kv = bus.key_value(FRONTIER_BUCKET, 1).await?;
@@ -62,7 +63,7 @@ pub async fn read(args: &StatusArgs) -> anyhow::Result<Status> {
     Ok(status)
 }
 
-pub async fn status(args: &StatusArgs) -> anyhow::Result<()> {
+pub async fn status(args: &CrawlArgs) -> anyhow::Result<()> {
     let status = read(args).await?;
     let mut out = std::io::stdout().lock();
     write_table(&status, now_ms(), &mut out).context("writing to stdout")

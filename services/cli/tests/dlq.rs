@@ -9,11 +9,15 @@
 //! it is extracted and stored once although it was replayed twice, and its
 //! dead letter is gone.
 
+#[path = "../../../tests/common/mod.rs"]
+mod common;
+
 use std::collections::BTreeMap;
 use std::path::Path;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use common::until;
 use townreports_bus::async_nats::HeaderMap;
 use townreports_bus::dlq::LetterFilter;
 use townreports_bus::embedded::NatsServerProcess;
@@ -62,19 +66,6 @@ async fn listed(nats_url: &str, data_dir: &Path, args: &[&str]) -> Vec<serde_jso
         .lines()
         .map(|l| serde_json::from_str(l).unwrap())
         .collect()
-}
-
-/// Polls `done` every 100 ms until it holds, for at most `within`.
-async fn wait_until<F, Fut>(what: &str, within: Duration, mut done: F)
-where
-    F: FnMut() -> Fut,
-    Fut: std::future::Future<Output = bool>,
-{
-    let start = Instant::now();
-    while !done().await {
-        assert!(start.elapsed() < within, "{what}: not within {within:?}");
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
 }
 
 /// Messages ever stored in a stream: a replay dropped as a duplicate does
@@ -177,14 +168,14 @@ async fn poison_messages_are_dead_lettered_listed_shown_and_replayed_once() {
             async move { bus.stream_messages(STREAM_DLQ).await.unwrap() >= n }
         }
     };
-    wait_until(
+    until(
         "the undecodable page and the bad record dead-lettered",
         Duration::from_secs(15),
         dead(2),
     )
     .await;
     // 1 + 4 + 16 + 60 s of retry delays (±20 %), then the fifth delivery.
-    wait_until("the document dead-lettered", Duration::from_secs(150), dead(3)).await;
+    until("the document dead-lettered", Duration::from_secs(150), dead(3)).await;
     eprintln!("the document was dead-lettered after {:?}", started.elapsed());
 
     // dlq list --json: each with its stage, class, deliveries, subject, reason.
@@ -278,7 +269,7 @@ async fn poison_messages_are_dead_lettered_listed_shown_and_replayed_once() {
         let store = store.clone();
         async move { store.count().await.unwrap() == 1 }
     };
-    wait_until("the replayed report stored", Duration::from_secs(30), stored).await;
+    until("the replayed report stored", Duration::from_secs(30), stored).await;
     // Put back once: the docs stream holds the original and one replay.
     assert_eq!(stored_ever(&bus, docs).await, 2);
     assert_eq!(bus.stream_messages(STREAM_EVENTS).await.unwrap(), 1);
@@ -306,7 +297,7 @@ async fn poison_messages_are_dead_lettered_listed_shown_and_replayed_once() {
         let filter = indexer_again.clone();
         async move { !bus.dead_letters(&filter).await.unwrap().is_empty() }
     };
-    wait_until("the bad record dead-lettered again", Duration::from_secs(15), again).await;
+    until("the bad record dead-lettered again", Duration::from_secs(15), again).await;
 
     // Found through the data directory of a running `townreports run`.
     std::fs::write(townreports_bus::embedded::url_file(&data), &url).unwrap();

@@ -72,10 +72,7 @@ impl Stage for FetchStage {
     const NAME: StageName = StageName::Fetcher;
 
     fn label(job: &FetchJob) -> Label {
-        Label {
-            site: job.site_id.clone(),
-            url: job.url.clone(),
-        }
+        Label::from(job)
     }
 
     async fn process(&self, job: FetchJob, bus: &Bus) -> Result<Vec<Publish>, StageError> {

@@ -201,11 +201,7 @@ impl Stage for Scheduler {
             Some(Update::Links(l)) => l.job.as_ref(),
             None => None,
         };
-        job.map(|j| Label {
-            site: j.site_id.clone(),
-            url: j.url.clone(),
-        })
-        .unwrap_or_default()
+        job.map(Label::from).unwrap_or_default()
     }
 
     async fn process(&self, input: FrontierUpdate, _bus: &Bus) -> Result<Vec<Publish>, StageError> {
