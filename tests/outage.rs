@@ -121,10 +121,13 @@ async fn all_announced_once(bus: &Bus, count: usize) {
     );
 }
 
-/// While the database is out: nothing beyond the `announced` events, no
-/// dead letter; returns the indexer's records delivered and unacked (held)
-/// and redelivered (holding must use up no deliveries).
-async fn holding(bus: &Bus, announced: u64) -> (usize, u64) {
+/// While the database is out, `after` it went: nothing beyond the
+/// `announced` events, no dead letter, and the indexer's two slots each hold
+/// a record (its next pull may have buffered two more), none of them
+/// delivered a second time (holding uses up no deliveries). Returns the
+/// records held and redelivered.
+async fn held_in_place(bus: &Bus, announced: u64, after: Duration) -> (usize, u64) {
+    tokio::time::sleep(after).await;
     assert_eq!(
         bus.stream_messages(names::STREAM_EVENTS).await.unwrap(),
         announced,
@@ -137,14 +140,10 @@ async fn holding(bus: &Bus, announced: u64) -> (usize, u64) {
     );
     let mut consumer = bus.consumer(Stage::Indexer).await.unwrap();
     let info = consumer.info().await.unwrap();
-    (info.num_ack_pending, info.num_redelivered as u64)
-}
-
-/// The indexer's two slots each hold a record (and its next pull may have
-/// buffered two more), none of them delivered a second time.
-fn held_in_place(held: usize, redelivered: u64) {
+    let (held, redelivered) = (info.num_ack_pending, info.num_redelivered as u64);
     assert!((2..=4).contains(&held), "both slots hold a record: {held} unacked");
     assert_eq!(redelivered, 0, "holding uses up no deliveries");
+    (held, redelivered)
 }
 
 /// A private PostgreSQL cluster in a temporary directory, on its own port,
@@ -349,9 +348,7 @@ async fn postgres_stopped_for_a_while_holds_records_and_catches_up() {
         "the log says why it holds"
     );
     // The outage outlasts several attempts.
-    tokio::time::sleep(Duration::from_secs(3)).await;
-    let (held, redelivered) = holding(&s.bus, 3).await;
-    held_in_place(held, redelivered);
+    let (held, redelivered) = held_in_place(&s.bus, 3, Duration::from_secs(3)).await;
 
     pg.start().await;
     let outage = down.elapsed();
@@ -415,9 +412,7 @@ async fn sqlite_locked_by_another_process_holds_records_and_catches_up() {
         wait_logged(&log, "database is locked", Duration::from_secs(30)).await,
         "the log names the lock"
     );
-    tokio::time::sleep(Duration::from_secs(6)).await;
-    let (held, redelivered) = holding(&s.bus, 2).await;
-    held_in_place(held, redelivered);
+    let (held, redelivered) = held_in_place(&s.bus, 2, Duration::from_secs(6)).await;
 
     let stdin = locker.stdin.as_mut().unwrap();
     stdin.write_all(b"release\n").await.unwrap();
@@ -508,9 +503,7 @@ async fn a_full_disk_holds_records_without_corrupting_the_store_and_recovers() {
         wait_logged(&log, "disk is full", Duration::from_secs(30)).await,
         "the log says the disk is full"
     );
-    tokio::time::sleep(Duration::from_secs(3)).await;
-    let (held, redelivered) = holding(&s.bus, 1).await;
-    held_in_place(held, redelivered);
+    let (held, redelivered) = held_in_place(&s.bus, 1, Duration::from_secs(3)).await;
 
     std::fs::remove_file(&filler).unwrap();
     let full_for = filled.elapsed();

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use townreports_bus::embedded::NatsServerProcess;
 use townreports_bus::worker::{Label, run_stage};
-use townreports_bus::{Bus, NatsOptions, Publish, Shutdown, Stage, StageError, WorkerOptions};
+use townreports_bus::{Bus, BusError, NatsOptions, Publish, Shutdown, Stage, StageError, WorkerOptions};
 use townreports_proto::topology::{self as names, Stage as StageName};
 use townreports_proto::v1::{FetchJob, FetchOutcome};
 
@@ -41,6 +41,41 @@ impl Stage for Echo {
     }
 }
 
+/// A private nats-server (its store in the returned directory) and a bus on
+/// it with the topology made, its consumers' ack wait `ack_wait` when given.
+async fn private_nats(ack_wait: Option<Duration>) -> (tempfile::TempDir, NatsServerProcess, Bus) {
+    let dir = tempfile::tempdir().unwrap();
+    let server = NatsServerProcess::start(dir.path()).await.unwrap();
+    let mut options = NatsOptions::with_url(server.url());
+    if let Some(ack_wait) = ack_wait {
+        options.ack_wait = ack_wait;
+    }
+    let bus = Bus::connect(&options, "test").await.unwrap();
+    bus.ensure_topology().await.unwrap();
+    (dir, server, bus)
+}
+
+/// Stops a worker and waits for it to return cleanly.
+async fn stop(shutdown: Shutdown, worker: tokio::task::JoinHandle<Result<(), BusError>>) {
+    shutdown.trigger();
+    tokio::time::timeout(Duration::from_secs(30), worker)
+        .await
+        .unwrap()
+        .unwrap()
+        .unwrap();
+}
+
+/// Messages left in `stage`'s work queue once it is empty, or after 5 s.
+async fn drained(bus: &Bus, stage: StageName) -> u64 {
+    for _ in 0..100 {
+        if bus.stream_messages(stage.stream()).await.unwrap() == 0 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    bus.stream_messages(stage.stream()).await.unwrap()
+}
+
 async fn wait_for(bus: &Bus, stream: &str, want: u64) -> u64 {
     let mut got = 0;
     for _ in 0..200 {
@@ -55,12 +90,7 @@ async fn wait_for(bus: &Bus, stream: &str, want: u64) -> u64 {
 
 #[tokio::test]
 async fn outputs_are_published_once_and_poison_is_dead_lettered() {
-    let dir = tempfile::tempdir().unwrap();
-    let mut server = NatsServerProcess::start(dir.path()).await.unwrap();
-    let bus = Bus::connect(&NatsOptions::with_url(server.url()), "test")
-        .await
-        .unwrap();
-    bus.ensure_topology().await.unwrap();
+    let (_dir, mut server, bus) = private_nats(None).await;
     // Twice: creation is idempotent.
     bus.ensure_topology().await.unwrap();
 
@@ -106,13 +136,7 @@ async fn outputs_are_published_once_and_poison_is_dead_lettered() {
     assert_eq!(wait_for(&bus, StageName::Scheduler.stream(), 2).await, 2);
     assert_eq!(wait_for(&bus, names::STREAM_DLQ, 3).await, 3);
     // Work queue drained: everything was acked or terminated.
-    for _ in 0..100 {
-        if bus.stream_messages(StageName::Fetcher.stream()).await.unwrap() == 0 {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    assert_eq!(bus.stream_messages(StageName::Fetcher.stream()).await.unwrap(), 0);
+    assert_eq!(drained(&bus, StageName::Fetcher).await, 0);
 
     // Dead letters carry their class.
     let dlq = bus.jetstream().get_stream(names::STREAM_DLQ).await.unwrap();
@@ -126,12 +150,7 @@ async fn outputs_are_published_once_and_poison_is_dead_lettered() {
     classes.sort();
     assert_eq!(classes, ["decode", "invalid_job", "panic"]);
 
-    shutdown.trigger();
-    tokio::time::timeout(Duration::from_secs(30), worker)
-        .await
-        .unwrap()
-        .unwrap()
-        .unwrap();
+    stop(shutdown, worker).await;
     server.terminate().await;
 }
 
@@ -152,12 +171,7 @@ async fn transient_failures_after_max_attempts_are_dead_lettered() {
             })
         }
     }
-    let dir = tempfile::tempdir().unwrap();
-    let mut server = NatsServerProcess::start(dir.path()).await.unwrap();
-    let bus = Bus::connect(&NatsOptions::with_url(server.url()), "test")
-        .await
-        .unwrap();
-    bus.ensure_topology().await.unwrap();
+    let (_dir, mut server, bus) = private_nats(None).await;
     let job = FetchJob {
         url: "http://b/1".into(),
         ..Default::default()
@@ -184,12 +198,7 @@ async fn transient_failures_after_max_attempts_are_dead_lettered() {
         letter.headers.get(names::HEADER_DELIVERIES).unwrap().as_str(),
         townreports_bus::topology::MAX_ATTEMPTS.to_string()
     );
-    shutdown.trigger();
-    tokio::time::timeout(Duration::from_secs(30), worker)
-        .await
-        .unwrap()
-        .unwrap()
-        .unwrap();
+    stop(shutdown, worker).await;
     server.terminate().await;
 }
 
@@ -223,15 +232,8 @@ async fn a_message_waits_out_an_outage_of_its_dependency_without_using_up_delive
             )])
         }
     }
-    let dir = tempfile::tempdir().unwrap();
-    let mut server = NatsServerProcess::start(dir.path()).await.unwrap();
     // A short ack wait: holding must keep the message ours through many of them.
-    let options = NatsOptions {
-        ack_wait: Duration::from_secs(2),
-        ..NatsOptions::with_url(server.url())
-    };
-    let bus = Bus::connect(&options, "test").await.unwrap();
-    bus.ensure_topology().await.unwrap();
+    let (_dir, mut server, bus) = private_nats(Some(Duration::from_secs(2))).await;
     let job = FetchJob {
         url: "http://c/1".into(),
         ..Default::default()
@@ -277,22 +279,7 @@ async fn a_message_waits_out_an_outage_of_its_dependency_without_using_up_delive
 
     stage.up.store(true, Ordering::SeqCst);
     assert_eq!(wait_for(&bus, StageName::Scheduler.stream(), 1).await, 1);
-    for _ in 0..100 {
-        if bus.stream_messages(StageName::Indexer.stream()).await.unwrap() == 0 {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    assert_eq!(
-        bus.stream_messages(StageName::Indexer.stream()).await.unwrap(),
-        0,
-        "acked once it went through"
-    );
-    shutdown.trigger();
-    tokio::time::timeout(Duration::from_secs(30), worker)
-        .await
-        .unwrap()
-        .unwrap()
-        .unwrap();
+    assert_eq!(drained(&bus, StageName::Indexer).await, 0, "acked once it went through");
+    stop(shutdown, worker).await;
     server.terminate().await;
 }
