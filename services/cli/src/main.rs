@@ -37,11 +37,7 @@ enum Command {
     /// Run only indexer workers.
     Indexer(townreports_indexer::worker::Args),
     /// Extract records from HTML or text files, as JSON Lines on stdout.
-    Extract {
-        /// Files to extract (HTML in any charset, or plain text).
-        #[arg(required = true)]
-        files: Vec<PathBuf>,
-    },
+    Extract(extract::ExtractArgs),
     /// Score extraction against hand-checked labels.
     Eval(extract::EvalArgs),
     /// Print every stored record as JSON Lines.
@@ -84,7 +80,7 @@ fn main() -> ExitCode {
             Command::Parser(args) => townreports_parser::worker::serve(args, shutdown).await,
             Command::Extractor(args) => townreports_extractor::worker::serve(args, shutdown).await,
             Command::Indexer(args) => townreports_indexer::worker::serve(args, shutdown).await,
-            Command::Extract { files } => extract::extract(&files),
+            Command::Extract(args) => extract::extract(&args),
             Command::Eval(args) => extract::eval(&args),
             Command::Export { data_dir } => export::export(&data_dir).await,
             Command::Serve(args) => townreports_api::serve(args, shutdown).await,

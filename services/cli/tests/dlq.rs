@@ -135,7 +135,7 @@ async fn poison_messages_are_dead_lettered_listed_shown_and_replayed_once() {
         "/../../tests/corpus/made-up/docs/m01_xiang_gwr.txt"
     ))
     .unwrap();
-    let mut doc = document_from_bytes(&text, "m01_xiang_gwr.txt");
+    let mut doc = document_from_bytes(&text, "m01_xiang_gwr.txt", None);
     doc.url = "https://zhongjian.example.gov.cn/xxgk/2024/gzbg.html".into();
     doc.job = Some(FetchJob {
         url: doc.url.clone(),

@@ -36,8 +36,14 @@ fn bench(c: &mut Criterion) {
     group.bench_function("corpus_files", |b| {
         b.iter(|| {
             for (name, bytes) in &files {
-                let doc = document_from_bytes(bytes, name);
-                std::hint::black_box(extract(&doc, &Origin::Path(name.clone())));
+                let doc = document_from_bytes(bytes, name, None);
+                std::hint::black_box(extract(
+                    &doc,
+                    &Origin::File {
+                        path: name.clone(),
+                        url: None,
+                    },
+                ));
             }
         })
     });

@@ -45,6 +45,11 @@ pub struct Report {
     pub filled: usize,
     pub wrong_filled: usize,
     pub wrong_codes: usize,
+    /// Labelled reports, and those the record also calls a report.
+    pub reports: usize,
+    pub reports_found: usize,
+    /// Records that call a report what the label says is not one.
+    pub false_reports: usize,
     pub per_field: BTreeMap<String, (usize, usize)>,
     /// One line per miss, as `score.py --show` prints them.
     pub misses: Vec<String>,
@@ -57,6 +62,22 @@ impl Report {
         } else {
             self.fields_ok as f64 / self.fields_total as f64
         }
+    }
+
+    /// Of the labelled reports, the share the records call reports (a
+    /// report missed here is one the crawl drops).
+    pub fn report_recall(&self) -> f64 {
+        ratio(self.reports_found, self.reports)
+    }
+
+    /// Of the records that call themselves reports, the share that are.
+    pub fn report_precision(&self) -> f64 {
+        ratio(self.reports_found, self.reports_found + self.false_reports)
+    }
+
+    /// Wrong values among the fields a record filled.
+    pub fn wrong_share(&self) -> f64 {
+        ratio(self.wrong_filled, self.filled)
     }
 
     pub fn metric_recall(&self) -> f64 {
@@ -81,6 +102,15 @@ impl std::fmt::Display for Report {
         writeln!(f, "per field: {}", per.join(", "))?;
         writeln!(
             f,
+            "reports found {}/{} (recall {:.3}); non-reports called reports {} (precision {:.3})",
+            self.reports_found,
+            self.reports,
+            self.report_recall(),
+            self.false_reports,
+            self.report_precision()
+        )?;
+        writeln!(
+            f,
             "wrong among filled fields: {}/{}; wrong division codes: {}",
             self.wrong_filled, self.filled, self.wrong_codes
         )?;
@@ -97,6 +127,10 @@ impl std::fmt::Display for Report {
             self.metrics_total
         )
     }
+}
+
+fn ratio(part: usize, whole: usize) -> f64 {
+    if whole == 0 { 1.0 } else { part as f64 / whole as f64 }
 }
 
 fn get<'a>(v: &'a Value, path: &str) -> Option<&'a Value> {
@@ -273,6 +307,10 @@ pub fn score(gold_dir: &Path, records: &[Value]) -> anyhow::Result<Report> {
             report.missing += 1;
         }
         let gold_is_report = gold.get("is_report").and_then(Value::as_bool).unwrap_or(true);
+        let called_report = record.and_then(|r| r.get("is_report")).and_then(Value::as_bool) == Some(true);
+        report.reports += usize::from(gold_is_report);
+        report.reports_found += usize::from(gold_is_report && called_report);
+        report.false_reports += usize::from(!gold_is_report && called_report);
         for (field, paths) in FIELDS {
             if !gold_is_report && *field != "is_report" {
                 continue;
@@ -352,4 +390,81 @@ pub fn score(gold_dir: &Path, records: &[Value]) -> anyhow::Result<Report> {
         }
     }
     Ok(report)
+}
+
+/// A labelled corpus: documents, their gold labels (same file stem) and,
+/// where known, the address each document was published at.
+///
+/// On disk, `ROOT/docs/NAME.{txt,html}`, `ROOT/gold/NAME.json` and an
+/// optional `ROOT/urls.tsv` of `NAME<TAB>URL` lines: the address is input
+/// (a crawled page has one), so it lives beside the documents, not in the
+/// labels.
+#[derive(Debug, Clone)]
+pub struct Corpus {
+    pub docs: std::path::PathBuf,
+    pub gold: std::path::PathBuf,
+    pub urls: BTreeMap<String, url::Url>,
+}
+
+impl Corpus {
+    /// The corpus laid out under `root` as described above.
+    pub fn at(root: &Path) -> anyhow::Result<Corpus> {
+        let urls_file = root.join("urls.tsv");
+        let urls = if urls_file.exists() {
+            read_urls(&urls_file)?
+        } else {
+            BTreeMap::new()
+        };
+        Ok(Corpus {
+            docs: root.join("docs"),
+            gold: root.join("gold"),
+            urls,
+        })
+    }
+
+    /// The documents, sorted by name.
+    pub fn files(&self) -> anyhow::Result<Vec<std::path::PathBuf>> {
+        let mut files: Vec<_> = std::fs::read_dir(&self.docs)
+            .map_err(|e| anyhow::anyhow!("cannot read the documents directory {}: {e}", self.docs.display()))?
+            .filter_map(Result::ok)
+            .map(|e| e.path())
+            .filter(|p| p.extension().is_some_and(|e| e == "txt" || e == "html" || e == "htm"))
+            .collect();
+        files.sort();
+        Ok(files)
+    }
+
+    /// The address `file` was published at, when the corpus knows it.
+    pub fn url_of(&self, file: &Path) -> Option<&url::Url> {
+        self.urls.get(file.file_stem()?.to_str()?)
+    }
+
+    /// Extracts every document (with its address) and scores the records.
+    pub fn score(&self) -> anyhow::Result<(Vec<Value>, Report)> {
+        let records = self
+            .files()?
+            .iter()
+            .map(|f| Ok(serde_json::to_value(crate::extract_file(f, self.url_of(f))?)?))
+            .collect::<anyhow::Result<Vec<Value>>>()?;
+        let report = score(&self.gold, &records)?;
+        Ok((records, report))
+    }
+}
+
+/// Reads `NAME<TAB>URL` lines; blank lines and `#` comments are skipped.
+pub fn read_urls(path: &Path) -> anyhow::Result<BTreeMap<String, url::Url>> {
+    let text = std::fs::read_to_string(path).map_err(|e| anyhow::anyhow!("cannot read {}: {e}", path.display()))?;
+    let mut urls = BTreeMap::new();
+    for (n, line) in text.lines().enumerate() {
+        if line.trim().is_empty() || line.starts_with('#') {
+            continue;
+        }
+        let (name, raw) = line
+            .split_once('\t')
+            .ok_or_else(|| anyhow::anyhow!("{}:{}: expected NAME<TAB>URL", path.display(), n + 1))?;
+        let url = url::Url::parse(raw.trim())
+            .map_err(|e| anyhow::anyhow!("{}:{}: {raw:?} is not a URL: {e}", path.display(), n + 1))?;
+        urls.insert(name.trim().to_string(), url);
+    }
+    Ok(urls)
 }

@@ -16,6 +16,7 @@ pub mod meta;
 pub mod metrics;
 pub mod numerals;
 pub mod outline;
+pub mod script;
 pub mod text;
 pub mod worker;
 pub mod years;
@@ -40,8 +41,9 @@ pub const EXTRACTOR_VERSION: &str = "0.1.0";
 /// Where a document came from.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Origin {
-    /// A file given to `townreports extract`.
-    Path(String),
+    /// A file given to `townreports extract`, with the address it was
+    /// published at when that is known (`--url`, or the saved page's own).
+    File { path: String, url: Option<String> },
     /// A page crawled from a site of the sites file.
     Url { url: String, site_id: String },
 }
@@ -114,8 +116,50 @@ fn pick_title(doc: &ParsedDocument, text: &str) -> Option<(String, &'static str)
         .map(|l| (l.to_string(), "text"))
 }
 
-/// Extracts the record of one document.
+/// Extracts the record of one document. A page printed in traditional
+/// script is read in simplified characters; its record keeps the text as
+/// printed, and every span points at the same characters in both.
 pub fn extract(doc: &ParsedDocument, origin: &Origin) -> ReportRecord {
+    if !(script::is_traditional(&doc.text) || script::is_traditional(&doc.title)) {
+        return extract_simplified(doc, origin);
+    }
+    let simple = simplified_document(doc);
+    let mut record = extract_simplified(&simple, origin);
+    let printed = script::as_printed(&record.text, &simple.text, &doc.text);
+    let slice = |span: &Span| -> String {
+        printed
+            .chars()
+            .skip(span.start as usize)
+            .take(span.end.saturating_sub(span.start) as usize)
+            .collect()
+    };
+    for evidence in &mut record.evidence {
+        if let Some(span) = &evidence.span {
+            evidence.quote = slice(span);
+        }
+    }
+    for metric in &mut record.metrics {
+        if let Some((start, end)) = char_span(&record.text, &metric.sentence) {
+            metric.sentence = slice(&Span { start, end });
+        }
+    }
+    record.text = printed;
+    record
+}
+
+/// `doc` with its text, title and metadata in simplified characters.
+fn simplified_document(doc: &ParsedDocument) -> ParsedDocument {
+    let convert = |s: &str| script::simplified(s).unwrap_or_else(|| s.to_string());
+    let mut simple = doc.clone();
+    simple.text = convert(&doc.text);
+    simple.title = convert(&doc.title);
+    for value in simple.meta.values_mut().chain(simple.disclosure.values_mut()) {
+        *value = convert(value);
+    }
+    simple
+}
+
+fn extract_simplified(doc: &ParsedDocument, origin: &Origin) -> ReportRecord {
     let (text, chrome) = text::clean(&doc.text);
     let mut ev = Evidence {
         text: &text,
@@ -183,7 +227,7 @@ pub fn extract(doc: &ParsedDocument, origin: &Origin) -> ReportRecord {
     });
 
     let (path, url, site_id) = match origin {
-        Origin::Path(p) => (Some(p.clone()), None, String::new()),
+        Origin::File { path, url } => (Some(path.clone()), url.clone(), String::new()),
         Origin::Url { url, site_id } => (None, Some(url.clone()), site_id.clone()),
     };
     let url_for_kind = url.clone().or_else(|| (!doc.url.is_empty()).then(|| doc.url.clone()));
@@ -348,21 +392,35 @@ fn report_id(
     }
 }
 
-/// A document from a plain-text or HTML file, as the pipeline would see it.
-pub fn document_from_bytes(bytes: &[u8], name: &str) -> ParsedDocument {
-    let url = url::Url::parse(&format!("file:///{}", name.trim_start_matches('/')))
-        .unwrap_or_else(|_| url::Url::parse("file:///input").expect("static URL"));
-    townreports_parser::parse_page(&url, bytes, None).into_document(Default::default(), "", 0)
+/// A document from a plain-text or HTML file, as the pipeline would see it
+/// had it fetched the file from `url`.
+pub fn document_from_bytes(bytes: &[u8], name: &str, url: Option<&url::Url>) -> ParsedDocument {
+    let file_url = || {
+        url::Url::parse(&format!("file:///{}", name.trim_start_matches('/')))
+            .unwrap_or_else(|_| url::Url::parse("file:///input").expect("static URL"))
+    };
+    let base = url.cloned().unwrap_or_else(file_url);
+    let published_at = url.map(url::Url::as_str).unwrap_or_default();
+    townreports_parser::parse_page(&base, bytes, None).into_document(Default::default(), published_at, 0)
+}
+
+/// Extracts one file. `url` is where it was published; without it, the
+/// address a saved page records of itself is used when there is one.
+pub fn extract_file(path: &std::path::Path, url: Option<&url::Url>) -> anyhow::Result<ReportRecord> {
+    let bytes = std::fs::read(path).map_err(|e| anyhow::anyhow!("cannot read {}: {e}", path.display()))?;
+    let url = url.cloned().or_else(|| townreports_parser::meta::saved_url(&bytes));
+    let name = path.display().to_string();
+    let doc = document_from_bytes(&bytes, &name, url.as_ref());
+    Ok(extract(
+        &doc,
+        &Origin::File {
+            path: name,
+            url: url.map(String::from),
+        },
+    ))
 }
 
 /// Extracts every file, in order; a file that cannot be read is an error.
 pub fn extract_files(paths: &[std::path::PathBuf]) -> anyhow::Result<Vec<ReportRecord>> {
-    paths
-        .iter()
-        .map(|p| {
-            let bytes = std::fs::read(p).map_err(|e| anyhow::anyhow!("cannot read {}: {e}", p.display()))?;
-            let doc = document_from_bytes(&bytes, &p.display().to_string());
-            Ok(extract(&doc, &Origin::Path(p.display().to_string())))
-        })
-        .collect()
+    paths.iter().map(|p| extract_file(p, None)).collect()
 }

@@ -65,24 +65,6 @@ const ANONYMOUS: &[&str] = &[
     "未知",
     "用户上传",
 ];
-/// Hosts of document-sharing sites.
-const AGGREGATOR_HOSTS: &[&str] = &[
-    "wenku",
-    "doc88",
-    "docin",
-    "book118",
-    "360doc",
-    "haowensou",
-    "wenmi",
-    "taodocs",
-    "renrendoc",
-    "mayiwenku",
-    "jianshu",
-    "zhihu",
-    "fanwen",
-    "gwyoo",
-    "wendangku",
-];
 /// Endings of a government body's name (某镇人民政府, 某街道办事处, 某乡).
 const GOVERNMENT_BODIES: &[&str] = &[
     "人民政府",
@@ -165,15 +147,24 @@ fn government_body(publisher: &str) -> bool {
 /// `aggregator` for document-sharing sites, `official` for government sites
 /// and pages with disclosure chrome, else `unknown`.
 pub fn source_kind(doc: &ParsedDocument, chrome: &Chrome, url: Option<&str>, publisher: Option<&str>) -> &'static str {
-    let host = url
-        .and_then(|u| url::Url::parse(u).ok())
-        .and_then(|u| u.host_str().map(str::to_string))
-        .unwrap_or_default();
-    if AGGREGATOR_HOSTS.iter().any(|h| host.contains(h)) || !chrome.aggregator_signals.is_empty() {
+    let parsed = url.and_then(|u| url::Url::parse(u).ok());
+    // A named host decides: the state publishes on gov.cn, and any other
+    // domain is someone's copy, however official its chrome looks. Only an
+    // address without a domain (a file, an IP literal) leaves it to the page.
+    if let Some(url::Host::Domain(host)) = parsed.as_ref().and_then(url::Url::host) {
+        let host = host.to_ascii_lowercase();
+        if host != "localhost" {
+            return if host == "gov.cn" || host.ends_with(".gov.cn") {
+                "official"
+            } else {
+                "aggregator"
+            };
+        }
+    }
+    if !chrome.aggregator_signals.is_empty() {
         return "aggregator";
     }
     if doc.government_chrome
-        || host.ends_with(".gov.cn")
         || chrome.disclosure_banner
         || chrome.pairs.iter().any(|(l, _)| OFFICIAL_LABELS.contains(&l.as_str()))
         || OFFICIAL_LABELS.iter().any(|l| doc.disclosure.contains_key(*l))
@@ -229,5 +220,26 @@ mod tests {
             "official"
         );
         assert_eq!(source_kind(&doc(), &chrome, None, None), "unknown");
+    }
+
+    #[test]
+    fn a_named_host_outweighs_the_chrome() {
+        // A document-sharing copy keeps the official 发布机构 line it copied.
+        let (_, chrome) = clean("标题\n发布机构：某县某镇人民政府\n正文");
+        let p = publisher(&doc(), &chrome).map(|p| p.0);
+        let copy = Some("https://www.example-docs.com/p-123.html");
+        assert_eq!(source_kind(&doc(), &chrome, copy, p.as_deref()), "aggregator");
+        assert_eq!(
+            source_kind(&doc(), &chrome, Some("http://ZWGK.Example.GOV.CN/a"), None),
+            "official"
+        );
+        // An IP literal or a file names no publisher: the page decides.
+        for local in ["http://127.0.0.1:8080/a.html", "file:///tmp/a.html"] {
+            assert_eq!(
+                source_kind(&doc(), &chrome, Some(local), p.as_deref()),
+                "official",
+                "{local}"
+            );
+        }
     }
 }

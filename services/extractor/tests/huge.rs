@@ -33,8 +33,11 @@ fn page(megabytes: usize) -> String {
 fn timed(html: &str) -> (usize, Option<i32>, Duration) {
     let started = Instant::now();
     let record = extract(
-        &document_from_bytes(html.as_bytes(), "huge.html"),
-        &Origin::Path("huge.html".into()),
+        &document_from_bytes(html.as_bytes(), "huge.html", None),
+        &Origin::File {
+            path: "huge.html".into(),
+            url: None,
+        },
     );
     (record.metrics.len(), record.review_year, started.elapsed())
 }

@@ -7,8 +7,11 @@ use townreports_extractor::{Origin, document_from_bytes, extract};
 
 fn run(text: &str) -> townreports_proto::v1::ReportRecord {
     extract(
-        &document_from_bytes(text.as_bytes(), "t.txt"),
-        &Origin::Path("t.txt".into()),
+        &document_from_bytes(text.as_bytes(), "t.txt", None),
+        &Origin::File {
+            path: "t.txt".into(),
+            url: None,
+        },
     )
 }
 

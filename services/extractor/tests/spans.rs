@@ -2,7 +2,7 @@
 
 use std::path::Path;
 
-use townreports_extractor::extract_files;
+use townreports_extractor::{Origin, document_from_bytes, extract, extract_files};
 
 fn slice(text: &str, start: u32, end: u32) -> String {
     text.chars().skip(start as usize).take((end - start) as usize).collect()
@@ -65,4 +65,54 @@ fn every_span_points_into_the_text() {
         }
     }
     assert!(checked >= 40);
+}
+
+/// A mirror in traditional script is the same report: every field and
+/// metric as from the simplified page, and every span pointing at the
+/// characters as printed.
+#[test]
+fn a_traditional_mirror_gives_the_same_record_with_printed_spans() {
+    let s2t = ferrous_opencc::OpenCC::from_config(ferrous_opencc::config::BuiltinConfig::S2t).unwrap();
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/corpus/seeds");
+    let mut files: Vec<_> = std::fs::read_dir(dir).unwrap().map(|e| e.unwrap().path()).collect();
+    files.sort();
+    let originals = extract_files(&files).unwrap();
+    for (file, simplified) in files.iter().zip(&originals) {
+        let printed = s2t.convert(&std::fs::read_to_string(file).unwrap());
+        assert_ne!(printed, std::fs::read_to_string(file).unwrap());
+        let origin = Origin::File {
+            path: file.display().to_string(),
+            url: None,
+        };
+        let mirror = extract(&document_from_bytes(printed.as_bytes(), "mirror.txt", None), &origin);
+        let fields = |r: &townreports_proto::v1::ReportRecord| {
+            (
+                r.is_report,
+                r.doc_type.clone(),
+                r.title.clone(),
+                r.division.clone(),
+                r.review_year,
+                r.plan_year,
+                r.speaker.as_ref().map(|s| (s.name.clone(), s.title.clone())),
+                r.metrics
+                    .iter()
+                    .map(|m| (m.name.clone(), m.value, m.unit.clone(), m.kind.clone()))
+                    .collect::<Vec<_>>(),
+            )
+        };
+        assert_eq!(fields(&mirror), fields(simplified), "{}", file.display());
+        assert_eq!(mirror.text.chars().count(), simplified.text.chars().count());
+        assert!(printed.contains(&mirror.text.lines().nth(1).unwrap_or_default().to_string()));
+        for evidence in mirror.evidence.iter().filter(|e| e.origin == "text") {
+            let span = evidence.span.as_ref().unwrap();
+            assert_eq!(slice(&mirror.text, span.start, span.end), evidence.quote);
+        }
+        for metric in &mirror.metrics {
+            assert!(
+                mirror.text.contains(&metric.sentence),
+                "{:?} is not printed",
+                metric.sentence
+            );
+        }
+    }
 }

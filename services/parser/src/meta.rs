@@ -53,6 +53,30 @@ pub const GOVERNMENT_TAGS: &[&str] = &[
     "ContentSource",
 ];
 
+/// How far into a saved page its own address is looked for: browsers write
+/// the marker first, and templates put canonical links in the `<head>`.
+const SAVED_URL_WINDOW: usize = 64 * 1024;
+
+static SAVED_URL: LazyLock<regex::bytes::Regex> = LazyLock::new(|| {
+    regex::bytes::Regex::new(
+        r#"(?i)<!--\s*saved from url=\(\d+\)(https?://[^\s>]+?)\s*-->|<link\s[^>]*?rel=["']?canonical["']?[^>]*?href=["']?(https?://[^"'\s>]+)|<link\s[^>]*?href=["']?(https?://[^"'\s>]+)["']?[^>]*?rel=["']?canonical|<meta\s[^>]*?property=["']?og:url["']?[^>]*?content=["']?(https?://[^"'\s>]+)"#,
+    )
+    .expect("static regex")
+});
+
+/// The address a saved page records of itself: the browser's
+/// `<!-- saved from url=(N)… -->` marker, a canonical link or `og:url`, in
+/// that order of trust. A file's name says nothing about where it was
+/// published; this does, so a saved page is judged as the crawled one was.
+pub fn saved_url(bytes: &[u8]) -> Option<url::Url> {
+    let head = &bytes[..bytes.len().min(SAVED_URL_WINDOW)];
+    SAVED_URL.captures_iter(head).find_map(|caps| {
+        let raw = (1..=4).find_map(|i| caps.get(i))?;
+        let url = url::Url::parse(std::str::from_utf8(raw.as_bytes()).ok()?).ok()?;
+        matches!(url.scheme(), "http" | "https").then_some(url)
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -70,5 +94,22 @@ mod tests {
         assert_eq!(m["SiteIDCode"], "5111020001");
         assert!(!m.contains_key("SiteName"));
         assert_eq!(m["sitename"], "小写是另一个名字");
+    }
+    #[test]
+    fn a_saved_page_tells_where_it_came_from() {
+        let marker =
+            b"<!DOCTYPE html>\r\n<!-- saved from url=(0050)http://www.example.gov.cn/xxgk/t20240105_1.html -->\n<html>";
+        assert_eq!(
+            saved_url(marker).unwrap().as_str(),
+            "http://www.example.gov.cn/xxgk/t20240105_1.html"
+        );
+        let canonical = br#"<head><link href="https://wenku.example.com/view/abc.html" rel="canonical"></head>"#;
+        assert_eq!(saved_url(canonical).unwrap().host_str(), Some("wenku.example.com"));
+        let og = br#"<meta property="og:url" content="https://a.example.org/p/1">"#;
+        assert_eq!(saved_url(og).unwrap().path(), "/p/1");
+        // Relative or non-web addresses say nothing; neither does plain text.
+        assert_eq!(saved_url(br#"<link rel="canonical" href="/p/1">"#), None);
+        assert_eq!(saved_url("镇2023年工作总结 http://x.gov.cn 不是标记".as_bytes()), None);
+        assert_eq!(saved_url(b"<!-- saved from url=(0017)file:///C:/a.htm -->"), None);
     }
 }
