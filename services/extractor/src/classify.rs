@@ -112,13 +112,50 @@ pub fn doc_type(title: &str, text: &str) -> Option<DocType> {
     if generic_title && delivered {
         return Some(DocType::GovernmentWorkReport);
     }
+    if delivered && opening.contains("各位代表") {
+        return Some(DocType::GovernmentWorkReport);
+    }
     let summary = SUMMARY_WORDS.iter().any(|w| t.contains(w));
     let plan = PLAN_WORDS.iter().any(|w| t.contains(w));
     match (summary, plan) {
         (true, true) => Some(DocType::WorkSummaryAndPlan),
         (true, false) => Some(DocType::WorkSummary),
         (false, true) if t.contains("工作") => Some(DocType::WorkPlan),
+        // A title that names no kind (none, a news headline) leaves it to
+        // the body's own headings.
+        _ if !names_a_document(&t) => from_body(text),
         _ => None,
+    }
+}
+
+/// Headings (short lines, or numbered parts inside run-on text) of an
+/// account of a year's work, and of the plan for the next.
+static REVIEW_HEADING: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(
+        r"(?m)(?:^|[一二三四五六七八九十][、.．]\s*)(?:(?:19|20)\d{2}\s*年(?:度|上半年)?|上半年|今年|过去一年|一年来)?[^。\n]{0,12}?(?:工作回顾|工作总结|工作完成情况|工作开展情况|主要工作成绩|主要工作及成效|工作成效|目标任务完成情况|各项工作完成情况|工作推进情况|主要成绩|取得的成效)",
+    )
+    .expect("static regex")
+});
+static PLAN_HEADING: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(
+        r"(?m)(?:^|[一二三四五六七八九十][、.．]\s*)(?:(?:19|20)\d{2}\s*年(?:度)?|下半年|明年|下一步|新的一年)[^。\n]{0,12}?(?:工作计划|工作打算|工作思路|工作安排|工作重点|重点工作|工作谋划|工作要点|主要目标|目标任务)|(?m)^[一二三四五六七八九十][、.．]\s*下一步(?:工作)?(?:计划|打算|思路|安排)",
+    )
+    .expect("static regex")
+});
+
+/// The kind of a report without a title that says it, from the headings
+/// its body opens with: a review part (工作回顾, 工作完成情况) and a plan
+/// part (下一步工作打算, 2024年工作计划).
+fn from_body(text: &str) -> Option<DocType> {
+    let opening: String = text.chars().take(6000).collect();
+    let review = REVIEW_HEADING.is_match(&opening)
+        || (opening.contains("报告如下") && ["工作", "情况"].iter().all(|w| opening.contains(w)));
+    let plan = PLAN_HEADING.is_match(&opening);
+    match (review, plan) {
+        (true, true) => Some(DocType::WorkSummaryAndPlan),
+        (true, false) => Some(DocType::WorkSummary),
+        (false, true) => Some(DocType::WorkPlan),
+        (false, false) => None,
     }
 }
 
@@ -189,6 +226,22 @@ mod tests {
             doc_type("", "各位代表：现在，我代表镇人民政府向大会报告工作"),
             Some(DocType::GovernmentWorkReport)
         );
+    }
+
+    #[test]
+    fn types_from_the_body_when_the_title_is_silent() {
+        let both =
+            "今年来，全乡上下紧紧围绕年初目标。\n一、2023年工作回顾\n（一）经济发展。\n二、2024年工作计划\n抓项目。";
+        assert_eq!(doc_type("", both), Some(DocType::WorkSummaryAndPlan));
+        let run_on = "2024年，全镇凝心聚力。 一、2024年工作完成情况 (一)经济。 二、下一步工作打算 (一)项目。";
+        assert_eq!(doc_type("勇立潮头 跨越赶超", run_on), Some(DocType::WorkSummaryAndPlan));
+        assert_eq!(
+            doc_type("", "一、2022年主要工作成绩\n全镇完成投资。"),
+            Some(DocType::WorkSummary)
+        );
+        // A title that names another kind of document keeps its verdict.
+        assert_eq!(doc_type("某镇2023年政府信息公开工作年度报告", both), None);
+        assert_eq!(doc_type("", "某镇召开会议，部署安全生产。"), None);
     }
 
     #[test]

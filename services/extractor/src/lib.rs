@@ -18,6 +18,7 @@ pub mod numerals;
 pub mod outline;
 pub mod script;
 pub mod text;
+pub mod title;
 pub mod worker;
 pub mod years;
 
@@ -47,9 +48,6 @@ pub enum Origin {
     /// A page crawled from a site of the sites file.
     Url { url: String, site_id: String },
 }
-
-/// Lines that are never a title.
-const NOT_TITLES: &[&str] = &["政府信息公开", "信息公开", "正文", "首页"];
 
 static PLACEHOLDER: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"(?:XX|ＸＸ|××|xx|\*\*|某某|某)(?:镇|乡|街道)|^(?:镇|乡|街道)(?:\d{4}|上半年|下半年)")
@@ -82,38 +80,6 @@ impl Evidence<'_> {
             origin: origin.into(),
         });
     }
-}
-
-/// Whether a line can be a document's title: short, not a banner, a
-/// salutation, a meeting line or a sentence.
-fn title_like(line: &str) -> bool {
-    let t = line.trim();
-    let n = t.chars().count();
-    (2..=80).contains(&n)
-        && !NOT_TITLES.contains(&t)
-        && !text::is_chrome_line(t)
-        && !t.starts_with(['—', '-', '（', '('])
-        && !t.starts_with("各位")
-        && !t.ends_with(['。', '：', ':', '，', ',', '；'])
-        && t.chars().any(|c| ('\u{4e00}'..='\u{9fff}').contains(&c))
-}
-
-/// The title: the page's own (meta tag or heading) when it is one, else the
-/// first title-like line of the text's opening, preferring one that names a
-/// kind of document.
-fn pick_title(doc: &ParsedDocument, text: &str) -> Option<(String, &'static str)> {
-    if let Some(t) = doc.meta.get("ArticleTitle").filter(|t| title_like(t)) {
-        return Some((t.trim().to_string(), "meta:ArticleTitle"));
-    }
-    if title_like(&doc.title) && !text.starts_with(doc.title.trim()) {
-        return Some((doc.title.trim().to_string(), "page"));
-    }
-    let opening: Vec<&str> = text.lines().take(5).filter(|l| title_like(l)).collect();
-    opening
-        .iter()
-        .find(|l| classify::names_a_document(l))
-        .or(opening.first())
-        .map(|l| (l.to_string(), "text"))
 }
 
 /// Extracts the record of one document. A page printed in traditional
@@ -166,14 +132,12 @@ fn extract_simplified(doc: &ParsedDocument, origin: &Origin) -> ReportRecord {
         items: Vec::new(),
     };
 
-    let title = pick_title(doc, &text);
-    let title_str = title.as_ref().map(|(t, _)| t.as_str()).unwrap_or("");
-    if let Some((t, origin)) = &title {
-        if *origin == "text" {
-            ev.text("title", t)
-        } else {
-            ev.meta("title", t, origin)
-        }
+    let title = title::pick(doc, &chrome, &text);
+    let title_str = title.as_ref().map(|t| t.title.as_str()).unwrap_or("");
+    match &title {
+        Some(title::Title { line: Some(line), .. }) => ev.text("title", line),
+        Some(t) => ev.meta("title", &t.title, t.origin),
+        None => {}
     }
 
     // A page of a sentence or two with a file attached ("the full text is
@@ -350,7 +314,7 @@ fn extract_simplified(doc: &ParsedDocument, origin: &Origin) -> ReportRecord {
         sources: Vec::new(),
         is_report: Some(is_report),
         doc_type: doc_type.map(|t| t.as_str().to_string()),
-        title: title.map(|(t, _)| t),
+        title: title.map(|t| t.title),
         division: Some(division),
         review_year: review.map(|r| r.0),
         plan_year: plan.map(|p| p.0),

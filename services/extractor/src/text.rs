@@ -142,6 +142,10 @@ static HIDDEN: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"-*\s*(?:此处隐藏\s*[\d,，]*\s*字|以上为.{0,8}前\s*\d+\s*页内容)[^\n]*").expect("static regex")
 });
 
+static PINYIN_GLOSS: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"([\p{Han}])[(（][a-zA-Zāáǎàēéěèīíǐìōóǒòūúǔùǖǘǚǜüńňǹ]{1,8}[)）]").expect("static regex")
+});
+
 /// Banner lines that mark a government disclosure page.
 const BANNERS: &[&str] = &[
     "政府信息公开",
@@ -216,6 +220,9 @@ const TRUNCATION_MARKERS: &[&str] = &[
 /// banners, breadcrumbs, buttons, aggregator tails and hidden-text notices.
 pub fn clean(raw: &str) -> (String, Chrome) {
     let mut chrome = Chrome::default();
+    // Mirrors gloss characters with their reading, 鎮(zhèn): the reading
+    // is not the document's text and splits its words.
+    let raw = &*PINYIN_GLOSS.replace_all(raw, "$1");
     let lines: Vec<&str> = raw
         .lines()
         .map(|l| l.trim_matches(|c: char| c.is_whitespace() || c == '\u{3000}'))

@@ -1,0 +1,251 @@
+//! The document's own title: found among the page's chrome (breadcrumbs,
+//! disclosure tables, site banners, speaker lines, section headings) and
+//! printed without it — no `信息名称:` label, no `.docx`, no pager or date
+//! glued on.
+
+use std::sync::LazyLock;
+
+use regex::Regex;
+use townreports_proto::v1::ParsedDocument;
+
+use crate::classify;
+use crate::text::{self, Chrome};
+
+/// Lines of the opening where a title is looked for: chrome-heavy pages
+/// print forty lines of navigation and table before it.
+const OPENING_LINES: usize = 60;
+
+/// Lines that are never a title.
+const NOT_TITLES: &[&str] = &["政府信息公开", "信息公开", "正文", "首页"];
+
+/// Labels a disclosure table or an aggregator prints before the title.
+const TITLE_LABELS: &[&str] = &["信息名称", "文章标题", "文档名称", "标题", "名称", "题名", "内容概述"];
+
+/// Words of site furniture: a line with one is a banner, a login bar or a
+/// breadcrumb, not a document's name.
+const FURNITURE: &[&str] = &[
+    "欢迎",
+    "登录",
+    "注册",
+    "无障碍",
+    "适老",
+    "当前位置",
+    "所在位置",
+    "您的位置",
+    "首页",
+    "网站地图",
+    "版权所有",
+    "主办单位",
+    "承办",
+    "备案",
+    "目录/提纲",
+    "发布时间",
+    "浏览次数",
+    "信息分类",
+    "组配分类",
+    "主题分类",
+];
+
+static LABEL: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(&format!(r"^\s*(?:{})\s*[:：|｜]\s*", TITLE_LABELS.join("|"))).expect("static regex"));
+/// What is glued after a title: a file extension, a pager, a date, 范文 tags.
+static TAIL: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(
+        r"(?:\s*[（(]\s*(?:第\s*\d+\s*/\s*\d+\s*页|全文|\d+\s*/\s*\d+)\s*[)）]|_第\d+页|\.(?:docx?|wps|pdf|txt|ofd|html?)|\s*(?:19|20)\d{2}[-/.]\d{1,2}[-/.]\d{1,2}(?:\s+\d{1,2}:\d{2}(?::\d{2})?)?)+\s*$",
+    )
+    .expect("static regex")
+});
+static GLOSS: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"(\p{Han})[(（][a-zA-Zāáǎàēéěèīíǐìōóǒòūúǔùǖǘǚǜüńňǹ]{1,8}[)）]").expect("static regex")
+});
+/// A numbered section heading: 一、…, （二）…, 1.…, 第三部分.
+static SECTION_HEADING: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"^\s*(?:[一二三四五六七八九十]{1,3}\s*[、.．]|[（(]\s*[一二三四五六七八九十\d]{1,3}\s*[)）]|\d{1,2}\s*[、.．]\D|第[一二三四五六七八九十]{1,3}(?:部分|章|篇))")
+        .expect("static regex")
+});
+/// A speaker line: 某镇人民政府镇长 张三.
+static SPEAKER_LINE: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"(?:镇长|乡长|主任|书记|代镇长|代乡长)\s*[\u4e00-\u9fa5]{2,4}$").expect("static regex")
+});
+
+/// `line` without a title label before it and chrome glued after it.
+pub fn strip(line: &str) -> String {
+    let line = line.trim();
+    let line = LABEL.find(line).map_or(line, |m| &line[m.end()..]);
+    let line = TAIL.find(line).map_or(line, |m| &line[..m.start()]);
+    // Letter-spaced headings (政 府 工 作 报 告: most characters stand alone)
+    // and reading glosses are print, not words.
+    let line = GLOSS.replace_all(line.trim(), "$1");
+    let chars: Vec<char> = line.chars().collect();
+    let han = |c: Option<&char>| c.is_some_and(|c| ('\u{4e00}'..='\u{9fff}').contains(c));
+    let han_count = chars.iter().filter(|c| han(Some(c))).count();
+    let joined = chars.windows(2).filter(|w| han(Some(&w[0])) && han(Some(&w[1]))).count();
+    if joined * 2 >= han_count {
+        return line.into_owned();
+    }
+    let mut out = String::with_capacity(line.len());
+    for (i, c) in chars.iter().enumerate() {
+        let spaced = c.is_whitespace()
+            && han(chars[..i].iter().rev().find(|c| !c.is_whitespace()))
+            && han(chars[i..].iter().find(|c| !c.is_whitespace()));
+        if !spaced {
+            out.push(*c);
+        }
+    }
+    out
+}
+
+/// Whether a (stripped) line can be a document's title: short, not a
+/// banner, a breadcrumb, a salutation, a meeting or speaker line, a section
+/// heading or a sentence.
+pub fn title_like(line: &str) -> bool {
+    let t = line.trim();
+    let n = t.chars().count();
+    (4..=80).contains(&n)
+        && !NOT_TITLES.contains(&t)
+        && !text::is_chrome_line(t)
+        && !t.contains(['>', '＞', '»', '|', '•'])
+        && !FURNITURE.iter().any(|w| t.contains(w))
+        && !SECTION_HEADING.is_match(t)
+        && !SPEAKER_LINE.is_match(t)
+        && !t.starts_with(['—', '-', '（', '(', '·', '*', '/'])
+        && !t.starts_with("各位")
+        && !["向大会", "请予", "报告工作", "本报讯", "记者"]
+            .iter()
+            .any(|w| t.contains(w))
+        && !t.ends_with(['。', '：', ':', '，', ',', '；', '！', '!'])
+        && t.chars().filter(|c| ('\u{4e00}'..='\u{9fff}').contains(c)).count() >= 4
+}
+
+/// How strongly a title-like line reads as this document's name.
+fn strength(line: &str) -> u32 {
+    let mut score = 0;
+    if classify::names_a_document(line) {
+        score += 4;
+    }
+    if ["镇", "乡", "街道", "办事处", "苏木"].iter().any(|w| line.contains(w)) {
+        score += 2;
+    }
+    if line.contains("年") && line.chars().any(|c| c.is_ascii_digit()) {
+        score += 1;
+    }
+    score
+}
+
+/// A title and where it came from: `line` is the text line it was read
+/// from (its evidence), when it came from the text.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Title {
+    pub title: String,
+    pub origin: &'static str,
+    pub line: Option<String>,
+}
+
+/// The title and where it came from: the page's own (meta tag or heading)
+/// when it names a document, a labelled title of the page's table, else
+/// the opening line that reads most like a document's name.
+pub fn pick(doc: &ParsedDocument, chrome: &Chrome, text: &str) -> Option<Title> {
+    let meta = |title: String, origin: &'static str| Title {
+        title,
+        origin,
+        line: None,
+    };
+    let named = |t: &str| title_like(t) && classify::names_a_document(t);
+    if let Some(t) = doc.meta.get("ArticleTitle").map(|t| strip(t)).filter(|t| title_like(t)) {
+        return Some(meta(t, "meta:ArticleTitle"));
+    }
+    for (label, value) in &chrome.pairs {
+        let value = strip(value);
+        if TITLE_LABELS.contains(&label.as_str()) && named(&value) {
+            return Some(meta(value, "page"));
+        }
+    }
+    let page_title = strip(&doc.title);
+    if named(&page_title) && !text.starts_with(doc.title.trim()) {
+        return Some(meta(page_title, "page"));
+    }
+    let mut best: Option<(String, u32, usize, &str)> = None;
+    for (i, line) in text.lines().take(OPENING_LINES).enumerate() {
+        let t = strip(line);
+        if !title_like(&t) {
+            continue;
+        }
+        let s = strength(&t);
+        if best.as_ref().is_none_or(|(_, b, _, _)| s > *b) {
+            best = Some((t, s, i, line.trim()));
+        }
+    }
+    match best {
+        // A line that names no document is a title only at the very top
+        // (a news headline); further down it is a banner or a slogan.
+        Some((title, s, i, line)) if s >= 4 || i < 2 => Some(Title {
+            title,
+            origin: "text",
+            line: Some(line.to_string()),
+        }),
+        _ => title_like(&page_title).then(|| meta(page_title, "page")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn doc(title: &str) -> ParsedDocument {
+        ParsedDocument {
+            title: title.into(),
+            ..Default::default()
+        }
+    }
+
+    fn pick_from(text: &str) -> Option<String> {
+        let (clean, chrome) = text::clean(text);
+        pick(&doc(""), &chrome, &clean).map(|t| t.title)
+    }
+
+    #[test]
+    fn chrome_around_a_title_is_not_part_of_it() {
+        assert_eq!(strip("名称:西区街道2024年工作总结"), "西区街道2024年工作总结");
+        assert_eq!(strip("信息名称：某镇2023年工作要点"), "某镇2023年工作要点");
+        assert_eq!(strip("镇人民政府2021年工作报告.doc"), "镇人民政府2021年工作报告");
+        assert_eq!(
+            strip("乡2023年政府工作报告-10篇(第20/30页)"),
+            "乡2023年政府工作报告-10篇"
+        );
+        assert_eq!(
+            strip("某街道办事处2023年工作总结2024-02-29"),
+            "某街道办事处2023年工作总结"
+        );
+        assert_eq!(strip("政 府 工 作 报 告"), "政府工作报告");
+        assert_eq!(strip("镇(zhèn)长工作报告_第1页"), "镇长工作报告");
+    }
+
+    #[test]
+    fn the_title_behind_navigation_and_tables() {
+        let page = "苏州 • 某区欢迎您! 用户登录 网站无障碍 适老版\n您当前所在位置:首页 > 信息公开\n\
+                    索 引 号: 1419638/2023-00001\n发布机构: 某区某镇\n某镇2022年工作总结及2023年工作计划\n\
+                    2022年,某镇坚持稳中求进。";
+        assert_eq!(pick_from(page).as_deref(), Some("某镇2022年工作总结及2023年工作计划"));
+        let crumbs = ">> 政府信息公开 >> 工作信息 >> 计划总结\n发布机构: 某镇 公开日期: 2025-01-09\n\
+                      某镇2024年工作总结和2025年工作思路\n正文。";
+        assert_eq!(pick_from(crumbs).as_deref(), Some("某镇2024年工作总结和2025年工作思路"));
+    }
+
+    #[test]
+    fn headings_speakers_and_banners_are_not_titles() {
+        assert_eq!(
+            pick_from("一、2023年工作回顾\n今年来，全乡上下紧紧围绕目标任务。"),
+            None
+        );
+        assert_eq!(
+            pick_from("某镇人民政府镇长 李四\n各位代表：\n现在我代表镇人民政府向大会报告工作。"),
+            None
+        );
+        assert_eq!(pick_from("网站首页\n数字报首页\n往期浏览"), None);
+        // A news headline on the first line is the page's title.
+        assert_eq!(
+            pick_from("勇立潮头 奋力打造全市高质量发展增长极\n本报讯 今年，某镇确定了目标。").as_deref(),
+            Some("勇立潮头 奋力打造全市高质量发展增长极")
+        );
+    }
+}
