@@ -186,6 +186,9 @@ fn scan_text(inputs: &Inputs) -> String {
 }
 
 /// The division and its evidence.
+/// Township names that are everyday words too.
+const EVERYDAY_NAMES: &[&str] = &["小城镇", "中心镇", "新城镇", "城关镇", "工业园区", "开发区"];
+
 pub fn resolve(inputs: &Inputs) -> Division {
     let g = Gazetteer::global();
     let scan = scan_text(inputs);
@@ -234,6 +237,13 @@ pub fn resolve(inputs: &Inputs) -> Division {
     let mut ranked: Vec<(String, i32, Vec<String>)> = scores
         .into_iter()
         .filter(|(name, (score, _))| *score >= 2 || inputs.title.contains(name.as_str()))
+        // 小城镇建设 is town planning, not 小城镇 of 舒兰市, unless the title
+        // or the issuer says so.
+        .filter(|(name, _)| {
+            !EVERYDAY_NAMES.contains(&name.as_str())
+                || inputs.title.contains(name.as_str())
+                || inputs.issuers.iter().any(|l| l.contains(name.as_str()))
+        })
         .filter(|(name, _)| {
             !inputs.placeholder
                 || inputs.title.contains(name.as_str())
@@ -246,7 +256,10 @@ pub fn resolve(inputs: &Inputs) -> Division {
     if let Some((name, _, codes)) = ranked.first() {
         return stated(name, codes, &higher, inputs, evidence);
     }
-    if let Some(division) = from_core(inputs, &higher, evidence.clone()) {
+    // A masked report's recurring words are its slogans, not its name.
+    if !inputs.placeholder
+        && let Some(division) = from_core(inputs, &higher, evidence.clone())
+    {
         return division;
     }
     if inputs.placeholder {
@@ -455,12 +468,14 @@ fn fill_province_only(division: &mut Division, higher: &Higher) {
     }
 }
 
-/// A blanked township: identified from its villages when they agree,
-/// otherwise left empty (only a stated province is kept).
+/// A blanked township stays blank: the labels (and a reader) take a
+/// masked name as unnamed, and a code filled from a guess would be a wrong
+/// value nobody can tell from a right one. When the villages it names all
+/// belong to one township, the evidence says which, as a lead to check;
+/// only a stated province is filled.
 fn redacted(inputs: &Inputs, higher: &Higher, mut evidence: Vec<String>) -> Division {
     let g = Gazetteer::global();
     let villages = village_names(inputs.text);
-    let mut division = Division::default();
     let scope = Query {
         province: higher
             .single_province()
@@ -469,22 +484,21 @@ fn redacted(inputs: &Inputs, higher: &Higher, mut evidence: Vec<String>) -> Divi
         ..Default::default()
     };
     let names: Vec<&str> = villages.iter().map(String::as_str).collect();
-    if let Some(inference) = g.infer_from_villages(&names, &scope) {
-        fill(&mut division, &inference.place);
-        division.resolution = "inferred".into();
-        division.confidence = (0.5 + 0.1 * inference.villages.len() as f64).min(0.9);
-        evidence.push(format!(
-            "the name is blanked; villages {} all belong to {} ({})",
+    match g.infer_from_villages(&names, &scope) {
+        Some(inference) => evidence.push(format!(
+            "the name is blanked; villages {} all belong to {} ({}), not filled in as unstated",
             inference.villages.join("、"),
             inference.place.township.as_deref().unwrap_or(""),
             inference.place.code9()
-        ));
-    } else {
-        division.resolution = "redacted".into();
-        evidence.push("the township's name is blanked and the villages named do not identify it".into());
-        fill_province_only(&mut division, higher);
+        )),
+        None => evidence.push("the township's name is blanked and the villages named do not identify it".into()),
     }
-    division.evidence = evidence;
+    let mut division = Division {
+        resolution: "redacted".into(),
+        evidence,
+        ..Default::default()
+    };
+    fill_province_only(&mut division, higher);
     division
 }
 
@@ -600,11 +614,19 @@ mod tests {
     }
 
     #[test]
-    fn a_blanked_name_is_inferred_from_villages_or_left_empty() {
+    fn a_blanked_name_stays_blank_with_its_villages_as_a_lead() {
         let text = "镇2023年工作总结。习近平总书记来粤视察。凤新村千亩水稻、凤港村蔬菜、西美村花卉、下陇村示范片。";
         let d = resolve(&inputs("镇2023年工作总结", text, true));
-        assert_eq!(d.resolution, "inferred");
-        assert_eq!(d.code.as_deref(), Some("440513107"));
+        assert_eq!(
+            (
+                d.resolution.as_str(),
+                d.township.as_deref(),
+                d.code.as_deref(),
+                d.province.as_deref()
+            ),
+            ("redacted", None, None, Some("广东省"))
+        );
+        assert!(d.evidence.iter().any(|e| e.contains("(440513107)")), "{:?}", d.evidence);
         let d = resolve(&inputs("镇2023年工作总结", "镇始终坚持。来粤视察。", true));
         assert_eq!(
             (d.resolution.as_str(), d.township.as_deref(), d.province.as_deref()),

@@ -79,7 +79,10 @@ pub fn strip(line: &str) -> String {
     let chars: Vec<char> = line.chars().collect();
     let han = |c: Option<&char>| c.is_some_and(|c| ('\u{4e00}'..='\u{9fff}').contains(c));
     let han_count = chars.iter().filter(|c| han(Some(c))).count();
-    let joined = chars.windows(2).filter(|w| han(Some(&w[0])) && han(Some(&w[1]))).count();
+    let joined = chars
+        .windows(2)
+        .filter(|w| han(Some(&w[0])) && han(Some(&w[1])))
+        .count();
     if joined * 2 >= han_count {
         return line.into_owned();
     }
