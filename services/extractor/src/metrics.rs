@@ -102,7 +102,7 @@ const CHINESE_NUMERAL: &str = "零〇一二两三四五六七八九十百千万�
 static NUMBER: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(&format!(r"(\d+(?:\.\d+)?|[{CHINESE_NUMERAL}]{{2,12}})")).expect("static regex"));
 static GROWTH: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"^[，,]?\s*(?:同比|比上年|较上年|比去年|年均)?(增长|增加|提高|提升|上升|下降|减少|降低)了?\s*(\d+(?:\.\d+)?)\s*(%|％|个百分点)(以上|左右)?").expect("static regex")
+    Regex::new(r"^[，,]?\s*(?:同比|比上年|较上年|比去年|年均)?(增长|增加|提高|提升|上升|下降|减少|降低|增速|增幅)(?:了|为|达到|达)?\s*(\d+(?:\.\d+)?)\s*(%|％|个百分点)(以上|左右)?").expect("static regex")
 });
 
 const QUALIFIERS_BEFORE: &[&str] = &["超过", "突破", "不低于", "不少于", "不足", "近", "约", "超", "逾"];
@@ -181,9 +181,11 @@ const VERBS: &[&str] = &[
     "收取", "投入", "投资", "筹集", "争取", "落实", "完成", "实现", "实施", "引进", "新建", "建成", "发放", "兑现",
     "整治", "清理",
 ];
-const TARGET_WORDS: &[&str] = &["力争", "预期", "确保", "计划", "争取", "预计", "目标", "拟"];
+/// 预计 is not among them: in a review it is the year-end estimate of what
+/// was achieved (预计全年实现…); in the plan part the part says target.
+const TARGET_WORDS: &[&str] = &["力争", "预期", "确保", "计划", "争取", "目标", "拟"];
 /// Words that make a whole sentence about goals, up to the figure.
-const STRONG_TARGET_WORDS: &[&str] = &["力争", "预期", "确保", "目标", "预计"];
+const STRONG_TARGET_WORDS: &[&str] = &["力争", "预期", "确保", "目标"];
 
 fn unit_at(rest: &str) -> Option<(&'static str, &'static str, f64)> {
     UNITS.iter().find(|(u, _, _)| rest.starts_with(u)).copied()
@@ -221,11 +223,28 @@ fn strip_words(mut name: &str) -> &str {
 fn clause_before(text: &str, floor: usize, at: usize) -> &str {
     let floor = floor.max(floor_boundary(text, at.saturating_sub(WINDOW)));
     let slice = &text[floor..at];
-    let start = slice
-        .rfind(|c: char| is_delimiter(c) && c != '、')
-        .map_or(0, |i| i + slice[i..].chars().next().map_or(1, char::len_utf8));
-    &slice[start..]
+    let mut end = slice.len();
+    loop {
+        let Some(i) = slice[..end].rfind(|c: char| is_delimiter(c) && c != '、') else {
+            return slice;
+        };
+        let c = slice[i..].chars().next().map_or(' ', |c| c);
+        // A short aside closed before the figure belongs to the name:
+        // 国民生产总值(GDP), 固定资产投资(含制造业).
+        if matches!(c, ')' | '）')
+            && let Some(open) = slice[..i].rfind(['(', '（'])
+            && slice[open..i].chars().count() <= ASIDE_CHARS
+            && !slice[open..i].contains(|c: char| is_delimiter(c) && !matches!(c, '(' | '（' | '、'))
+        {
+            end = open;
+            continue;
+        }
+        return &slice[i + c.len_utf8()..];
+    }
 }
+
+/// The longest aside in brackets read as part of an indicator's name.
+const ASIDE_CHARS: usize = 12;
 
 /// No sentence end between two byte offsets.
 fn same_sentence(text: &str, from: usize, to: usize) -> bool {
@@ -404,7 +423,22 @@ pub fn find(text: &str, plan: &[(usize, usize)], review_year: Option<i32>, plan_
                 }
             }
         }
-        let Some((unit, normal, factor)) = unit_at(rest) else {
+        // 5.9万头, 96万只: a magnitude before any unit; a bare 198万 (of a
+        // sum of money the sentence names) keeps 万 as its printed unit.
+        if unit_prefix.is_empty() && unit_at(rest).is_none() {
+            for (word, factor) in [("万", 1e4), ("亿", 1e8)] {
+                if let Some(r) = rest.strip_prefix(word) {
+                    unit_prefix = word;
+                    multiplier = factor;
+                    rest = r;
+                }
+            }
+        }
+        let bare_magnitude = !unit_prefix.is_empty()
+            && unit_at(rest).is_none()
+            && raw.starts_with(|c: char| c.is_ascii_digit())
+            && rest.starts_with(|c: char| is_delimiter(c) || c == '。' || c.is_whitespace());
+        let Some((unit, normal, factor)) = unit_at(rest).or(bare_magnitude.then_some(("", "number", 1.0))) else {
             continue;
         };
         let chinese = !raw.chars().next().is_some_and(|c| c.is_ascii_digit());
@@ -549,7 +583,7 @@ pub fn find(text: &str, plan: &[(usize, usize)], review_year: Option<i32>, plan_
 
 static CLAUSE_YEAR: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"((?:19|20)\d{2})\s*年").expect("static regex"));
 static GROWTH_BEFORE: LazyLock<Regex> =
-    LazyLock::new(|| Regex::new(r"(增长|增加|提高|提升|上升|下降|减少|降低)了?$").expect("static regex"));
+    LazyLock::new(|| Regex::new(r"(增长|增加|提高|提升|上升|下降|减少|降低|增速|增幅)(?:了|为|达到|达)?$").expect("static regex"));
 
 #[cfg(test)]
 mod tests {

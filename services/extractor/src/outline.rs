@@ -126,7 +126,11 @@ pub fn headings(text: &str) -> Vec<Heading> {
                     heading,
                 });
             }
-        } else if len <= 30 && !trimmed.ends_with(['。', '，', ',', '；']) && kind_of(trimmed) != SectionKind::Other
+        } else if len <= 30
+            && !trimmed.ends_with(['。', '，', ',', '；'])
+            && kind_of(trimmed) != SectionKind::Other
+            // 某镇2024年工作总结和2025年工作思路 is a title, not the plan part.
+            && !(REVIEW.iter().any(|w| trimmed.contains(w)) && PLAN.iter().any(|w| trimmed.contains(w)))
         {
             // An unnumbered heading line: 2023年政府工作回顾.
             out.push(Heading {

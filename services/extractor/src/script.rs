@@ -83,6 +83,11 @@ pub fn as_printed(cleaned: &str, simple: &str, printed: &str) -> String {
     cleaned
         .chars()
         .map(|c| {
+            // Whitespace is the same in both scripts, and the cleaning
+            // writes some of its own (line breaks between parts).
+            if c.is_whitespace() {
+                return c;
+            }
             let window = &simple[at.min(simple.len())..(at + TWIN_WINDOW).min(simple.len())];
             match window.iter().position(|&s| s == c) {
                 Some(i) if printed.len() == simple.len() => {
