@@ -44,6 +44,12 @@ const UNITS: &[(&str, &str, f64)] = &[
     ("万元", "yuan", 1e4),
     ("千元", "yuan", 1e3),
     ("元", "yuan", 1.0),
+    ("个亿", "yuan", 1e8),
+    ("万美元", "usd", 1e4),
+    ("美元", "usd", 1.0),
+    ("万公斤", "kg", 1e4),
+    ("公斤", "kg", 1.0),
+    ("千克", "kg", 1.0),
     ("万吨", "tonne", 1e4),
     ("吨", "tonne", 1.0),
     ("万斤", "jin", 1e4),
@@ -79,6 +85,16 @@ const UNITS: &[(&str, &str, f64)] = &[
     ("间", "count", 1.0),
     ("株", "count", 1.0),
     ("起", "count", 1.0),
+    ("场次", "count", 1.0),
+    ("场", "count", 1.0),
+    ("次", "count", 1.0),
+    ("期", "count", 1.0),
+    ("份", "count", 1.0),
+    ("轮", "count", 1.0),
+    ("张", "count", 1.0),
+    ("批", "count", 1.0),
+    ("院", "count", 1.0),
+    ("羽", "head", 1.0),
 ];
 
 /// Units that measure, as opposed to count: a Chinese numeral is only read
@@ -139,6 +155,10 @@ const LEADING: &[&str] = &[
     "截止",
     "截至",
     "年底",
+    "的有",
+    "的",
+    "由",
+    "从",
     "并",
     "和",
     "及",
@@ -146,6 +166,18 @@ const LEADING: &[&str] = &[
     "还",
 ];
 const TRAILING: &[&str] = &[
+    "五年年均",
+    "同比",
+    "比上年",
+    "较上年",
+    "年均",
+    "预计",
+    "由",
+    "从",
+    "提高到",
+    "增加到",
+    "增长到",
+    "提升到",
     "平均达到",
     "平均达",
     "分别达到",
@@ -183,9 +215,23 @@ const VERBS: &[&str] = &[
 ];
 /// 预计 is not among them: in a review it is the year-end estimate of what
 /// was achieved (预计全年实现…); in the plan part the part says target.
-const TARGET_WORDS: &[&str] = &["力争", "预期", "确保", "计划", "争取", "目标", "拟"];
+/// Nor is 争取: 争取资金 in a review is money secured.
+const TARGET_WORDS: &[&str] = &["力争", "预期", "确保", "计划", "目标", "拟"];
 /// Words that make a whole sentence about goals, up to the figure.
 const STRONG_TARGET_WORDS: &[&str] = &["力争", "预期", "确保", "目标"];
+
+/// Phrases of achievement built from goal words: 超预期完成, 完成全年目标.
+const ACHIEVED: &[&str] = &["超预期", "完成全年目标", "目标任务完成", "完成目标任务", "超额完成"];
+
+/// Whether `words` set a goal: one of `goal_words` outside a phrase of
+/// achievement.
+fn announces_goal(words: &str, goal_words: &[&str]) -> bool {
+    let mut rest = words.to_string();
+    for phrase in ACHIEVED {
+        rest = rest.replace(phrase, "");
+    }
+    goal_words.iter().any(|w| rest.contains(w))
+}
 
 fn unit_at(rest: &str) -> Option<(&'static str, &'static str, f64)> {
     UNITS.iter().find(|(u, _, _)| rest.starts_with(u)).copied()
@@ -264,6 +310,8 @@ fn name_before(clause: &str) -> String {
         .find(clause)
         .filter(|y| y.start() == 0)
         .map_or(clause, |y| &clause[y.end()..]);
+    // So does one closing it: 税收由2017年(1713万元).
+    let clause = TRAILING_YEAR.find(clause).map_or(clause, |y| &clause[..y.start()]);
     let cleaned = strip_words(clause);
     let tail = cleaned.rsplit(['、']).next().unwrap_or(cleaned);
     if let Some(i) = tail.rfind('等') {
@@ -476,7 +524,7 @@ pub fn find(text: &str, plan: &[(usize, usize)], review_year: Option<i32>, plan_
             span_end = end + object_end;
             name = match name.as_str() {
                 "投入" | "投资" => format!("{object}{name}"),
-                verb if bare && !verb.is_empty() && !aggregated => format!("{verb}{object}"),
+                verb if bare && VERBS.contains(&verb) && !aggregated => format!("{verb}{object}"),
                 _ => object,
             };
         }
@@ -499,10 +547,11 @@ pub fn find(text: &str, plan: &[(usize, usize)], review_year: Option<i32>, plan_
         // or by a sentence that sets goals (力争, 目标) — not by a passing
         // 拟出让 elsewhere in the sentence.
         let target = plan.iter().any(|(a, b)| (*a..*b).contains(&start_char))
-            || TARGET_WORDS.iter().any(|w| clause.contains(w))
-            || STRONG_TARGET_WORDS
-                .iter()
-                .any(|w| sentence[..sentence.find(m.as_str()).unwrap_or(sentence.len())].contains(w));
+            || announces_goal(clause, TARGET_WORDS)
+            || announces_goal(
+                &sentence[..sentence.find(m.as_str()).unwrap_or(sentence.len())],
+                STRONG_TARGET_WORDS,
+            );
         // A growth rate whose figure cannot be read exactly is left out
         // (and left in the text), not read as 0.
         let growth_here = GROWTH
@@ -581,9 +630,12 @@ pub fn find(text: &str, plan: &[(usize, usize)], review_year: Option<i32>, plan_
     out
 }
 
+static TRAILING_YEAR: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"(?:19|20)\d{2}\s*年(?:底|末|度)?$").expect("static regex"));
 static CLAUSE_YEAR: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"((?:19|20)\d{2})\s*年").expect("static regex"));
-static GROWTH_BEFORE: LazyLock<Regex> =
-    LazyLock::new(|| Regex::new(r"(增长|增加|提高|提升|上升|下降|减少|降低|增速|增幅)(?:了|为|达到|达)?$").expect("static regex"));
+static GROWTH_BEFORE: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"(增长|增加|提高|提升|上升|下降|减少|降低|增速|增幅)(?:了|为|达到|达)?$").expect("static regex")
+});
 
 #[cfg(test)]
 mod tests {
