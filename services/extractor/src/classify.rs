@@ -67,7 +67,10 @@ const NOT_REPORTS: &[&str] = &[
 
 /// A year's account of work; 工作报告 without a congress and 工作汇报 are the
 /// same kind of document as a 工作总结.
-const SUMMARY_WORDS: &[&str] = &["工作总结", "总结", "工作报告", "工作汇报", "工作情况"];
+const SUMMARY_WORDS: &[&str] = &["工作总结", "总结", "工作报告", "工作汇报", "汇报", "工作情况"];
+/// Titles of a township's account of itself that name no kind of report:
+/// 调研报告, 情况的调查 (the body says what it is).
+const SURVEY_WORDS: &[&str] = &["调研", "调查"];
 const PLAN_WORDS: &[&str] = &[
     "工作计划",
     "工作规划",
@@ -107,8 +110,7 @@ pub fn doc_type(title: &str, text: &str) -> Option<DocType> {
     // its title (工作报告, 报告, none).
     let opening: String = text.chars().take(1500).collect();
     let generic_title = t.is_empty() || t.contains("工作报告") || t == "报告";
-    let delivered =
-        opening.contains("向大会报告") || (opening.contains("人民代表大会") && opening.contains("报告工作"));
+    let delivered = DELIVERED.is_match(&opening) || (opening.contains("人民代表大会") && opening.contains("报告工作"));
     if generic_title && delivered {
         return Some(DocType::GovernmentWorkReport);
     }
@@ -121,9 +123,9 @@ pub fn doc_type(title: &str, text: &str) -> Option<DocType> {
         (true, true) => Some(DocType::WorkSummaryAndPlan),
         (true, false) => Some(DocType::WorkSummary),
         (false, true) if t.contains("工作") => Some(DocType::WorkPlan),
-        // A title that names no kind (none, a news headline) leaves it to
-        // the body's own headings.
-        _ if !names_a_document(&t) => from_body(text),
+        // A title that names no kind (none, a news headline, a survey)
+        // leaves it to the body's own headings.
+        _ if !names_a_document(&t) || SURVEY_WORDS.iter().any(|w| t.contains(w)) => from_body(text),
         _ => None,
     }
 }
@@ -132,7 +134,7 @@ pub fn doc_type(title: &str, text: &str) -> Option<DocType> {
 /// account of a year's work, and of the plan for the next.
 static REVIEW_HEADING: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(
-        r"(?m)(?:^|[一二三四五六七八九十][、.．]\s*)(?:(?:19|20)\d{2}\s*年(?:度|上半年)?|上半年|今年|过去一年|一年来)?[^。\n]{0,12}?(?:工作回顾|工作总结|工作完成情况|工作开展情况|主要工作成绩|主要工作及成效|工作成效|目标任务完成情况|各项工作完成情况|工作推进情况|主要成绩|取得的成效)",
+        r"(?m)(?:^|[一二三四五六七八九十][、.．]\s*)(?:(?:19|20)\d{2}\s*年(?:度|上半年)?|上半年|今年|过去一年|一年来)?[^。\n]{0,12}?(?:工作回顾|工作总结|工作情况|工作完成情况|工作开展情况|主要工作成绩|主要工作及成效|工作成效|目标任务完成情况|各项工作完成情况|工作推进情况|主要成绩|取得的成效)",
     )
     .expect("static regex")
 });
@@ -143,14 +145,37 @@ static PLAN_HEADING: LazyLock<Regex> = LazyLock::new(|| {
     .expect("static regex")
 });
 
+/// How a year's account opens: 2023年以来，在区委、区政府的正确领导下.
+static REVIEW_OPENING: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"^(?:(?:19|20)\d{2}\s*年(?:以来|来|上半年|度)?|今年以来|一年来|过去的一年)[，,]\s*(?:在|全镇|全乡|全街道|我镇|我乡)[^。]{0,40}(?:领导下|上下)")
+        .expect("static regex")
+});
+/// How a year's plan opens: 今年工作的总体要求是.
+static PLAN_OPENING: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"(?:今年|明年|(?:19|20)\d{2}年)工作的?总体要求").expect("static regex"));
+/// A report delivered to the congress: 向大会报告工作, 向大会作…报告.
+static DELIVERED: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"向大会(?:报告|作[^。]{0,24}报告)").expect("static regex"));
+/// The voice of a county or a city about itself.
+const HIGHER_VOICE: &[&str] = &["我县", "我市", "我区", "全县人民", "全市人民", "全区人民", "我旗"];
+
+/// Whether a document whose title names no kind of report may still be a
+/// township's: nothing in it speaks as a county or a city.
+pub fn no_higher_voice(text: &str) -> bool {
+    let opening: String = text.chars().take(5000).collect();
+    !HIGHER_VOICE.iter().any(|w| opening.contains(w))
+}
+
 /// The kind of a report without a title that says it, from the headings
 /// its body opens with: a review part (工作回顾, 工作完成情况) and a plan
 /// part (下一步工作打算, 2024年工作计划).
 fn from_body(text: &str) -> Option<DocType> {
     let opening: String = text.chars().take(6000).collect();
     let review = REVIEW_HEADING.is_match(&opening)
-        || (opening.contains("报告如下") && ["工作", "情况"].iter().all(|w| opening.contains(w)));
-    let plan = PLAN_HEADING.is_match(&opening);
+        || REVIEW_OPENING.is_match(&opening)
+        || ((opening.contains("报告如下") || opening.contains("汇报如下"))
+            && ["工作", "情况"].iter().all(|w| opening.contains(w)));
+    let plan = PLAN_HEADING.is_match(&opening) || PLAN_OPENING.is_match(&opening);
     match (review, plan) {
         (true, true) => Some(DocType::WorkSummaryAndPlan),
         (true, false) => Some(DocType::WorkSummary),
@@ -188,8 +213,19 @@ const TOWNSHIP_VOICE: &[&str] = &[
 /// school's or a company's 工作总结 is not one.
 pub fn township_voice(title: &str, text: &str) -> bool {
     let opening: String = text.chars().take(5000).collect();
-    ["镇", "乡", "街道"].iter().any(|s| title.contains(s)) || TOWNSHIP_VOICE.iter().any(|w| opening.contains(w))
+    ["镇", "乡", "街道"].iter().any(|s| title.contains(s))
+        || TOWNSHIP_VOICE.iter().any(|w| opening.contains(w))
+        || TOWNSHIP_ACTS
+            .find_iter(&opening.chars().take(1000).collect::<String>())
+            .any(|m| !["乡镇", "城镇", "村镇", "市镇"].iter().any(|w| m.as_str().contains(w)))
 }
+
+/// A named township doing the year's work in the opening: 未央宫街道认真学习,
+/// 某镇坚持…, as a township's own account puts it.
+static TOWNSHIP_ACTS: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"\p{Han}{2,5}(?:镇|乡|街道)(?:党委|党工委|人民政府|政府|办事处)?(?:认真|坚持|统筹|围绕|全力|深入|紧扣|始终|立足|聚焦|积极|着力|牢固|紧紧|以)")
+        .expect("static regex")
+});
 
 /// Whose report it is by the government that speaks: `我代表县人民政府`
 /// is a county's report, not a township's.
@@ -249,6 +285,11 @@ mod tests {
         assert!(speaks_for_higher_level("现在，我代表县人民政府向大会报告工作"));
         assert!(!speaks_for_higher_level("现在，我代表镇人民政府向大会报告工作"));
         assert!(township_voice("2023年工作总结", "一年来，全镇上下"));
+        assert!(township_voice(
+            "",
+            "2022年以来，在区委的领导下，某某街道认真学习贯彻党的二十大精神"
+        ));
+        assert!(!township_voice("", "全市乡镇认真学习贯彻"));
         assert!(!township_voice(
             "学校安全工作总结",
             "本学期，我校始终把安全工作放在首位"

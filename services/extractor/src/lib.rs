@@ -145,7 +145,10 @@ fn extract_simplified(doc: &ParsedDocument, origin: &Origin) -> ReportRecord {
     let substantial =
         doc.attachments.is_empty() || text.chars().filter(|c| c.is_alphanumeric()).count() >= MIN_REPORT_LETTERS;
     let doc_type = classify::doc_type(title_str, &text).filter(|_| {
-        substantial && classify::township_voice(title_str, &text) && !classify::speaks_for_higher_level(&text)
+        substantial
+            && (classify::township_voice(title_str, &text)
+                || (!classify::names_a_document(title_str) && classify::no_higher_voice(&text)))
+            && !classify::speaks_for_higher_level(&text)
     });
     let is_report = doc_type.is_some();
 
