@@ -63,6 +63,10 @@ const NOT_REPORTS: &[&str] = &[
     "国民经济和社会发展计划",
     "预算执行",
     "财政收支",
+    "政务公开",
+    "人大工作",
+    "作政府工作报告",
+    "作《政府工作报告》",
 ];
 
 /// A year's account of work; 工作报告 without a congress and 工作汇报 are the
@@ -100,7 +104,10 @@ pub fn names_a_document(line: &str) -> bool {
 /// missing or generic. `None`: not a report.
 pub fn doc_type(title: &str, text: &str) -> Option<DocType> {
     let t: String = title.chars().filter(|c| !c.is_whitespace()).collect();
-    if NOT_REPORTS.iter().any(|w| t.contains(w)) {
+    // Without a title of its own, a page's first words are where a notice
+    // or a 述职报告 names itself (glued to its text).
+    let first_words: String = text.chars().take(if t.is_empty() { 40 } else { 0 }).collect();
+    if NOT_REPORTS.iter().any(|w| t.contains(w) || first_words.contains(w)) || is_news_or_personal(text) {
         return None;
     }
     if t.contains("政府工作报告") {
@@ -144,6 +151,37 @@ static PLAN_HEADING: LazyLock<Regex> = LazyLock::new(|| {
     )
     .expect("static regex")
 });
+
+/// News of a congress (people's or party) opening: 第五次会议胜利召开.
+static NEWS: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"(?:人民代表大会|代表大会)第[一二三四五六七八九十\d]{1,3}次(?:全体)?会议(?:胜利|隆重)?(?:召开|开幕|闭幕)|中共[^。，,]{2,10}第[一二三四五六七八九十\d]{1,3}次代表大会|党代表大会")
+        .expect("static regex")
+});
+/// A person speaking of their own duties: 述职, 本人, 我是今年…调入.
+const PERSONAL: &[&str] = &["述职", "本人", "我是今年", "我于"];
+
+/// Whether the opening is news about a congress or a person's account of
+/// their own year: neither is the township's report.
+fn is_news_or_personal(text: &str) -> bool {
+    let opening: String = text.chars().take(300).collect();
+    NEWS.is_match(&opening) || PERSONAL.iter().any(|w| opening.contains(w))
+}
+
+/// Units a report's figures carry.
+const FIGURE_UNITS: &str = r"(?:万元|亿元|元|%|％|万亩|亩|个|户|人|吨|公里|平方米)";
+static REAL_FIGURE: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(&format!(r"\d+(?:\.\d+)?\s*{FIGURE_UNITS}")).expect("static regex"));
+static MASKED_FIGURE: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(&format!(r"(?:[xX×＊*ＸⅩ]+|某)(?:\.[xX*]+)?\s*{FIGURE_UNITS}")).expect("static regex"));
+
+/// A writing template (范文) is not a report: every figure is a blank
+/// (XX万元, *%) and no real village is named. A masked copy of a real
+/// report keeps some real figures or places.
+pub fn writing_template(text: &str) -> bool {
+    let real = REAL_FIGURE.find_iter(text).count();
+    let masked = MASKED_FIGURE.find_iter(text).count();
+    masked >= 2 && real <= 1 && crate::division::village_names(text).is_empty()
+}
 
 /// How a year's account opens: 2023年以来，在区委、区政府的正确领导下.
 static REVIEW_OPENING: LazyLock<Regex> = LazyLock::new(|| {
@@ -231,7 +269,7 @@ static TOWNSHIP_ACTS: LazyLock<Regex> = LazyLock::new(|| {
 /// is a county's report, not a township's.
 pub fn speaks_for_higher_level(text: &str) -> bool {
     static SPEAKS: LazyLock<Regex> = LazyLock::new(|| {
-        Regex::new(r"代表\s*([\u4e00-\u9fa5]{0,8}?)(县|区|市|州|旗|省)人民政府").expect("static regex")
+        Regex::new(r"代表\s*([\u4e00-\u9fa5]{0,8}?)(县|区|市|州|旗|省)(?:人民)?政府").expect("static regex")
     });
     let opening: String = text.chars().take(2000).collect();
     SPEAKS.is_match(&opening) && !opening.contains("镇人民政府向") && !opening.contains("乡人民政府向")
@@ -278,6 +316,23 @@ mod tests {
         // A title that names another kind of document keeps its verdict.
         assert_eq!(doc_type("某镇2023年政府信息公开工作年度报告", both), None);
         assert_eq!(doc_type("", "某镇召开会议，部署安全生产。"), None);
+    }
+
+    #[test]
+    fn templates_news_and_personal_accounts_are_not_reports() {
+        assert!(writing_template(
+            "全乡实现生产总值*亿元，增长*%；农民人均纯收入****元。"
+        ));
+        assert!(!writing_template(
+            "全镇粮食播种面积4.5万亩，实现财政收入XX万元，增长8%，XX万元。"
+        ));
+        let news = "3月30日，某镇第二十届人民代表大会第五次会议胜利召开。会议听取了镇长作的政府工作报告。";
+        assert_eq!(doc_type("", news), None);
+        assert_eq!(
+            doc_type("镇长年度工作总结", "本人继续担任镇长职务，现将本年度工作简要汇报如下"),
+            None
+        );
+        assert!(speaks_for_higher_level("我代表镇原县政府，向大家汇报2024年的工作。"));
     }
 
     #[test]

@@ -146,6 +146,7 @@ fn extract_simplified(doc: &ParsedDocument, origin: &Origin) -> ReportRecord {
         doc.attachments.is_empty() || text.chars().filter(|c| c.is_alphanumeric()).count() >= MIN_REPORT_LETTERS;
     let doc_type = classify::doc_type(title_str, &text).filter(|_| {
         substantial
+            && !classify::writing_template(&text)
             && (classify::township_voice(title_str, &text)
                 || (!classify::names_a_document(title_str) && classify::no_higher_voice(&text)))
             && !classify::speaks_for_higher_level(&text)
