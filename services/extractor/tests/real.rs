@@ -1,0 +1,39 @@
+//! The extractor on real pages (tests/corpus/real): `dev`, which the rules
+//! are written from, and `test`, which nobody reads while writing them and
+//! whose figures are the ones that count. The floors below are what the
+//! extractor has reached on `test`, so a change that loses ground fails;
+//! the goals of the extraction issue are higher (BENCHMARKS.md).
+
+use std::path::Path;
+
+use townreports_extractor::eval::{Corpus, Report};
+
+fn scored(split: &str) -> Report {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/corpus/real").join(split);
+    let corpus = Corpus::at(&root).unwrap();
+    let (_, report) = corpus.score().unwrap();
+    println!("== {split}\n{report}");
+    assert_eq!(report.missing, 0, "every labelled page has a record");
+    report
+}
+
+#[test]
+fn dev_split() {
+    let r = scored("dev");
+    assert!(r.documents >= 150, "{} documents", r.documents);
+    assert!(r.field_accuracy() >= 0.88, "{r}");
+    assert!(r.metric_recall() >= 0.70, "{r}");
+    assert!(r.report_recall() >= 0.90 && r.report_precision() >= 0.95, "{r}");
+    assert_eq!(r.wrong_codes, 0, "{r}");
+}
+
+#[test]
+fn test_split_holds_its_floors() {
+    let r = scored("test");
+    assert!(r.reports >= 80 && r.documents - r.reports >= 25, "{r}");
+    assert!(r.field_accuracy() >= 0.85, "{r}");
+    assert!(r.metric_recall() >= 0.65, "{r}");
+    assert!(r.report_recall() >= 0.80 && r.report_precision() >= 0.90, "{r}");
+    assert!(r.wrong_codes <= 1, "{r}");
+    assert!(r.wrong_share() <= 0.07, "{r}");
+}
