@@ -88,6 +88,8 @@ const PLAN_WORDS: &[&str] = &[
     "谋划",
     "打算",
     "思路",
+    "设想",
+    "工作方向",
 ];
 
 /// Whether a line names a kind of document (a report, a summary, a plan):
@@ -128,6 +130,8 @@ pub fn doc_type(title: &str, text: &str) -> Option<DocType> {
     let plan = PLAN_WORDS.iter().any(|w| t.contains(w));
     match (summary, plan) {
         (true, true) => Some(DocType::WorkSummaryAndPlan),
+        // A summary that goes on to next year's plan is both.
+        (true, false) if has_plan_part(text) => Some(DocType::WorkSummaryAndPlan),
         (true, false) => Some(DocType::WorkSummary),
         (false, true) if t.contains("工作") => Some(DocType::WorkPlan),
         // A title that names no kind (none, a news headline, a survey)
@@ -189,8 +193,10 @@ static REVIEW_OPENING: LazyLock<Regex> = LazyLock::new(|| {
         .expect("static regex")
 });
 /// How a year's plan opens: 今年工作的总体要求是.
-static PLAN_OPENING: LazyLock<Regex> =
-    LazyLock::new(|| Regex::new(r"(?:今年|明年|(?:19|20)\d{2}年)工作的?总体要求").expect("static regex"));
+static PLAN_OPENING: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"(?:今年|明年|(?:19|20)\d{2}年)工作的?总体要求|(?:及|和|与|、)(?:下一步|明年|下半年|(?:19|20)\d{2}\s*年)(?:的)?(?:工作)?(?:计划|打算|思路|安排|设想)[^。]{0,8}(?:报告|汇报)如下")
+            .expect("static regex")
+});
 /// A report delivered to the congress: 向大会报告工作, 向大会作…报告.
 static DELIVERED: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"向大会(?:报告|作[^。]{0,24}报告)").expect("static regex"));
@@ -204,6 +210,12 @@ pub fn no_higher_voice(text: &str) -> bool {
     !HIGHER_VOICE.iter().any(|w| opening.contains(w))
 }
 
+/// Whether the body has a plan part: a heading for next year's (or the
+/// second half's) work, or the opening of one.
+fn has_plan_part(text: &str) -> bool {
+    PLAN_HEADING.is_match(text) || PLAN_OPENING.is_match(text)
+}
+
 /// The kind of a report without a title that says it, from the headings
 /// its body opens with: a review part (工作回顾, 工作完成情况) and a plan
 /// part (下一步工作打算, 2024年工作计划).
@@ -213,7 +225,7 @@ fn from_body(text: &str) -> Option<DocType> {
         || REVIEW_OPENING.is_match(&opening)
         || ((opening.contains("报告如下") || opening.contains("汇报如下"))
             && ["工作", "情况"].iter().all(|w| opening.contains(w)));
-    let plan = PLAN_HEADING.is_match(&opening) || PLAN_OPENING.is_match(&opening);
+    let plan = has_plan_part(&opening);
     match (review, plan) {
         (true, true) => Some(DocType::WorkSummaryAndPlan),
         (true, false) => Some(DocType::WorkSummary),
@@ -316,6 +328,15 @@ mod tests {
         // A title that names another kind of document keeps its verdict.
         assert_eq!(doc_type("某镇2023年政府信息公开工作年度报告", both), None);
         assert_eq!(doc_type("", "某镇召开会议，部署安全生产。"), None);
+        // A summary that plans the next year is both.
+        assert_eq!(
+            doc_type("某镇2023年工作总结", "一、2023年工作回顾\n二、2024年工作打算\n"),
+            Some(DocType::WorkSummaryAndPlan)
+        );
+        assert_eq!(
+            doc_type("", "现将2023年工作开展情况及2024年工作计划报告如下：全镇上下紧紧围绕"),
+            Some(DocType::WorkSummaryAndPlan)
+        );
     }
 
     #[test]

@@ -170,7 +170,13 @@ fn extract_simplified(doc: &ParsedDocument, origin: &Origin) -> ReportRecord {
     };
 
     let publisher = meta::publisher(doc, &chrome);
-    let published = meta::published_date(doc, &chrome);
+    let published = meta::published_date(doc, &chrome).or_else(|| {
+        let printed = title.as_ref()?.date.as_deref()?;
+        Some((
+            meta::normalise_date(printed)?,
+            "chrome:date after the title".to_string(),
+        ))
+    });
 
     let placeholder =
         PLACEHOLDER.is_match(title_str) || PLACEHOLDER.is_match(&text.chars().take(3000).collect::<String>());

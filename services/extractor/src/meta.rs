@@ -31,14 +31,19 @@ const PUBLISHER_LABELS: &[&str] = &[
 const DATE_LABELS: &[&str] = &[
     "发布日期",
     "发布时间",
+    "公布日期",
+    "公布时间",
+    "公开日期",
+    "发表时间",
+    "发表日期",
     "发文日期",
     "上传时间",
+    "发布更新时间",
     "更新时间",
     "时间",
     "日期",
     "发布",
     "成文日期",
-    "生成日期",
 ];
 /// Labels only a government disclosure page prints.
 const OFFICIAL_LABELS: &[&str] = &[
@@ -220,6 +225,21 @@ mod tests {
             "official"
         );
         assert_eq!(source_kind(&doc(), &chrome, None, None), "unknown");
+    }
+
+    #[test]
+    fn a_table_flattened_to_lines_keeps_its_dates() {
+        let (_, chrome) =
+            clean("标题\n索引号:\nSY0024795101202400020\n成文日期:\n2024-03-22\n发布日期:\n2024-04-07\n正文");
+        assert_eq!(
+            published_date(&doc(), &chrome).map(|d| d.0).as_deref(),
+            Some("2024-04-07")
+        );
+        let (_, chrome) = clean("标题\n发表时间:2020/4/25 8:31:3\n正文");
+        assert_eq!(
+            published_date(&doc(), &chrome).map(|d| d.0).as_deref(),
+            Some("2020-04-25")
+        );
     }
 
     #[test]

@@ -46,6 +46,12 @@ const STRICT_LABELS: &[&str] = &[
     "来源",
     "发文日期",
     "发布日期",
+    "公布日期",
+    "公布时间",
+    "公开日期",
+    "发表时间",
+    "发表日期",
+    "发布更新时间",
     "发布时间",
     "更新时间",
     "成文日期",
@@ -228,6 +234,10 @@ pub fn clean(raw: &str) -> (String, Chrome) {
         .map(|l| l.trim_matches(|c: char| c.is_whitespace() || c == '\u{3000}'))
         .filter(|l| !l.is_empty())
         .collect();
+    // Disclosure tables flattened to text print a label on one line and
+    // its value on the next (发布日期:\n2024-04-07): read them as one.
+    let joined: Vec<String> = join_split_labels(&lines);
+    let lines: Vec<&str> = joined.iter().map(String::as_str).collect();
     for marker in AGGREGATOR_MARKERS {
         if raw.contains(marker) {
             chrome.aggregator_signals.push(marker.to_string());
@@ -297,6 +307,32 @@ pub fn clean(raw: &str) -> (String, Chrome) {
         body.push(line.to_string());
     }
     (body.join("\n"), chrome)
+}
+
+/// `label:` lines joined with the value on the next line, when that line is
+/// not a label itself.
+fn join_split_labels(lines: &[&str]) -> Vec<String> {
+    let mut out = Vec::with_capacity(lines.len());
+    let mut i = 0;
+    while i < lines.len() {
+        let line = lines[i];
+        let bare_label = LABEL
+            .find(line)
+            .is_some_and(|m| m.start() == 0 && m.end() == line.len());
+        match lines.get(i + 1) {
+            Some(next)
+                if bare_label && !LABEL.find(next).is_some_and(|m| m.start() == 0) && next.chars().count() <= 80 =>
+            {
+                out.push(format!("{line}{next}"));
+                i += 2;
+            }
+            _ => {
+                out.push(line.to_string());
+                i += 1;
+            }
+        }
+    }
+    out
 }
 
 /// Whether a line is page furniture wherever it stands: a button row, a

@@ -58,6 +58,10 @@ static TAIL: LazyLock<Regex> = LazyLock::new(|| {
 static GLOSS: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"(\p{Han})[(（][a-zA-Zāáǎàēéěèīíǐìōóǒòūúǔùǖǘǚǜüńňǹ]{1,8}[)）]").expect("static regex")
 });
+/// A date at the end of a title's line: `某街道2023年工作总结 2024-02-29`.
+static GLUED_DATE: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"\s((?:19|20)\d{2}[-/.]\d{1,2}[-/.]\d{1,2})(?:\s+\d{1,2}:\d{2}(?::\d{2})?)?\s*$").expect("static regex")
+});
 /// A numbered section heading: 一、…, （二）…, 1.…, 第三部分.
 static SECTION_HEADING: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"^\s*(?:[一二三四五六七八九十]{1,3}\s*[、.．]|[（(]\s*[一二三四五六七八九十\d]{1,3}\s*[)）]|\d{1,2}\s*[、.．]\D|第[一二三四五六七八九十]{1,3}(?:部分|章|篇))")
@@ -142,6 +146,9 @@ pub struct Title {
     pub title: String,
     pub origin: &'static str,
     pub line: Option<String>,
+    /// A date printed after the title on its line (aggregators print the
+    /// upload date there).
+    pub date: Option<String>,
 }
 
 /// The title and where it came from: the page's own (meta tag or heading)
@@ -152,6 +159,7 @@ pub fn pick(doc: &ParsedDocument, chrome: &Chrome, text: &str) -> Option<Title> 
         title,
         origin,
         line: None,
+        date: None,
     };
     let named = |t: &str| title_like(t) && classify::names_a_document(t);
     if let Some(t) = doc.meta.get("ArticleTitle").map(|t| strip(t)).filter(|t| title_like(t)) {
@@ -184,6 +192,7 @@ pub fn pick(doc: &ParsedDocument, chrome: &Chrome, text: &str) -> Option<Title> 
         Some((title, s, i, line)) if s >= 4 || i < 2 => Some(Title {
             title,
             origin: "text",
+            date: GLUED_DATE.captures(line).map(|c| c[1].to_string()),
             line: Some(line.to_string()),
         }),
         _ => title_like(&page_title).then(|| meta(page_title, "page")),

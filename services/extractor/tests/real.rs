@@ -9,7 +9,9 @@ use std::path::Path;
 use townreports_extractor::eval::{Corpus, Report};
 
 fn scored(split: &str) -> Report {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/corpus/real").join(split);
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../tests/corpus/real")
+        .join(split);
     let corpus = Corpus::at(&root).unwrap();
     let (_, report) = corpus.score().unwrap();
     println!("== {split}\n{report}");
