@@ -144,11 +144,14 @@ fn extract_simplified(doc: &ParsedDocument, origin: &Origin) -> ReportRecord {
     // attached") announces a report; the attachment is the report.
     let substantial =
         doc.attachments.is_empty() || text.chars().filter(|c| c.is_alphanumeric()).count() >= MIN_REPORT_LETTERS;
-    let doc_type = classify::doc_type(title_str, &text).filter(|_| {
+    // Without a title, an aggregator's blurb still says what the page holds.
+    let blurb = title.is_none().then(|| title::blurb_name(&text)).flatten();
+    let type_title = blurb.as_deref().unwrap_or(title_str);
+    let doc_type = classify::doc_type(type_title, &text).filter(|_| {
         substantial
             && !classify::writing_template(&text)
-            && (classify::township_voice(title_str, &text)
-                || (!classify::names_a_document(title_str) && classify::no_higher_voice(&text)))
+            && (classify::township_voice(type_title, &text)
+                || (!classify::names_a_document(type_title) && classify::no_higher_voice(&text)))
             && !classify::speaks_for_higher_level(&text)
     });
     let is_report = doc_type.is_some();

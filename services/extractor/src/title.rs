@@ -58,6 +58,13 @@ static TAIL: LazyLock<Regex> = LazyLock::new(|| {
 static GLOSS: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"(\p{Han})[(（][a-zA-Zāáǎàēéěèīíǐìōóǒòūúǔùǖǘǚǜüńňǹ]{1,8}[)）]").expect("static regex")
 });
+/// A document-sharing site's blurb naming what it serves:
+/// 下面是小编为大家整理的某街道工作总结及2023年工作思路，供大家参考。
+static BLURB: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"(?:整理|收集|搜集|分享)(?:了|的)?(?:\d+篇|一篇|几篇)?(?:关于)?([^，,。！!：:]{4,40}?)(?:\d+篇)?(?:范文)?[，,。]\s*(?:供大家|希望|仅供|欢迎)")
+        .expect("static regex")
+});
+
 /// A date at the end of a title's line: `某街道2023年工作总结 2024-02-29`.
 static GLUED_DATE: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"\s((?:19|20)\d{2}[-/.]\d{1,2}[-/.]\d{1,2})(?:\s+\d{1,2}:\d{2}(?::\d{2})?)?\s*$").expect("static regex")
@@ -199,6 +206,15 @@ pub fn pick(doc: &ParsedDocument, chrome: &Chrome, text: &str) -> Option<Title> 
     }
 }
 
+/// What an aggregator's blurb says the page holds (its own words, not the
+/// document's title): enough to tell what kind of document it is.
+pub fn blurb_name(text: &str) -> Option<String> {
+    text.lines().take(5).find_map(|line| {
+        let name = strip(BLURB.captures(line)?.get(1)?.as_str());
+        (title_like(&name) && classify::names_a_document(&name)).then_some(name)
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -254,6 +270,9 @@ mod tests {
             None
         );
         assert_eq!(pick_from("网站首页\n数字报首页\n往期浏览"), None);
+        let blurb = "下面是小编为大家整理的街道工作总结及2023年工作思路,供大家参考。\n2022年来，街道认真贯彻。";
+        assert_eq!(pick_from(blurb), None);
+        assert_eq!(blurb_name(blurb).as_deref(), Some("街道工作总结及2023年工作思路"));
         // A news headline on the first line is the page's title.
         assert_eq!(
             pick_from("勇立潮头 奋力打造全市高质量发展增长极\n本报讯 今年，某镇确定了目标。").as_deref(),
