@@ -313,6 +313,9 @@ fn name_before(clause: &str) -> String {
     // So does one closing it: 税收由2017年(1713万元).
     let clause = TRAILING_YEAR.find(clause).map_or(clause, |y| &clause[..y.start()]);
     let cleaned = strip_words(clause);
+    let cleaned = TRAILING_YEAR
+        .find(cleaned)
+        .map_or(cleaned, |y| strip_words(&cleaned[..y.start()]));
     let tail = cleaned.rsplit(['、']).next().unwrap_or(cleaned);
     if let Some(i) = tail.rfind('等') {
         let head = strip_words(cleaned);

@@ -74,6 +74,16 @@ const PLAN: &[&str] = &[
     "我们将",
     "要点",
 ];
+/// Review words that outweigh a plan word in the same heading.
+const ACCOUNTED: &[&str] = &[
+    "回顾",
+    "完成情况",
+    "推进情况",
+    "开展情况",
+    "落实情况",
+    "主要成绩",
+    "工作成效",
+];
 const PROBLEMS: &[&str] = &["问题", "不足", "困难", "短板", "差距", "挑战"];
 const SELF: &[&str] = &["自身建设", "政府建设", "作风建设", "廉政建设", "政府自身"];
 
@@ -84,6 +94,9 @@ pub fn kind_of(heading: &str) -> SectionKind {
         SectionKind::SelfBuilding
     } else if has(PROBLEMS) {
         SectionKind::Problems
+    } else if has(ACCOUNTED) {
+        // 年度目标任务完成情况 accounts for the targets: a review.
+        SectionKind::Review
     } else if has(PLAN) {
         SectionKind::Plan
     } else if has(REVIEW) {
