@@ -1,6 +1,9 @@
 //! `townreports run` and `townreports demo`: the whole pipeline in one
 //! process — on a private nats-server and SQLite under the data directory
 //! unless NATS_URL points elsewhere.
+//!
+//! A run holds its data directory's lock from start to exit: a second run
+//! on the same directory stops at once, naming this one's pid.
 
 use std::collections::BTreeMap;
 use std::io::IsTerminal;
@@ -12,6 +15,7 @@ use anyhow::Context;
 use futures::StreamExt;
 use prost::Message;
 use townreports_bus::async_nats::jetstream::consumer::{self, DeliverPolicy};
+use townreports_bus::datadir::{DataDirLock, lock_file};
 use townreports_bus::embedded::EmbeddedNats;
 use townreports_bus::service::ServiceArgs;
 use townreports_bus::{Bus, BusError, NatsOptions, Shutdown};
@@ -82,6 +86,8 @@ pub struct Pipeline {
     workers: Shutdown,
     tasks: tokio::task::JoinSet<(Stage, Result<(), BusError>)>,
     before: Counts,
+    /// Held until everything is stopped, the embedded server last.
+    _lock: DataDirLock,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -93,14 +99,25 @@ struct Counts {
 }
 
 impl Pipeline {
+    /// Validates the sites file, takes the data directory (or fails naming
+    /// the process that holds it) and starts the pipeline on it.
     pub async fn start(args: &RunArgs, shutdown: &Shutdown) -> anyhow::Result<Pipeline> {
         let sites = SitesFile::load(&args.sites)?;
-        std::fs::create_dir_all(&args.data_dir)
-            .with_context(|| format!("cannot create the data directory {}", args.data_dir.display()))?;
+        let lock = DataDirLock::acquire(&args.data_dir, "townreports run")?;
+        Self::start_holding(args, sites, lock, shutdown).await
+    }
+
+    /// Starts the pipeline on the data directory `lock` holds.
+    async fn start_holding(
+        args: &RunArgs,
+        sites: SitesFile,
+        lock: DataDirLock,
+        shutdown: &Shutdown,
+    ) -> anyhow::Result<Pipeline> {
         let (nats, embedded) = match &args.service.nats.nats_url {
             Some(_) => (args.service.nats.clone(), None),
             None => {
-                let server = EmbeddedNats::start(&args.data_dir, shutdown).await?;
+                let server = EmbeddedNats::start(&lock).await?;
                 let nats = NatsOptions {
                     nats_url: Some(server.url().to_string()),
                     ..args.service.nats.clone()
@@ -165,6 +182,7 @@ impl Pipeline {
             workers,
             tasks,
             before,
+            _lock: lock,
         })
     }
 
@@ -366,10 +384,21 @@ pub struct DemoArgs {
 
 /// `townreports demo`: the simulated portals, one crawl, what came out.
 pub async fn demo(args: DemoArgs, shutdown: Shutdown) -> anyhow::Result<()> {
-    if args.data_dir.exists() {
-        std::fs::remove_dir_all(&args.data_dir).with_context(|| format!("cannot clear {}", args.data_dir.display()))?;
+    // Taken before it is wiped, so a run working there is never wiped
+    // under; everything but the lock file goes.
+    let lock = DataDirLock::acquire(&args.data_dir, "townreports demo")?;
+    for entry in std::fs::read_dir(lock.dir())? {
+        let path = entry?.path();
+        if path == lock_file(lock.dir()) {
+            continue;
+        }
+        let removed = if path.is_dir() {
+            std::fs::remove_dir_all(&path)
+        } else {
+            std::fs::remove_file(&path)
+        };
+        removed.with_context(|| format!("cannot clear {}", path.display()))?;
     }
-    std::fs::create_dir_all(&args.data_dir)?;
     let portals = townreports_portals::start()
         .await
         .context("cannot start the simulated portals")?;
@@ -391,7 +420,8 @@ pub async fn demo(args: DemoArgs, shutdown: Shutdown) -> anyhow::Result<()> {
         once: true,
         service: demo_service_args(),
     };
-    let mut pipeline = Pipeline::start(&run_args, &shutdown).await?;
+    let sites = SitesFile::load(&run_args.sites)?;
+    let mut pipeline = Pipeline::start_holding(&run_args, sites, lock, &shutdown).await?;
     let events = tokio::spawn(print_events(pipeline.bus.clone(), shutdown.child()));
     let started = Instant::now();
     let waited = pipeline.wait_drained(&shutdown).await;
