@@ -3,7 +3,10 @@
 //! unless NATS_URL points elsewhere.
 //!
 //! A run holds its data directory's lock from start to exit: a second run
-//! on the same directory stops at once, naming this one's pid.
+//! on the same directory stops at once, naming this one's pid. On its
+//! private server a run knows it is the only client, so what a crashed run
+//! before it left (messages in flight, the scheduler lease) is taken back
+//! at once rather than waited out.
 
 use std::collections::BTreeMap;
 use std::io::IsTerminal;
@@ -133,10 +136,26 @@ impl Pipeline {
             let readiness = townreports_indexer::worker::readiness(&bus, &store);
             townreports_bus::health::serve(addr, readiness, shutdown.clone()).await?;
         }
+        let lease = if embedded.is_some() {
+            // Our own server, started under the lock: no other client of it
+            // is alive. What a crashed run left is taken back now.
+            for stage in Stage::ALL {
+                let outstanding = bus.hand_back_abandoned(stage).await?;
+                if outstanding > 0 {
+                    tracing::info!(
+                        stage = stage.name(),
+                        messages = outstanding,
+                        "handed back messages an earlier run had in flight"
+                    );
+                }
+            }
+            Lease::take_over(&bus, &lease::holder_id()).await?
+        } else {
+            Lease::acquire(&bus, &lease::holder_id(), shutdown)
+                .await?
+                .context("interrupted while waiting for the scheduler lease")?
+        };
         let mode = if args.once { Mode::Once } else { Mode::Continuous };
-        let lease = Lease::acquire(&bus, &lease::holder_id(), shutdown)
-            .await?
-            .context("interrupted while waiting for the scheduler lease")?;
         let scheduler = Scheduler::start(&bus, &sites, mode).await?;
         let before = counts(&bus, &store, &scheduler).await?;
 
