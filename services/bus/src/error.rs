@@ -26,6 +26,8 @@ pub enum BusError {
         dir.display()
     )]
     DataDirInUse { dir: std::path::PathBuf, holder: String },
+    #[error("interrupted by a shutdown signal")]
+    Interrupted,
     #[error("{0}")]
     Other(String),
 }

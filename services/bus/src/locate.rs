@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 
 use crate::datadir::{self, DataDirLock};
 use crate::embedded::{self, EmbeddedNats};
-use crate::{Bus, BusError, NatsOptions};
+use crate::{Bus, BusError, NatsOptions, Shutdown};
 
 /// A connection to a crawl's NATS, with the topology in place, and the
 /// private server started for it (and the data directory's lock), if one
@@ -54,6 +54,29 @@ impl CrawlNats {
                 Err(e)
             }
         }
+    }
+
+    /// Connects (see [`CrawlNats::connect`]), runs `work` and closes, also
+    /// when `shutdown` comes first ([`BusError::Interrupted`]): an
+    /// interrupted command stops its private server cleanly too.
+    pub async fn with<T, E: From<BusError>>(
+        data_dir: &Path,
+        nats: &NatsOptions,
+        name: &str,
+        shutdown: &Shutdown,
+        work: impl AsyncFnOnce(&Bus) -> Result<T, E>,
+    ) -> Result<T, E> {
+        let connecting = tokio::select! {
+            connected = Self::connect(data_dir, nats, name) => connected,
+            _ = shutdown.wait() => Err(BusError::Interrupted),
+        };
+        let crawl = connecting?;
+        let result = tokio::select! {
+            result = work(&crawl.bus) => result,
+            _ = shutdown.wait() => Err(BusError::Interrupted.into()),
+        };
+        crawl.close().await;
+        result
     }
 
     /// Flushes what was published and stops the private server, if any

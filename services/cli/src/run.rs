@@ -80,6 +80,14 @@ impl std::fmt::Display for Summary {
     }
 }
 
+/// How long past the grace period the workers may take to stop before
+/// they are abandoned (their messages go back by redelivery).
+const WORKERS_STOP_MARGIN: Duration = Duration::from_secs(2);
+/// How long reading a run's figures for its summary may take.
+const SUMMARY_TIMEOUT: Duration = Duration::from_secs(10);
+/// How long closing the store may take at exit.
+const STORE_CLOSE_TIMEOUT: Duration = Duration::from_secs(3);
+
 /// The five workers running in this process.
 pub struct Pipeline {
     pub bus: Bus,
@@ -89,6 +97,7 @@ pub struct Pipeline {
     workers: Shutdown,
     tasks: tokio::task::JoinSet<(Stage, Result<(), BusError>)>,
     before: Counts,
+    grace_period: Duration,
     /// Held until everything is stopped, the embedded server last.
     _lock: DataDirLock,
 }
@@ -161,6 +170,7 @@ impl Pipeline {
 
         let workers = shutdown.child();
         let opts = args.service.worker.clone();
+        let grace_period = opts.grace_period;
         let mut tasks = tokio::task::JoinSet::new();
         {
             let (bus, s, o, w) = (bus.clone(), scheduler.clone(), opts.clone(), workers.clone());
@@ -201,6 +211,7 @@ impl Pipeline {
             workers,
             tasks,
             before,
+            grace_period,
             _lock: lock,
         })
     }
@@ -216,14 +227,12 @@ impl Pipeline {
         Ok(self.bus.queue_depths().await?.iter().all(|(_, n)| *n == 0))
     }
 
-    /// Waits until drained (seen twice in a row, a moment apart), showing progress.
+    /// Waits until drained (seen twice in a row, a moment apart), showing
+    /// progress; an error at once on shutdown, whatever NATS is doing.
     pub async fn wait_drained(&mut self, shutdown: &Shutdown) -> anyhow::Result<()> {
         let progress = Progress::new();
         let mut streak = 0;
         while streak < 2 {
-            if shutdown.is_triggered() {
-                anyhow::bail!("interrupted before the crawl finished");
-            }
             // Workers run until told to stop: one that ended has failed.
             if let Some(ended) = self.tasks.try_join_next() {
                 match ended {
@@ -232,16 +241,24 @@ impl Pipeline {
                     Err(e) => anyhow::bail!("a worker panicked: {e}"),
                 }
             }
-            streak = if self.drained().await? { streak + 1 } else { 0 };
-            progress.show(self).await;
-            tokio::time::sleep(Duration::from_millis(150)).await;
+            let step = async {
+                let drained = self.drained().await;
+                progress.show(self).await;
+                tokio::time::sleep(Duration::from_millis(150)).await;
+                drained
+            };
+            let drained = tokio::select! {
+                _ = shutdown.wait() => anyhow::bail!("interrupted before the crawl finished"),
+                drained = step => drained?,
+            };
+            streak = if drained { streak + 1 } else { 0 };
         }
         progress.finish();
         Ok(())
     }
 
-    /// Stops the workers and the embedded server; what this run did.
-    pub async fn stop(mut self) -> anyhow::Result<Summary> {
+    /// What this run did so far.
+    pub async fn summary(&self) -> anyhow::Result<Summary> {
         let after = counts(&self.bus, &self.store, &self.scheduler).await?;
         let mut errors = BTreeMap::new();
         for stats in self.scheduler.stats().await.values() {
@@ -252,19 +269,6 @@ impl Pipeline {
         for (key, n) in dead_letters_since(&self.bus, self.before.dead_letters_seq).await? {
             *errors.entry(key).or_default() += n;
         }
-        self.workers.trigger();
-        while let Some(joined) = self.tasks.join_next().await {
-            match joined {
-                Ok((stage, Err(e))) => tracing::error!(stage = stage.name(), error = %e, "worker failed"),
-                Err(e) => tracing::error!(error = %e, "worker task panicked"),
-                Ok(_) => {}
-            }
-        }
-        self.bus.flush().await;
-        self.store.close().await;
-        if let Some(server) = self.embedded {
-            server.stop().await;
-        }
         Ok(Summary {
             pages_fetched: after.fetches - self.before.fetches,
             reports_stored: after.reports,
@@ -272,6 +276,49 @@ impl Pipeline {
             events_published: after.events - self.before.events,
             errors,
         })
+    }
+
+    /// What this run did, then [`Pipeline::close`] (also when the figures
+    /// cannot be read).
+    pub async fn stop(self) -> anyhow::Result<Summary> {
+        let summary = tokio::time::timeout(SUMMARY_TIMEOUT, self.summary()).await;
+        self.close().await;
+        summary.map_err(|_| anyhow::anyhow!("the run's figures could not be read within {SUMMARY_TIMEOUT:?}"))?
+    }
+
+    /// Stops the workers (each finishes what it holds within the grace
+    /// period and hands back what it had not started), the store, then the
+    /// embedded server, and lets the data directory go. Every step is
+    /// bounded, so this ends within the grace period and a few seconds
+    /// whatever state NATS is in (a frozen server included).
+    pub async fn close(mut self) {
+        self.workers.trigger();
+        let deadline = self.grace_period + WORKERS_STOP_MARGIN;
+        let tasks = &mut self.tasks;
+        let joined = tokio::time::timeout(deadline, async {
+            while let Some(joined) = tasks.join_next().await {
+                match joined {
+                    Ok((stage, Err(e))) => tracing::error!(stage = stage.name(), error = %e, "worker failed"),
+                    Err(e) if e.is_panic() => tracing::error!(error = %e, "worker task panicked"),
+                    _ => {}
+                }
+            }
+        })
+        .await;
+        if joined.is_err() {
+            tracing::warn!("workers still busy {deadline:?} after the stop; abandoning their messages to redelivery");
+            self.tasks.shutdown().await;
+        }
+        self.bus.flush().await;
+        if tokio::time::timeout(STORE_CLOSE_TIMEOUT, self.store.close())
+            .await
+            .is_err()
+        {
+            tracing::warn!("the store did not close within {STORE_CLOSE_TIMEOUT:?}");
+        }
+        if let Some(server) = self.embedded.take() {
+            server.stop().await;
+        }
     }
 }
 
@@ -377,21 +424,23 @@ impl Progress {
 }
 
 /// `townreports run`.
-pub async fn run(args: RunArgs, shutdown: Shutdown) -> anyhow::Result<Summary> {
+pub async fn run(args: RunArgs, shutdown: Shutdown) -> anyhow::Result<()> {
     let started = Instant::now();
     let mut pipeline = Pipeline::start(&args, &shutdown).await?;
     if args.once {
-        let waited = pipeline.wait_drained(&shutdown).await;
+        if let Err(e) = pipeline.wait_drained(&shutdown).await {
+            pipeline.close().await;
+            return Err(e);
+        }
         let summary = pipeline.stop().await?;
-        waited?;
         println!("crawl finished in {:.1}s", started.elapsed().as_secs_f64());
         print!("{summary}");
-        Ok(summary)
     } else {
         tracing::info!("crawling continuously; Ctrl-C or SIGTERM stops");
         shutdown.wait().await;
-        pipeline.stop().await
+        pipeline.close().await;
     }
+    Ok(())
 }
 
 #[derive(Debug, Clone, clap::Args)]
@@ -443,12 +492,15 @@ pub async fn demo(args: DemoArgs, shutdown: Shutdown) -> anyhow::Result<()> {
     let mut pipeline = Pipeline::start_holding(&run_args, sites, lock, &shutdown).await?;
     let events = tokio::spawn(print_events(pipeline.bus.clone(), shutdown.child()));
     let started = Instant::now();
-    let waited = pipeline.wait_drained(&shutdown).await;
+    if let Err(e) = pipeline.wait_drained(&shutdown).await {
+        events.abort();
+        pipeline.close().await;
+        return Err(e);
+    }
     // Give the event printer a moment to print the last events.
     tokio::time::sleep(Duration::from_millis(300)).await;
     events.abort();
     let summary = pipeline.stop().await?;
-    waited?;
     portals.shutdown().await;
     println!("\ncrawl finished in {:.1}s", started.elapsed().as_secs_f64());
     print!("{summary}");
