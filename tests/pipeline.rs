@@ -153,10 +153,13 @@ async fn crawl_announces_every_report_exactly_once() {
     assert_eq!(letter.headers.get(HEADER_ERROR_CLASS).unwrap().as_str(), "decode");
 
     // `townreports status` shows what happened per site.
-    let status = townreports::status::read(&townreports::status::CrawlArgs {
-        data_dir: data.clone(),
-        nats: NatsOptions::with_url(server.url()),
-    })
+    let status = townreports::status::read(
+        &townreports::status::CrawlArgs {
+            data_dir: data.clone(),
+            nats: NatsOptions::with_url(server.url()),
+        },
+        &Shutdown::new(),
+    )
     .await
     .unwrap();
     let faults = &status.sites[townreports_portals::faults::ID];

@@ -316,14 +316,30 @@ pub fn children_named(parent: u32, name: &str) -> Vec<u32> {
 }
 
 /// Whether process `pid` exists and is not a zombie.
-pub fn process_alive(pid: u32) -> bool {
-    std::fs::read_to_string(format!("/proc/{pid}/stat"))
-        .ok()
-        .and_then(|stat| {
-            stat.rfind(')')
-                .map(|i| stat[i + 1..].split_whitespace().next() != Some("Z"))
-        })
-        .unwrap_or(false)
+pub use townreports_bus::embedded::process_alive;
+
+/// The running nats-server processes whose command line names `store`
+/// (found in /proc whoever their parent is: an orphan included).
+pub fn servers_on(store: &Path) -> Vec<u32> {
+    let store = store.to_string_lossy();
+    let mut out = Vec::new();
+    for entry in std::fs::read_dir("/proc").into_iter().flatten().flatten() {
+        let Ok(pid) = entry.file_name().to_string_lossy().parse::<u32>() else {
+            continue;
+        };
+        let Ok(raw) = std::fs::read(entry.path().join("cmdline")) else {
+            continue;
+        };
+        let args: Vec<String> = raw
+            .split(|b| *b == 0)
+            .map(|a| String::from_utf8_lossy(a).into_owned())
+            .collect();
+        let is_nats = args.first().is_some_and(|a| a.ends_with("nats-server"));
+        if is_nats && args.iter().any(|a| *a == store) && process_alive(pid) {
+            out.push(pid);
+        }
+    }
+    out
 }
 
 /// Sends `signal` (`KILL`, `TERM`) to a process the test did not spawn

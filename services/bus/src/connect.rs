@@ -49,6 +49,9 @@ impl NatsOptions {
     }
 }
 
+/// How long [`Bus::flush`] waits.
+pub const FLUSH_TIMEOUT: Duration = Duration::from_secs(2);
+
 /// A connected client and its JetStream context.
 #[derive(Clone)]
 pub struct Bus {
@@ -161,10 +164,14 @@ impl Bus {
         self.connections.clone()
     }
 
-    /// Sends buffered publishes; used before exiting.
+    /// Sends buffered publishes; used before exiting. Bounded by
+    /// [`FLUSH_TIMEOUT`]: a server that stopped reading (frozen, or its
+    /// machine gone) must not keep a process from exiting.
     pub async fn flush(&self) {
-        if let Err(e) = self.client.flush().await {
-            tracing::warn!(error = %e, "NATS flush failed");
+        match tokio::time::timeout(FLUSH_TIMEOUT, self.client.flush()).await {
+            Ok(Ok(())) => {}
+            Ok(Err(e)) => tracing::warn!(error = %e, "NATS flush failed"),
+            Err(_) => tracing::warn!("NATS flush did not finish within {FLUSH_TIMEOUT:?}; not waiting longer"),
         }
     }
 }

@@ -3,6 +3,13 @@
 //!
 //! The server always listens on the same loopback port for the life of the
 //! supervisor, so clients reconnect to a restarted child transparently.
+//!
+//! One server per data directory, ever: only the holder of the directory's
+//! [`DataDirLock`] starts one; the child is told to stop when its parent
+//! dies, however it dies (Linux: a parent-death signal set before exec);
+//! and a start first stops a server an earlier holder left running (other
+//! systems, or a server that ignored the signal), found by the pid file
+//! nats-server writes into its store.
 
 use std::net::{Ipv4Addr, SocketAddr, TcpListener};
 use std::path::{Path, PathBuf};
@@ -14,10 +21,14 @@ use std::time::{Duration, Instant};
 use tokio::process::{Child, Command};
 use tokio::task::JoinHandle;
 
+use crate::datadir::DataDirLock;
 use crate::{BusError, Shutdown};
 
 /// How long a fresh child may take to accept connections.
-const START_TIMEOUT: Duration = Duration::from_secs(15);
+pub const START_TIMEOUT: Duration = Duration::from_secs(15);
+/// How long a server asked to stop (SIGTERM) may take to write its store
+/// and exit before it is killed.
+const STOP_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// Where a running embedded server's URL is written in its data directory.
 pub fn url_file(data_dir: &Path) -> PathBuf {
@@ -43,18 +54,29 @@ pub struct EmbeddedNats {
 }
 
 impl EmbeddedNats {
-    /// Starts `nats-server` with JetStream, its store in `data_dir/nats`, and
-    /// supervises it until [`EmbeddedNats::stop`] or `shutdown`.
-    pub async fn start(data_dir: &Path, shutdown: &Shutdown) -> Result<EmbeddedNats, BusError> {
-        let server = NatsServerProcess::start(&data_dir.join("nats")).await?;
+    /// Starts `nats-server` with JetStream, its store in `DATA_DIR/nats` of
+    /// the directory `lock` holds, and supervises it until
+    /// [`EmbeddedNats::stop`] (or a drop). A server an earlier holder left
+    /// running on that store is stopped first.
+    ///
+    /// Not stopped by the process's shutdown signal: the workers still
+    /// finish and hand back their messages through it, and their owner
+    /// stops it after them.
+    pub async fn start(lock: &DataDirLock) -> Result<EmbeddedNats, BusError> {
+        let data_dir = lock.dir();
+        let store = data_dir.join("nats");
+        let url_file = url_file(data_dir);
+        // A URL an earlier holder left names a port that is not ours.
+        let _ = std::fs::remove_file(&url_file);
+        stop_leftover(&store).await?;
+        let server = NatsServerProcess::start(&store).await?;
         let url = server.url();
         // Other commands on the same data directory (`townreports status`)
         // find the running server here.
-        let url_file = url_file(data_dir);
         std::fs::write(&url_file, &url)
             .map_err(|e| BusError::Embedded(format!("cannot write {}: {e}", url_file.display())))?;
         let pid = Arc::new(AtomicU32::new(server.pid()));
-        let stop = shutdown.child();
+        let stop = Shutdown::new();
         let supervisor = tokio::spawn(supervise(server, pid.clone(), stop.clone()));
         tracing::info!(%url, "embedded nats-server started");
         Ok(EmbeddedNats {
@@ -76,10 +98,18 @@ impl EmbeddedNats {
     }
 
     /// Stops the child cleanly (SIGTERM, so JetStream flushes its store).
-    pub async fn stop(self) {
+    pub async fn stop(mut self) {
         let _ = std::fs::remove_file(&self.url_file);
         self.stop.trigger();
-        let _ = self.supervisor.await;
+        let _ = (&mut self.supervisor).await;
+    }
+}
+
+/// Dropped without [`EmbeddedNats::stop`] (a failed start-up): the
+/// supervisor still stops the child cleanly while the runtime runs.
+impl Drop for EmbeddedNats {
+    fn drop(&mut self) {
+        self.stop.trigger();
     }
 }
 
@@ -163,27 +193,178 @@ impl NatsServerProcess {
         Ok(())
     }
 
-    /// SIGTERM, then SIGKILL if it does not exit within a few seconds.
+    /// SIGTERM (with SIGCONT), then SIGKILL if it does not exit in time.
     pub async fn terminate(&mut self) {
         terminate(&mut self.child).await
     }
 }
 
+/// Where nats-server writes its process id (`-P`): how a later start finds
+/// a server left running on the same store.
+pub fn pid_file(store: &Path) -> PathBuf {
+    store.join("nats-server.pid")
+}
+
 async fn spawn_ready(binary: &Path, store: &Path, port: u16) -> Result<Child, BusError> {
     let log = store.join("nats-server.log");
-    let mut child = Command::new(binary)
+    let mut command = Command::new(binary);
+    command
         .args(["-a", "127.0.0.1", "-p", &port.to_string(), "-js", "-sd"])
         .arg(store)
         .arg("-l")
         .arg(&log)
+        .arg("-P")
+        .arg(pid_file(store))
         .stdin(Stdio::null())
         .stdout(Stdio::null())
         .stderr(Stdio::null())
-        .kill_on_drop(true)
+        .kill_on_drop(true);
+    stop_with_parent(&mut command);
+    let mut child = command
         .spawn()
         .map_err(|e| BusError::Embedded(format!("cannot start {}: {e}", binary.display())))?;
     wait_listening(&mut child, port, &log).await?;
     Ok(child)
+}
+
+/// Has the kernel send the child SIGTERM when this process dies, even by
+/// SIGKILL, so no server outlives its supervisor. SIGTERM, not SIGKILL:
+/// nats-server 2.9 killed outright can lose writes it acknowledged; asked
+/// to stop, it writes its store first.
+///
+/// The signal comes when the *thread* that spawned the child ends. Children
+/// are spawned from async tasks, so from a runtime's worker threads, which
+/// live as long as the runtime (nothing here calls `block_in_place`, which
+/// retires one).
+#[cfg(target_os = "linux")]
+fn stop_with_parent(command: &mut Command) {
+    let parent = std::process::id() as libc::pid_t;
+    // SAFETY: runs in the forked child before exec; prctl(2) and getppid(2)
+    // are async-signal-safe and nothing here allocates or takes a lock.
+    unsafe {
+        command.pre_exec(move || {
+            if libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGTERM) != 0 {
+                return Err(std::io::Error::last_os_error());
+            }
+            // The parent died between fork and prctl: no signal will come.
+            if libc::getppid() != parent {
+                return Err(std::io::Error::from_raw_os_error(libc::ESRCH));
+            }
+            Ok(())
+        });
+    }
+}
+
+/// Elsewhere there is no parent-death signal: a server left by a crash is
+/// stopped by the next start on its data directory ([`EmbeddedNats::start`]).
+#[cfg(not(target_os = "linux"))]
+fn stop_with_parent(_command: &mut Command) {}
+
+/// Stops the nats-server an earlier holder of the data directory left
+/// running on `store`, if its pid file names one that is still running
+/// there, and waits until it has exited.
+async fn stop_leftover(store: &Path) -> Result<(), BusError> {
+    let Some(pid) = std::fs::read_to_string(pid_file(store))
+        .ok()
+        .and_then(|text| text.trim().parse::<u32>().ok())
+    else {
+        return Ok(());
+    };
+    // The pid may have been reused by another process since: only a
+    // nats-server on this very store is ours to stop.
+    if !serves_store(pid, store) {
+        return Ok(());
+    }
+    tracing::warn!(
+        pid,
+        store = %store.display(),
+        "a nats-server left running on this data directory by an earlier run; stopping it first"
+    );
+    let started = Instant::now();
+    send_signal(pid, libc::SIGTERM);
+    // A stopped (SIGSTOP) server acts on SIGTERM only once continued.
+    send_signal(pid, libc::SIGCONT);
+    while process_alive(pid) && started.elapsed() < STOP_TIMEOUT {
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    if process_alive(pid) {
+        tracing::warn!(pid, "the leftover nats-server did not stop when asked; killing it");
+        send_signal(pid, libc::SIGKILL);
+        let killed = Instant::now();
+        while process_alive(pid) && killed.elapsed() < Duration::from_secs(5) {
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+    if process_alive(pid) {
+        return Err(BusError::Embedded(format!(
+            "a nats-server (pid {pid}) left on {} does not stop; stop it by hand (kill -9 {pid}) and start again",
+            store.display()
+        )));
+    }
+    tracing::info!(pid, after = ?started.elapsed(), "the leftover nats-server stopped");
+    Ok(())
+}
+
+/// Whether `pid` is a running nats-server whose store is `store`.
+fn serves_store(pid: u32, store: &Path) -> bool {
+    if !process_alive(pid) {
+        return false;
+    }
+    let Some(args) = command_line(pid) else {
+        return false;
+    };
+    let is_nats = args
+        .first()
+        .and_then(|a| Path::new(a).file_name())
+        .is_some_and(|name| name.to_string_lossy().starts_with("nats-server"));
+    let store = store.to_string_lossy();
+    is_nats && args.iter().any(|a| *a == store)
+}
+
+/// A process's arguments: from /proc on Linux, else from ps(1) (split on
+/// white space: a store path with spaces is not recognised there, and such
+/// a leftover is left to its own devices).
+fn command_line(pid: u32) -> Option<Vec<String>> {
+    if let Ok(raw) = std::fs::read(format!("/proc/{pid}/cmdline")) {
+        return Some(
+            raw.split(|b| *b == 0)
+                .filter(|a| !a.is_empty())
+                .map(|a| String::from_utf8_lossy(a).into_owned())
+                .collect(),
+        );
+    }
+    let out = std::process::Command::new("ps")
+        .args(["-o", "command=", "-p", &pid.to_string()])
+        .output()
+        .ok()?;
+    let text = String::from_utf8_lossy(&out.stdout);
+    let args: Vec<String> = text.split_whitespace().map(str::to_string).collect();
+    (!args.is_empty()).then_some(args)
+}
+
+/// Whether process `pid` exists and has not exited. A zombie (exited, not
+/// yet reaped) counts as gone: it holds no files and no port.
+pub fn process_alive(pid: u32) -> bool {
+    if let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) {
+        // `pid (comm) state …`; comm may hold spaces and parentheses.
+        return stat
+            .rfind(')')
+            .is_some_and(|i| !matches!(stat[i + 1..].split_whitespace().next(), Some("Z" | "X")));
+    }
+    if Path::new("/proc/self/stat").exists() {
+        // A system with /proc, and no entry for `pid`.
+        return false;
+    }
+    // SAFETY: kill(2) with signal 0 only checks that the process exists.
+    unsafe { libc::kill(pid as libc::pid_t, 0) == 0 }
+}
+
+fn send_signal(pid: u32, signal: libc::c_int) {
+    // SAFETY: kill(2) on a pid just checked to be a nats-server of ours (or
+    // our own child); a vanished process makes it fail with ESRCH, no harm.
+    unsafe {
+        libc::kill(pid as libc::pid_t, signal);
+    }
 }
 
 /// Waits until the nats-server `child` accepts connections on `port`; an
@@ -210,19 +391,17 @@ pub async fn wait_listening(child: &mut Child, port: u16, log: &Path) -> Result<
     }
 }
 
-/// SIGTERM, then SIGKILL if it does not exit within a few seconds.
+/// SIGTERM (and SIGCONT, so a stopped server acts on it), then SIGKILL if
+/// it does not exit within [`STOP_TIMEOUT`].
 async fn terminate(child: &mut Child) {
     if let Some(id) = child.id() {
-        // SAFETY: kill(2) with a pid we spawned and still own (not yet reaped).
-        unsafe {
-            libc::kill(id as libc::pid_t, libc::SIGTERM);
-        }
-        if tokio::time::timeout(Duration::from_secs(10), child.wait())
-            .await
-            .is_ok()
-        {
+        // Our own child, not yet reaped: the pid is still its.
+        send_signal(id, libc::SIGTERM);
+        send_signal(id, libc::SIGCONT);
+        if tokio::time::timeout(STOP_TIMEOUT, child.wait()).await.is_ok() {
             return;
         }
+        tracing::warn!(pid = id, "nats-server did not stop within {STOP_TIMEOUT:?}; killing it");
     }
     let _ = child.kill().await;
 }

@@ -21,6 +21,13 @@ pub enum BusError {
     Kv { bucket: String, message: String },
     #[error("embedded nats-server: {0}")]
     Embedded(String),
+    #[error(
+        "the data directory {} is in use by {holder}: stop that first, or give this command another --data-dir",
+        dir.display()
+    )]
+    DataDirInUse { dir: std::path::PathBuf, holder: String },
+    #[error("interrupted by a shutdown signal")]
+    Interrupted,
     #[error("{0}")]
     Other(String),
 }

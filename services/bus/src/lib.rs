@@ -11,11 +11,13 @@
 //! reconnects forever), [`topology`] (streams and consumers, created
 //! idempotently), [`dlq`], [`blob`] (payloads too large for a message),
 //! [`kv`] (key-value buckets that work on nats-server 2.9), [`health`]
-//! (`/healthz`, `/readyz`, `/metrics`), [`shutdown`] and [`embedded`] (the
-//! private `nats-server` child of the one-machine default).
+//! (`/healthz`, `/readyz`, `/metrics`), [`shutdown`], [`embedded`] (the
+//! private `nats-server` child of the one-machine default) and [`datadir`]
+//! (the lock that keeps it one per data directory).
 
 pub mod blob;
 pub mod connect;
+pub mod datadir;
 pub mod dlq;
 pub mod embedded;
 pub mod error;

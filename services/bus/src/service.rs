@@ -20,6 +20,11 @@ pub struct ServiceArgs {
     pub metrics_addr: Option<SocketAddr>,
 }
 
+/// A worker's flags, which include the ones every worker shares.
+pub trait WorkerArgs: clap::Args {
+    fn service(&self) -> &ServiceArgs;
+}
+
 /// How long a starting worker retries its start-up requests: a clustered
 /// NATS that just started (or lost a node) elects its JetStream leaders
 /// first, and those requests time out meanwhile.
@@ -67,7 +72,7 @@ pub async fn serve_health(args: &ServiceArgs, readiness: Readiness, shutdown: &S
 /// exit code, so each `main.rs` is three lines.
 pub fn main<A, F, Fut>(serve: F) -> std::process::ExitCode
 where
-    A: clap::Args,
+    A: WorkerArgs,
     F: FnOnce(A, Shutdown) -> Fut,
     Fut: std::future::Future<Output = anyhow::Result<()>>,
 {
@@ -86,7 +91,14 @@ where
             return std::process::ExitCode::FAILURE;
         }
     };
-    match runtime.block_on(async { serve(cli.args, Shutdown::on_signals()).await }) {
+    let allowance = cli.args.service().worker.grace_period + crate::shutdown::STOP_ALLOWANCE;
+    let result = runtime.block_on(async {
+        let shutdown = Shutdown::on_signals();
+        shutdown.bounded(allowance, serve(cli.args, shutdown.clone())).await
+    });
+    // What a bounded stop gave up on is not waited for either.
+    runtime.shutdown_timeout(std::time::Duration::from_secs(1));
+    match result {
         Ok(()) => std::process::ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("error: {e:#}");

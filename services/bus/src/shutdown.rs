@@ -2,7 +2,15 @@
 //! token every task holds, so graceful shutdown is one idea written once
 //! (as mini-redis does with its broadcast channel).
 
+use std::future::Future;
+use std::time::Duration;
+
 use tokio_util::sync::CancellationToken;
+
+/// How long past its grace period a command may take to stop (close its
+/// store, stop its embedded server) before [`Shutdown::bounded`] gives up
+/// on it.
+pub const STOP_ALLOWANCE: Duration = Duration::from_secs(20);
 
 /// A cloneable shutdown signal.
 #[derive(Clone, Default)]
@@ -38,6 +46,32 @@ impl Shutdown {
     /// Completes when shutdown was requested.
     pub async fn wait(&self) {
         self.token.cancelled().await
+    }
+
+    /// Runs a command's `work` to its end, or until `allowance` has passed
+    /// since shutdown was requested: a backstop, so SIGTERM ends a process
+    /// even when a step of its stopping hangs on something it does not
+    /// bound itself. A command that does not watch the shutdown at all
+    /// (a file conversion) gets no allowance: it is interrupted at once.
+    pub async fn bounded<T>(
+        &self,
+        allowance: Duration,
+        work: impl Future<Output = anyhow::Result<T>>,
+    ) -> anyhow::Result<T> {
+        tokio::select! {
+            result = work => result,
+            _ = async {
+                self.wait().await;
+                tokio::time::sleep(allowance).await;
+            } => Err(anyhow::anyhow!(
+                "interrupted{}",
+                if allowance.is_zero() {
+                    String::new()
+                } else {
+                    format!(": still stopping {allowance:?} after the shutdown signal, exiting without waiting longer")
+                }
+            )),
+        }
     }
 
     /// A child signal: fires with its parent, or alone.

@@ -203,6 +203,68 @@ impl Bus {
         Ok(purged.purged)
     }
 
+    /// Makes what `stage`'s consumer delivered to clients that are gone
+    /// deliverable again now instead of after its ack wait (three minutes
+    /// for the fetcher by default); how many messages were outstanding.
+    ///
+    /// Only for a process that knows no other client of the server is
+    /// alive: `townreports run` starting its private server under the data
+    /// directory's lock, after the run before it crashed. nats-server 2.9
+    /// has no request for this, so each outstanding message is negatively
+    /// acknowledged on its acknowledgement subject, as its own client
+    /// would have done at shutdown
+    /// (`$JS.ACK.<stream>.<consumer>.<deliveries>.<stream seq>.<consumer
+    /// seq>.<time>.<pending>`): the server acts on a nak whose stream
+    /// sequence it holds as pending and whose consumer sequence it has
+    /// delivered, and ignores the rest. A nak keeps the message's delivery
+    /// count, so a message that crashed the run every time is still
+    /// dead-lettered after [`MAX_ATTEMPTS`]; deleting and recreating the
+    /// consumer would also bring the messages back, with the counts reset.
+    pub async fn hand_back_abandoned(&self, stage: Stage) -> Result<u64, BusError> {
+        let what = || format!("consumer {}", stage.consumer());
+        let mut stream = self
+            .jetstream()
+            .get_stream(stage.stream())
+            .await
+            .map_err(|e| BusError::topology(stage.stream(), e))?;
+        let mut consumer: consumer::PullConsumer = stream
+            .get_consumer(stage.consumer())
+            .await
+            .map_err(|e| BusError::topology(what(), e))?;
+        let info = consumer
+            .info()
+            .await
+            .map_err(|e| BusError::topology(what(), e))?
+            .clone();
+        if info.num_ack_pending == 0 {
+            return Ok(0);
+        }
+        let first = stream
+            .info()
+            .await
+            .map_err(|e| BusError::topology(stage.stream(), e))?
+            .state
+            .first_sequence;
+        // Everything outstanding lies above the acknowledgement floor and
+        // at or below the last delivery; a work queue no longer holds what
+        // was acknowledged, so only the stream's own messages are asked about.
+        let from = first.max(info.ack_floor.stream_sequence + 1);
+        let delivered = info.delivered.consumer_sequence;
+        for sequence in from..=info.delivered.stream_sequence {
+            let subject = format!(
+                "$JS.ACK.{}.{}.1.{sequence}.{delivered}.0.0",
+                stage.stream(),
+                stage.consumer()
+            );
+            self.client()
+                .publish(subject, "-NAK".into())
+                .await
+                .map_err(|e| BusError::topology(what(), e))?;
+        }
+        self.client().flush().await.map_err(|e| BusError::topology(what(), e))?;
+        Ok(info.num_ack_pending as u64)
+    }
+
     /// Every [`SWEEP_EVERY`] until `stop`, [`Bus::purge_acknowledged`] on
     /// every work queue, logging what it removed.
     pub async fn sweep_acknowledged(self, stop: Shutdown) {

@@ -283,3 +283,78 @@ async fn a_message_waits_out_an_outage_of_its_dependency_without_using_up_delive
     stop(shutdown, worker).await;
     server.terminate().await;
 }
+
+/// A client that pulled messages and vanished without settling them (a
+/// crashed `townreports run`): handed back, they are delivered again at
+/// once, not after the ack wait, and their first delivery still counts.
+#[tokio::test]
+async fn messages_of_a_vanished_client_are_handed_back_at_once_with_their_deliveries_counted() {
+    use futures::StreamExt;
+    // An ack wait far longer than the test may take.
+    let (_dir, mut server, bus) = private_nats(Some(Duration::from_secs(120))).await;
+    for url in ["http://d/1", "http://d/2", "http://d/3"] {
+        let job = FetchJob {
+            url: url.into(),
+            ..Default::default()
+        };
+        bus.publish(&Publish::proto(names::SUBJECT_FETCH_JOBS, &job, &[url]))
+            .await
+            .unwrap();
+    }
+    // Pulls `n` within `within`: (url, deliveries) of each, acked.
+    let pull = |n: usize, within: Duration| {
+        let bus = bus.clone();
+        async move {
+            let consumer = bus.consumer(StageName::Fetcher).await.unwrap();
+            let mut batch = consumer
+                .fetch()
+                .max_messages(n)
+                .expires(within)
+                .messages()
+                .await
+                .unwrap();
+            let mut got = Vec::new();
+            while let Some(message) = batch.next().await {
+                let message = message.unwrap();
+                let job = <FetchJob as prost::Message>::decode(message.payload.clone()).unwrap();
+                got.push((job.url, message.info().unwrap().delivered));
+                message.double_ack().await.unwrap();
+            }
+            got
+        }
+    };
+
+    // The vanishing client takes the first two and disconnects.
+    {
+        let gone = Bus::connect(&NatsOptions::with_url(server.url()), "gone")
+            .await
+            .unwrap();
+        let consumer = gone.consumer(StageName::Fetcher).await.unwrap();
+        let mut batch = consumer.fetch().max_messages(2).messages().await.unwrap();
+        for _ in 0..2 {
+            batch.next().await.unwrap().unwrap();
+        }
+        gone.client().drain().await.unwrap();
+    }
+    // Meanwhile only the third is to be had.
+    assert_eq!(
+        pull(3, Duration::from_millis(500)).await,
+        [("http://d/3".to_string(), 1)]
+    );
+
+    let outstanding = bus.hand_back_abandoned(StageName::Fetcher).await.unwrap();
+    assert_eq!(outstanding, 2);
+    let started = std::time::Instant::now();
+    let mut again = pull(2, Duration::from_secs(5)).await;
+    again.sort();
+    assert_eq!(
+        again,
+        [("http://d/1".to_string(), 2), ("http://d/2".to_string(), 2)],
+        "delivered again at once, as second deliveries"
+    );
+    assert!(started.elapsed() < Duration::from_secs(5), "{:?}", started.elapsed());
+    // Nothing outstanding: a second hand-back has nothing to do.
+    assert_eq!(bus.hand_back_abandoned(StageName::Fetcher).await.unwrap(), 0);
+    assert_eq!(drained(&bus, StageName::Fetcher).await, 0);
+    server.terminate().await;
+}

@@ -8,6 +8,7 @@ use anyhow::Context;
 use townreports_bus::dlq::{LetterFilter, StoredLetter, input_type, preview};
 use townreports_bus::locate::CrawlNats;
 use townreports_bus::publish::Published;
+use townreports_bus::{Bus, Shutdown};
 use townreports_proto::topology::Stage;
 
 use crate::status::CrawlArgs;
@@ -84,18 +85,15 @@ fn parse_stage(name: &str) -> Result<Stage, String> {
     })
 }
 
-pub async fn dlq(args: DlqArgs) -> anyhow::Result<()> {
+pub async fn dlq(args: DlqArgs, shutdown: &Shutdown) -> anyhow::Result<()> {
     let at = match &args.command {
         DlqCommand::List { at, .. } | DlqCommand::Show { at, .. } | DlqCommand::Replay { at, .. } => at,
     };
-    let nats = CrawlNats::connect(&at.data_dir, &at.nats, "townreports-dlq").await?;
-    let result = run(&args.command, &nats, &mut std::io::stdout().lock()).await;
-    nats.close().await;
-    result
+    let work = async |bus: &Bus| run(&args.command, bus, &mut std::io::stdout().lock()).await;
+    CrawlNats::with(&at.data_dir, &at.nats, "townreports dlq", shutdown, work).await
 }
 
-async fn run(command: &DlqCommand, nats: &CrawlNats, out: &mut dyn Write) -> anyhow::Result<()> {
-    let bus = &nats.bus;
+async fn run(command: &DlqCommand, bus: &Bus, out: &mut dyn Write) -> anyhow::Result<()> {
     match command {
         DlqCommand::List { filter, json, .. } => {
             let letters = bus.dead_letters(&filter.filter()).await?;

@@ -4,9 +4,11 @@
 
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::time::Duration;
 
 use clap::{Parser, Subcommand};
-use townreports_bus::Shutdown;
+use townreports_bus::shutdown::STOP_ALLOWANCE;
+use townreports_bus::{Shutdown, WorkerOptions};
 
 use townreports::{dlq, export, extract, reprocess, run, status, subscribe};
 
@@ -60,6 +62,30 @@ enum Command {
     Dlq(dlq::DlqArgs),
 }
 
+impl Command {
+    /// How long the command may take to stop after SIGTERM before it is
+    /// given up on: its grace period and the time to close what it opened
+    /// for commands that finish their work on a signal; none for those
+    /// that have nothing to finish (they are interrupted at once).
+    fn stop_allowance(&self) -> Duration {
+        use townreports_bus::service::WorkerArgs;
+        let grace = match self {
+            Command::Run(args) => args.service.worker.grace_period,
+            Command::Demo(_) => WorkerOptions::default().grace_period,
+            Command::Scheduler(args) => args.service().worker.grace_period,
+            Command::Fetcher(args) => args.service().worker.grace_period,
+            Command::Parser(args) => args.service().worker.grace_period,
+            Command::Extractor(args) => args.service().worker.grace_period,
+            Command::Indexer(args) => args.service().worker.grace_period,
+            Command::Serve(_) | Command::Subscribe(_) | Command::Status(_) | Command::Dlq(_) => Duration::ZERO,
+            Command::Extract(_) | Command::Eval(_) | Command::Export { .. } | Command::Reprocess(_) => {
+                return Duration::ZERO;
+            }
+        };
+        grace + STOP_ALLOWANCE
+    }
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     townreports_bus::telemetry::init();
@@ -70,38 +96,44 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
+    let allowance = cli.command.stop_allowance();
     let result = runtime.block_on(async move {
         let shutdown = Shutdown::on_signals();
-        match cli.command {
-            Command::Run(args) => run::run(args, shutdown).await.map(|_| ()),
-            Command::Demo(args) => run::demo(args, shutdown).await,
-            Command::Scheduler(args) => townreports_scheduler::worker::serve(args, shutdown).await,
-            Command::Fetcher(args) => townreports_fetcher::worker::serve(args, shutdown).await,
-            Command::Parser(args) => townreports_parser::worker::serve(args, shutdown).await,
-            Command::Extractor(args) => townreports_extractor::worker::serve(args, shutdown).await,
-            Command::Indexer(args) => townreports_indexer::worker::serve(args, shutdown).await,
-            Command::Extract(args) => extract::extract(&args),
-            Command::Eval(args) => extract::eval(&args),
-            Command::Export { data_dir } => export::export(&data_dir).await,
-            Command::Serve(args) => townreports_api::serve(args, shutdown).await,
-            Command::Subscribe(args) => subscribe::subscribe(args, shutdown).await,
-            Command::Status(args) => status::status(&args).await,
-            Command::Dlq(args) => dlq::dlq(args).await,
-            Command::Reprocess(args) => reprocess::reprocess(&args).await.map(|s| {
-                eprintln!(
-                    "reprocessed {} archived responses: {} documents, {} reports, {} stored in {} \
-                     ({} unsupported attachments, {} unreadable)",
-                    s.responses,
-                    s.documents,
-                    s.reports,
-                    s.stored,
-                    args.out_dir.display(),
-                    s.unsupported,
-                    s.unreadable
-                );
-            }),
-        }
+        let work = async {
+            match cli.command {
+                Command::Run(args) => run::run(args, shutdown.clone()).await,
+                Command::Demo(args) => run::demo(args, shutdown.clone()).await,
+                Command::Scheduler(args) => townreports_scheduler::worker::serve(args, shutdown.clone()).await,
+                Command::Fetcher(args) => townreports_fetcher::worker::serve(args, shutdown.clone()).await,
+                Command::Parser(args) => townreports_parser::worker::serve(args, shutdown.clone()).await,
+                Command::Extractor(args) => townreports_extractor::worker::serve(args, shutdown.clone()).await,
+                Command::Indexer(args) => townreports_indexer::worker::serve(args, shutdown.clone()).await,
+                Command::Extract(args) => extract::extract(&args),
+                Command::Eval(args) => extract::eval(&args),
+                Command::Export { data_dir } => export::export(&data_dir).await,
+                Command::Serve(args) => townreports_api::serve(args, shutdown.clone()).await,
+                Command::Subscribe(args) => subscribe::subscribe(args, shutdown.clone()).await,
+                Command::Status(args) => status::status(&args, &shutdown).await,
+                Command::Dlq(args) => dlq::dlq(args, &shutdown).await,
+                Command::Reprocess(args) => reprocess::reprocess(&args).await.map(|s| {
+                    eprintln!(
+                        "reprocessed {} archived responses: {} documents, {} reports, {} stored in {} \
+                         ({} unsupported attachments, {} unreadable)",
+                        s.responses,
+                        s.documents,
+                        s.reports,
+                        s.stored,
+                        args.out_dir.display(),
+                        s.unsupported,
+                        s.unreadable
+                    );
+                }),
+            }
+        };
+        shutdown.bounded(allowance, work).await
     });
+    // What a bounded stop gave up on is not waited for either.
+    runtime.shutdown_timeout(Duration::from_secs(1));
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {

@@ -1,6 +1,12 @@
 //! `townreports run` and `townreports demo`: the whole pipeline in one
 //! process — on a private nats-server and SQLite under the data directory
 //! unless NATS_URL points elsewhere.
+//!
+//! A run holds its data directory's lock from start to exit: a second run
+//! on the same directory stops at once, naming this one's pid. On its
+//! private server a run knows it is the only client, so what a crashed run
+//! before it left (messages in flight, the scheduler lease) is taken back
+//! at once rather than waited out.
 
 use std::collections::BTreeMap;
 use std::io::IsTerminal;
@@ -12,6 +18,7 @@ use anyhow::Context;
 use futures::StreamExt;
 use prost::Message;
 use townreports_bus::async_nats::jetstream::consumer::{self, DeliverPolicy};
+use townreports_bus::datadir::{DataDirLock, lock_file};
 use townreports_bus::embedded::EmbeddedNats;
 use townreports_bus::service::ServiceArgs;
 use townreports_bus::{Bus, BusError, NatsOptions, Shutdown};
@@ -73,6 +80,14 @@ impl std::fmt::Display for Summary {
     }
 }
 
+/// How long past the grace period the workers may take to stop before
+/// they are abandoned (their messages go back by redelivery).
+const WORKERS_STOP_MARGIN: Duration = Duration::from_secs(2);
+/// How long reading a run's figures for its summary may take.
+const SUMMARY_TIMEOUT: Duration = Duration::from_secs(10);
+/// How long closing the store may take at exit.
+const STORE_CLOSE_TIMEOUT: Duration = Duration::from_secs(3);
+
 /// The five workers running in this process.
 pub struct Pipeline {
     pub bus: Bus,
@@ -82,6 +97,9 @@ pub struct Pipeline {
     workers: Shutdown,
     tasks: tokio::task::JoinSet<(Stage, Result<(), BusError>)>,
     before: Counts,
+    grace_period: Duration,
+    /// Held until everything is stopped, the embedded server last.
+    _lock: DataDirLock,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -93,14 +111,25 @@ struct Counts {
 }
 
 impl Pipeline {
+    /// Validates the sites file, takes the data directory (or fails naming
+    /// the process that holds it) and starts the pipeline on it.
     pub async fn start(args: &RunArgs, shutdown: &Shutdown) -> anyhow::Result<Pipeline> {
         let sites = SitesFile::load(&args.sites)?;
-        std::fs::create_dir_all(&args.data_dir)
-            .with_context(|| format!("cannot create the data directory {}", args.data_dir.display()))?;
+        let lock = DataDirLock::acquire(&args.data_dir, "townreports run")?;
+        Self::start_holding(args, sites, lock, shutdown).await
+    }
+
+    /// Starts the pipeline on the data directory `lock` holds.
+    async fn start_holding(
+        args: &RunArgs,
+        sites: SitesFile,
+        lock: DataDirLock,
+        shutdown: &Shutdown,
+    ) -> anyhow::Result<Pipeline> {
         let (nats, embedded) = match &args.service.nats.nats_url {
             Some(_) => (args.service.nats.clone(), None),
             None => {
-                let server = EmbeddedNats::start(&args.data_dir, shutdown).await?;
+                let server = EmbeddedNats::start(&lock).await?;
                 let nats = NatsOptions {
                     nats_url: Some(server.url().to_string()),
                     ..args.service.nats.clone()
@@ -116,15 +145,32 @@ impl Pipeline {
             let readiness = townreports_indexer::worker::readiness(&bus, &store);
             townreports_bus::health::serve(addr, readiness, shutdown.clone()).await?;
         }
+        let lease = if embedded.is_some() {
+            // Our own server, started under the lock: no other client of it
+            // is alive. What a crashed run left is taken back now.
+            for stage in Stage::ALL {
+                let outstanding = bus.hand_back_abandoned(stage).await?;
+                if outstanding > 0 {
+                    tracing::info!(
+                        stage = stage.name(),
+                        messages = outstanding,
+                        "handed back messages an earlier run had in flight"
+                    );
+                }
+            }
+            Lease::take_over(&bus, &lease::holder_id()).await?
+        } else {
+            Lease::acquire(&bus, &lease::holder_id(), shutdown)
+                .await?
+                .context("interrupted while waiting for the scheduler lease")?
+        };
         let mode = if args.once { Mode::Once } else { Mode::Continuous };
-        let lease = Lease::acquire(&bus, &lease::holder_id(), shutdown)
-            .await?
-            .context("interrupted while waiting for the scheduler lease")?;
         let scheduler = Scheduler::start(&bus, &sites, mode).await?;
         let before = counts(&bus, &store, &scheduler).await?;
 
         let workers = shutdown.child();
         let opts = args.service.worker.clone();
+        let grace_period = opts.grace_period;
         let mut tasks = tokio::task::JoinSet::new();
         {
             let (bus, s, o, w) = (bus.clone(), scheduler.clone(), opts.clone(), workers.clone());
@@ -165,6 +211,8 @@ impl Pipeline {
             workers,
             tasks,
             before,
+            grace_period,
+            _lock: lock,
         })
     }
 
@@ -179,14 +227,12 @@ impl Pipeline {
         Ok(self.bus.queue_depths().await?.iter().all(|(_, n)| *n == 0))
     }
 
-    /// Waits until drained (seen twice in a row, a moment apart), showing progress.
+    /// Waits until drained (seen twice in a row, a moment apart), showing
+    /// progress; an error at once on shutdown, whatever NATS is doing.
     pub async fn wait_drained(&mut self, shutdown: &Shutdown) -> anyhow::Result<()> {
         let progress = Progress::new();
         let mut streak = 0;
         while streak < 2 {
-            if shutdown.is_triggered() {
-                anyhow::bail!("interrupted before the crawl finished");
-            }
             // Workers run until told to stop: one that ended has failed.
             if let Some(ended) = self.tasks.try_join_next() {
                 match ended {
@@ -195,16 +241,24 @@ impl Pipeline {
                     Err(e) => anyhow::bail!("a worker panicked: {e}"),
                 }
             }
-            streak = if self.drained().await? { streak + 1 } else { 0 };
-            progress.show(self).await;
-            tokio::time::sleep(Duration::from_millis(150)).await;
+            let step = async {
+                let drained = self.drained().await;
+                progress.show(self).await;
+                tokio::time::sleep(Duration::from_millis(150)).await;
+                drained
+            };
+            let drained = tokio::select! {
+                _ = shutdown.wait() => anyhow::bail!("interrupted before the crawl finished"),
+                drained = step => drained?,
+            };
+            streak = if drained { streak + 1 } else { 0 };
         }
         progress.finish();
         Ok(())
     }
 
-    /// Stops the workers and the embedded server; what this run did.
-    pub async fn stop(mut self) -> anyhow::Result<Summary> {
+    /// What this run did so far.
+    pub async fn summary(&self) -> anyhow::Result<Summary> {
         let after = counts(&self.bus, &self.store, &self.scheduler).await?;
         let mut errors = BTreeMap::new();
         for stats in self.scheduler.stats().await.values() {
@@ -215,19 +269,6 @@ impl Pipeline {
         for (key, n) in dead_letters_since(&self.bus, self.before.dead_letters_seq).await? {
             *errors.entry(key).or_default() += n;
         }
-        self.workers.trigger();
-        while let Some(joined) = self.tasks.join_next().await {
-            match joined {
-                Ok((stage, Err(e))) => tracing::error!(stage = stage.name(), error = %e, "worker failed"),
-                Err(e) => tracing::error!(error = %e, "worker task panicked"),
-                Ok(_) => {}
-            }
-        }
-        self.bus.flush().await;
-        self.store.close().await;
-        if let Some(server) = self.embedded {
-            server.stop().await;
-        }
         Ok(Summary {
             pages_fetched: after.fetches - self.before.fetches,
             reports_stored: after.reports,
@@ -235,6 +276,49 @@ impl Pipeline {
             events_published: after.events - self.before.events,
             errors,
         })
+    }
+
+    /// What this run did, then [`Pipeline::close`] (also when the figures
+    /// cannot be read).
+    pub async fn stop(self) -> anyhow::Result<Summary> {
+        let summary = tokio::time::timeout(SUMMARY_TIMEOUT, self.summary()).await;
+        self.close().await;
+        summary.map_err(|_| anyhow::anyhow!("the run's figures could not be read within {SUMMARY_TIMEOUT:?}"))?
+    }
+
+    /// Stops the workers (each finishes what it holds within the grace
+    /// period and hands back what it had not started), the store, then the
+    /// embedded server, and lets the data directory go. Every step is
+    /// bounded, so this ends within the grace period and a few seconds
+    /// whatever state NATS is in (a frozen server included).
+    pub async fn close(mut self) {
+        self.workers.trigger();
+        let deadline = self.grace_period + WORKERS_STOP_MARGIN;
+        let tasks = &mut self.tasks;
+        let joined = tokio::time::timeout(deadline, async {
+            while let Some(joined) = tasks.join_next().await {
+                match joined {
+                    Ok((stage, Err(e))) => tracing::error!(stage = stage.name(), error = %e, "worker failed"),
+                    Err(e) if e.is_panic() => tracing::error!(error = %e, "worker task panicked"),
+                    _ => {}
+                }
+            }
+        })
+        .await;
+        if joined.is_err() {
+            tracing::warn!("workers still busy {deadline:?} after the stop; abandoning their messages to redelivery");
+            self.tasks.shutdown().await;
+        }
+        self.bus.flush().await;
+        if tokio::time::timeout(STORE_CLOSE_TIMEOUT, self.store.close())
+            .await
+            .is_err()
+        {
+            tracing::warn!("the store did not close within {STORE_CLOSE_TIMEOUT:?}");
+        }
+        if let Some(server) = self.embedded.take() {
+            server.stop().await;
+        }
     }
 }
 
@@ -340,21 +424,23 @@ impl Progress {
 }
 
 /// `townreports run`.
-pub async fn run(args: RunArgs, shutdown: Shutdown) -> anyhow::Result<Summary> {
+pub async fn run(args: RunArgs, shutdown: Shutdown) -> anyhow::Result<()> {
     let started = Instant::now();
     let mut pipeline = Pipeline::start(&args, &shutdown).await?;
     if args.once {
-        let waited = pipeline.wait_drained(&shutdown).await;
+        if let Err(e) = pipeline.wait_drained(&shutdown).await {
+            pipeline.close().await;
+            return Err(e);
+        }
         let summary = pipeline.stop().await?;
-        waited?;
         println!("crawl finished in {:.1}s", started.elapsed().as_secs_f64());
         print!("{summary}");
-        Ok(summary)
     } else {
         tracing::info!("crawling continuously; Ctrl-C or SIGTERM stops");
         shutdown.wait().await;
-        pipeline.stop().await
+        pipeline.close().await;
     }
+    Ok(())
 }
 
 #[derive(Debug, Clone, clap::Args)]
@@ -366,10 +452,21 @@ pub struct DemoArgs {
 
 /// `townreports demo`: the simulated portals, one crawl, what came out.
 pub async fn demo(args: DemoArgs, shutdown: Shutdown) -> anyhow::Result<()> {
-    if args.data_dir.exists() {
-        std::fs::remove_dir_all(&args.data_dir).with_context(|| format!("cannot clear {}", args.data_dir.display()))?;
+    // Taken before it is wiped, so a run working there is never wiped
+    // under; everything but the lock file goes.
+    let lock = DataDirLock::acquire(&args.data_dir, "townreports demo")?;
+    for entry in std::fs::read_dir(lock.dir())? {
+        let path = entry?.path();
+        if path == lock_file(lock.dir()) {
+            continue;
+        }
+        let removed = if path.is_dir() {
+            std::fs::remove_dir_all(&path)
+        } else {
+            std::fs::remove_file(&path)
+        };
+        removed.with_context(|| format!("cannot clear {}", path.display()))?;
     }
-    std::fs::create_dir_all(&args.data_dir)?;
     let portals = townreports_portals::start()
         .await
         .context("cannot start the simulated portals")?;
@@ -391,15 +488,19 @@ pub async fn demo(args: DemoArgs, shutdown: Shutdown) -> anyhow::Result<()> {
         once: true,
         service: demo_service_args(),
     };
-    let mut pipeline = Pipeline::start(&run_args, &shutdown).await?;
+    let sites = SitesFile::load(&run_args.sites)?;
+    let mut pipeline = Pipeline::start_holding(&run_args, sites, lock, &shutdown).await?;
     let events = tokio::spawn(print_events(pipeline.bus.clone(), shutdown.child()));
     let started = Instant::now();
-    let waited = pipeline.wait_drained(&shutdown).await;
+    if let Err(e) = pipeline.wait_drained(&shutdown).await {
+        events.abort();
+        pipeline.close().await;
+        return Err(e);
+    }
     // Give the event printer a moment to print the last events.
     tokio::time::sleep(Duration::from_millis(300)).await;
     events.abort();
     let summary = pipeline.stop().await?;
-    waited?;
     portals.shutdown().await;
     println!("\ncrawl finished in {:.1}s", started.elapsed().as_secs_f64());
     print!("{summary}");

@@ -7,8 +7,8 @@ use std::io::Write;
 use std::path::PathBuf;
 
 use anyhow::Context;
-use townreports_bus::NatsOptions;
 use townreports_bus::locate::CrawlNats;
+use townreports_bus::{Bus, NatsOptions, Shutdown};
 use townreports_proto::topology::STREAM_DLQ;
 use townreports_scheduler::frontier::{SiteStats, stats_of};
 use townreports_scheduler::worker::{FRONTIER_BUCKET, load_states, now_ms};
@@ -35,36 +35,37 @@ pub struct Status {
     pub dead_letters: u64,
 }
 
-/// Reads the status: from NATS_URL, else from the embedded server running
-/// on the data directory, else from a private one started on its store.
-pub async fn read(args: &CrawlArgs) -> anyhow::Result<Status> {
-    let nats = CrawlNats::connect(&args.data_dir, &args.nats, "townreports-status").await?;
-    let bus = &nats.bus;
-    let kv = bus.key_value(FRONTIER_BUCKET, 1).await?;
-    let states = load_states(&kv).await?;
-    let mut status = Status {
-        sites: stats_of(&states),
-        queues: bus
-            .queue_depths()
-            .await?
-            .into_iter()
-            .map(|(stage, n)| (stage.name().to_string(), n))
-            .collect(),
-        dead_letters: bus.stream_messages(STREAM_DLQ).await?,
-        ..Default::default()
+/// Reads the status: from NATS_URL, else from the embedded server of the
+/// run holding the data directory, else from a private one started on its
+/// store (see [`CrawlNats`]); interrupted by `shutdown`.
+pub async fn read(args: &CrawlArgs, shutdown: &Shutdown) -> anyhow::Result<Status> {
+    let from_nats = async |bus: &Bus| -> anyhow::Result<Status> {
+        let kv = bus.key_value(FRONTIER_BUCKET, 1).await?;
+        let states = load_states(&kv).await?;
+        Ok(Status {
+            sites: stats_of(&states),
+            queues: bus
+                .queue_depths()
+                .await?
+                .into_iter()
+                .map(|(stage, n)| (stage.name().to_string(), n))
+                .collect(),
+            dead_letters: bus.stream_messages(STREAM_DLQ).await?,
+            ..Default::default()
+        })
     };
+    let mut status = CrawlNats::with(&args.data_dir, &args.nats, "townreports status", shutdown, from_nats).await?;
     let db = sqlite_path(&args.data_dir);
     if db.exists() {
         let store = Store::open_sqlite(&db).await?;
         status.reports_by_site = store.reports_by_site().await?;
         store.close().await;
     }
-    nats.close().await;
     Ok(status)
 }
 
-pub async fn status(args: &CrawlArgs) -> anyhow::Result<()> {
-    let status = read(args).await?;
+pub async fn status(args: &CrawlArgs, shutdown: &Shutdown) -> anyhow::Result<()> {
+    let status = read(args, shutdown).await?;
     let mut out = std::io::stdout().lock();
     write_table(&status, now_ms(), &mut out).context("writing to stdout")
 }

@@ -299,7 +299,9 @@ async fn poison_messages_are_dead_lettered_listed_shown_and_replayed_once() {
     };
     until("the bad record dead-lettered again", Duration::from_secs(15), again).await;
 
-    // Found through the data directory of a running `townreports run`.
+    // Found through the data directory of a running `townreports run`: it
+    // holds the directory's lock and has written its server's URL there.
+    let _held = townreports_bus::datadir::DataDirLock::acquire(&data, "townreports run").unwrap();
     std::fs::write(townreports_bus::embedded::url_file(&data), &url).unwrap();
     let (ok, out, err) = dlq(None, &data, &["list", "--json"]).await;
     assert!(ok, "{err}");

@@ -58,6 +58,12 @@ pub struct Args {
     pub service: ServiceArgs,
 }
 
+impl townreports_bus::service::WorkerArgs for Args {
+    fn service(&self) -> &ServiceArgs {
+        &self.service
+    }
+}
+
 /// Runs extractor workers on `bus` until shutdown.
 pub async fn run(bus: Bus, opts: WorkerOptions, shutdown: Shutdown) -> Result<(), BusError> {
     run_stage(bus, Arc::new(ExtractStage), opts, shutdown).await

@@ -130,6 +130,12 @@ pub struct Args {
     pub service: ServiceArgs,
 }
 
+impl townreports_bus::service::WorkerArgs for Args {
+    fn service(&self) -> &ServiceArgs {
+        &self.service
+    }
+}
+
 /// Runs fetcher workers on `bus` until shutdown.
 pub async fn run(
     bus: Bus,

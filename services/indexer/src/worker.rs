@@ -120,6 +120,12 @@ pub struct Args {
     pub service: ServiceArgs,
 }
 
+impl townreports_bus::service::WorkerArgs for Args {
+    fn service(&self) -> &ServiceArgs {
+        &self.service
+    }
+}
+
 /// Runs indexer workers on `bus` until shutdown.
 pub async fn run(bus: Bus, store: Arc<Store>, opts: WorkerOptions, shutdown: Shutdown) -> Result<(), BusError> {
     run_stage(bus, Arc::new(IndexStage::new(store)), opts, shutdown).await

@@ -96,6 +96,12 @@ pub struct Args {
     pub service: ServiceArgs,
 }
 
+impl townreports_bus::service::WorkerArgs for Args {
+    fn service(&self) -> &ServiceArgs {
+        &self.service
+    }
+}
+
 /// Runs parser workers on `bus` until shutdown.
 pub async fn run(bus: Bus, opts: WorkerOptions, shutdown: Shutdown) -> Result<(), BusError> {
     run_stage(bus, Arc::new(ParseStage), opts, shutdown).await

@@ -91,6 +91,39 @@ impl Lease {
         }
     }
 
+    /// Takes the lease whoever holds it, for a scheduler that knows no
+    /// other one can be alive: `townreports run` on its private server,
+    /// under the data directory's lock. A lease a crashed run left is then
+    /// taken at once instead of waited out for [`TTL`].
+    pub async fn take_over(bus: &Bus, holder: &str) -> Result<Lease, BusError> {
+        let kv = bus.key_value(LEASE_BUCKET, 1).await?;
+        let entry = kv.entry(LEASE_KEY).await.map_err(kv_error)?;
+        let live = entry.filter(|e| e.operation == kv::Operation::Put);
+        let revision = match &live {
+            None => kv.create(LEASE_KEY, holder_value(holder)).await.map_err(kv_error)?,
+            Some(entry) => kv
+                .update(LEASE_KEY, holder_value(holder), entry.revision)
+                .await
+                .map_err(kv_error)?,
+        };
+        let previous = live.and_then(|e| serde_json::from_slice::<Holder>(&e.value).ok());
+        match previous {
+            Some(p) if p.expires_ms > now_ms() => {
+                tracing::info!(
+                    holder,
+                    previous = p.id,
+                    "scheduler lease of a run that is gone taken over"
+                )
+            }
+            _ => tracing::info!(holder, "scheduler lease taken; this scheduler is active"),
+        }
+        Ok(Lease {
+            kv,
+            holder: holder.to_string(),
+            revision,
+        })
+    }
+
     /// One attempt: the lease if it was free (or ours) and we got it. The
     /// bucket is opened on the first attempt that can, and kept.
     async fn try_take(bus: &Bus, bucket: &mut Option<kv::Store>, holder: &str) -> Result<Option<Lease>, BusError> {

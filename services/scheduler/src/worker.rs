@@ -263,6 +263,12 @@ pub struct Args {
     pub service: ServiceArgs,
 }
 
+impl townreports_bus::service::WorkerArgs for Args {
+    fn service(&self) -> &ServiceArgs {
+        &self.service
+    }
+}
+
 /// A scheduler process: connect, serve health, wait for the lease (other
 /// replicas stand by), load the frontier, run.
 pub async fn serve(args: Args, shutdown: Shutdown) -> anyhow::Result<()> {

@@ -1,6 +1,8 @@
 //! One active scheduler among replicas: a second waits while the first
 //! holds the lease, takes over when it is released, and takes over a
-//! lease whose holder stopped renewing (crashed) once it expires.
+//! lease whose holder stopped renewing (crashed) once it expires — or at
+//! once, when the successor knows it is the only scheduler (`townreports
+//! run` on its private server).
 
 use std::time::Duration;
 
@@ -63,5 +65,31 @@ async fn a_crashed_holder_is_replaced_after_the_ttl() {
     assert!(resumed.is_err(), "the stalled holder knows it lost the lease");
     stop.trigger();
     successor.keep(stop.clone()).await.unwrap();
+    server.terminate().await;
+}
+
+#[tokio::test]
+async fn the_only_possible_scheduler_takes_a_dead_holders_lease_at_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut server = NatsServerProcess::start(dir.path()).await.unwrap();
+    let bus = Bus::connect(&NatsOptions::with_url(server.url()), "test")
+        .await
+        .unwrap();
+    let stop = Shutdown::new();
+    let crashed = Lease::acquire(&bus, "crashed", &stop).await.unwrap().unwrap();
+    let started = std::time::Instant::now();
+    let successor = Lease::take_over(&bus, "successor").await.unwrap();
+    assert!(
+        started.elapsed() < Duration::from_secs(2),
+        "not waited out: {:?}",
+        started.elapsed()
+    );
+    let lost = tokio::time::timeout(TTL, crashed.keep(Shutdown::new())).await.unwrap();
+    assert!(lost.is_err(), "the old holder, were it alive, knows it lost the lease");
+    // Taking over a free (released) lease works too.
+    stop.trigger();
+    successor.keep(stop.clone()).await.unwrap();
+    let again = Lease::take_over(&bus, "again").await.unwrap();
+    again.keep(stop).await.unwrap();
     server.terminate().await;
 }
