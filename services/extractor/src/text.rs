@@ -321,7 +321,7 @@ fn join_split_labels(lines: &[&str]) -> Vec<String> {
             .is_some_and(|m| m.start() == 0 && m.end() == line.len());
         match lines.get(i + 1) {
             Some(next)
-                if bare_label && !LABEL.find(next).is_some_and(|m| m.start() == 0) && next.chars().count() <= 80 =>
+                if bare_label && LABEL.find(next).is_none_or(|m| m.start() != 0) && next.chars().count() <= 80 =>
             {
                 out.push(format!("{line}{next}"));
                 i += 2;
