@@ -168,9 +168,13 @@ pub fn speaker(text: &str, meeting: Option<&Meeting>) -> Option<Speaker> {
     let lines: Vec<&str> = text.lines().take(OPENING_LINES).collect();
     let order: Vec<usize> = match meeting.and_then(|m| lines.iter().position(|l| *l == m.line)) {
         Some(at) => {
+            // Nearest the meeting line first; a page that prints the
+            // meeting twice (in its table and over the text) has the
+            // speaker under the second.
             let after = (at + 1..lines.len()).take(4);
             let before = (0..at).rev().take(3);
-            after.chain(before).collect()
+            let rest = (0..lines.len()).filter(|i| !(at.saturating_sub(3)..=at + 4).contains(i));
+            after.chain(before).chain(rest).collect()
         }
         None => (0..lines.len()).collect(),
     };
@@ -178,7 +182,8 @@ pub fn speaker(text: &str, meeting: Option<&Meeting>) -> Option<Speaker> {
 }
 
 fn speaker_line(line: &str) -> Option<Speaker> {
-    let caps = SPEAKER.captures(line.trim())?;
+    let unspaced = crate::text::unspaced(line.trim());
+    let caps = SPEAKER.captures(&unspaced)?;
     let name: String = caps[2]
         .chars()
         .filter(|c| !c.is_whitespace() && *c != '\u{3000}')
@@ -259,5 +264,18 @@ mod tests {
         assert!(speaker("各位代表、同志们：", None).is_none());
         let s = speaker("代乡长　陈　静", None).unwrap();
         assert_eq!((s.name.as_str(), s.title.as_str()), ("陈静", "代乡长"));
+    }
+
+    #[test]
+    fn a_letter_spaced_speaker_and_one_far_from_the_meeting_line() {
+        let s = speaker("政 府 工 作 报 告\n镇 长 曹 铮\n各位代表：", None).unwrap();
+        assert_eq!(
+            (s.name.as_str(), s.title.as_str(), s.line.as_str()),
+            ("曹铮", "镇长", "镇 长 曹 铮")
+        );
+        let text = "名称: 政府工作报告——在某镇第十二届人民代表大会第三次会议上\n发表时间:2023-04-07\n字体:[ ]\n政府工作报告\n\
+                    ——在某镇第十二届人民代表大会第三次会议上\n某镇人民政府镇长  刘文明\n各位代表:";
+        let m = meeting(text);
+        assert_eq!(speaker(text, m.as_ref()).map(|s| s.name).as_deref(), Some("刘文明"));
     }
 }

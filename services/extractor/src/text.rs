@@ -335,6 +335,32 @@ fn join_split_labels(lines: &[&str]) -> Vec<String> {
     out
 }
 
+/// A letter-spaced line (政 府 工 作 报 告, 镇 长 曹 铮: most characters stand
+/// alone) with the spaces between its characters taken out; any other line
+/// as it is.
+pub fn unspaced(line: &str) -> String {
+    let han = |c: Option<&char>| c.is_some_and(|c| ('\u{4e00}'..='\u{9fff}').contains(c));
+    let chars: Vec<char> = line.chars().collect();
+    let han_count = chars.iter().filter(|c| han(Some(c))).count();
+    let joined = chars
+        .windows(2)
+        .filter(|w| han(Some(&w[0])) && han(Some(&w[1])))
+        .count();
+    if joined * 2 >= han_count {
+        return line.to_string();
+    }
+    chars
+        .iter()
+        .enumerate()
+        .filter(|(i, c)| {
+            !(c.is_whitespace()
+                && han(chars[..*i].iter().rev().find(|c| !c.is_whitespace()))
+                && han(chars[*i..].iter().find(|c| !c.is_whitespace())))
+        })
+        .map(|(_, c)| *c)
+        .collect()
+}
+
 /// Whether a line is page furniture wherever it stands: a button row, a
 /// breadcrumb, a banner, an info bar or a bare date.
 pub fn is_chrome_line(line: &str) -> bool {

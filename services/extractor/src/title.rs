@@ -84,29 +84,9 @@ pub fn strip(line: &str) -> String {
     let line = line.trim();
     let line = LABEL.find(line).map_or(line, |m| &line[m.end()..]);
     let line = TAIL.find(line).map_or(line, |m| &line[..m.start()]);
-    // Letter-spaced headings (政 府 工 作 报 告: most characters stand alone)
-    // and reading glosses are print, not words.
+    // Reading glosses and letter spacing are print, not words.
     let line = GLOSS.replace_all(line.trim(), "$1");
-    let chars: Vec<char> = line.chars().collect();
-    let han = |c: Option<&char>| c.is_some_and(|c| ('\u{4e00}'..='\u{9fff}').contains(c));
-    let han_count = chars.iter().filter(|c| han(Some(c))).count();
-    let joined = chars
-        .windows(2)
-        .filter(|w| han(Some(&w[0])) && han(Some(&w[1])))
-        .count();
-    if joined * 2 >= han_count {
-        return line.into_owned();
-    }
-    let mut out = String::with_capacity(line.len());
-    for (i, c) in chars.iter().enumerate() {
-        let spaced = c.is_whitespace()
-            && han(chars[..i].iter().rev().find(|c| !c.is_whitespace()))
-            && han(chars[i..].iter().find(|c| !c.is_whitespace()));
-        if !spaced {
-            out.push(*c);
-        }
-    }
-    out
+    text::unspaced(&line)
 }
 
 /// Whether a (stripped) line can be a document's title: short, not a
