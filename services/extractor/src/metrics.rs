@@ -115,8 +115,11 @@ const MEASURES: &[&str] = &[
 ];
 
 const CHINESE_NUMERAL: &str = "零〇一二两三四五六七八九十百千万亿";
-static NUMBER: LazyLock<Regex> =
-    LazyLock::new(|| Regex::new(&format!(r"(\d+(?:\.\d+)?|[{CHINESE_NUMERAL}]{{2,12}})")).expect("static regex"));
+static NUMBER: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(&format!(r"(\d+(?:\.\d+)?|[{CHINESE_NUMERAL}]{{2,12}}|[{MASK}]{{1,6}})")).expect("static regex")
+});
+/// What a copy prints for a figure it blanks out (XX万元, **亿元).
+const MASK: &str = "xX×Ｘ*＊";
 static GROWTH: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"^[，,]?\s*(?:同比|比上年|较上年|比去年|年均)?(增长|增加|提高|提升|上升|下降|减少|降低|增速|增幅)(?:了|为|达到|达)?\s*(\d+(?:\.\d+)?)\s*(%|％|个百分点)(以上|左右)?").expect("static regex")
 });
@@ -492,11 +495,18 @@ pub fn find(text: &str, plan: &[(usize, usize)], review_year: Option<i32>, plan_
         let Some((unit, normal, factor)) = unit_at(rest).or(bare_magnitude.then_some(("", "number", 1.0))) else {
             continue;
         };
-        let chinese = !raw.chars().next().is_some_and(|c| c.is_ascii_digit());
-        if chinese && !MEASURES.contains(&normal) {
+        // A blanked figure (XX万元) is kept only for the growth it gives.
+        let masked = raw.chars().all(|c| MASK.contains(c));
+        let chinese = !masked && !raw.chars().next().is_some_and(|c| c.is_ascii_digit());
+        if (chinese && !MEASURES.contains(&normal)) || (masked && matches!(unit, "%" | "％")) {
             continue;
         }
-        let Some(value) = parse_value(raw) else { continue };
+        let value = if masked {
+            0.0
+        } else {
+            let Some(value) = parse_value(raw) else { continue };
+            value
+        };
         let printed_unit = format!("{unit_prefix}{unit}");
         let unit_end = m.end() + (text.len() - m.end() - rest.len()) + unit.len();
         let mut end = unit_end;
@@ -598,6 +608,8 @@ pub fn find(text: &str, plan: &[(usize, usize)], review_year: Option<i32>, plan_
                     growth_pct,
                 ),
             }
+        } else if masked {
+            (None, None, None, None, growth_pct)
         } else {
             (
                 Some(value),
@@ -607,7 +619,7 @@ pub fn find(text: &str, plan: &[(usize, usize)], review_year: Option<i32>, plan_
                 growth_pct,
             )
         };
-        if name.is_empty() {
+        if name.is_empty() || (masked && growth_pct.is_none()) {
             floor = end;
             continue;
         }
@@ -648,6 +660,22 @@ mod tests {
         let found = find(text, &[], Some(2023), Some(2024));
         assert!(!found.is_empty(), "nothing in {text}");
         found[0].clone()
+    }
+
+    #[test]
+    fn a_blanked_figure_keeps_its_growth_only() {
+        let found = find(
+            "全镇实现地区生产总值XX万元，同比增长8%；财政收入**万元。",
+            &[],
+            Some(2023),
+            Some(2024),
+        );
+        assert_eq!(found.len(), 1, "{found:?}");
+        let f = &found[0];
+        assert_eq!(
+            (f.name.as_str(), f.value, f.unit.as_deref(), f.growth_pct),
+            ("地区生产总值", None, None, Some(8.0))
+        );
     }
 
     #[test]

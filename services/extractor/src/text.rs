@@ -306,7 +306,31 @@ pub fn clean(raw: &str) -> (String, Chrome) {
         }
         body.push(line.to_string());
     }
-    (body.join("\n"), chrome)
+    (rejoin_broken_figures(&body).join("\n"), chrome)
+}
+
+/// Continuations of a figure that a PDF's line breaks cut off: a line
+/// opening with a digit, a blank (XX) or a unit.
+static FIGURE_CONTINUES: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"^(?:[\d.]+|[xX×*＊]{1,6})?\s*(?:%|％|亿元|万元|元|万亩|亩|万人|人|个|户|吨|公里|增长|同比)|^[\d.]+\s*$|^[xX×*＊]{1,6}$")
+        .expect("static regex")
+});
+
+/// Lines a PDF broke inside a sentence around a figure (完成地区生产总值 /
+/// XX / 亿元,增长 / 5%) joined back, so the figure reads as printed; a line
+/// that ends its sentence is never joined.
+fn rejoin_broken_figures(lines: &[String]) -> Vec<String> {
+    let mut out: Vec<String> = Vec::with_capacity(lines.len());
+    for line in lines {
+        let joins = out.last().is_some_and(|prev: &String| {
+            !prev.ends_with(['。', '；', '！', '？', '：', ':', ';']) && FIGURE_CONTINUES.is_match(line)
+        });
+        match out.last_mut() {
+            Some(prev) if joins => prev.push_str(line),
+            _ => out.push(line.clone()),
+        }
+    }
+    out
 }
 
 /// `label:` lines joined with the value on the next line, when that line is
@@ -428,6 +452,17 @@ pub fn char_span(text: &str, needle: &str) -> Option<(u32, u32)> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_figure_broken_over_lines_is_joined_back() {
+        let (text, _) = clean(
+            "一、2023年工作回顾\n预计全年完成地区生产总值\nXX\n亿元,增长\n5%;财政收入增长14.9%。\n二、2024年工作安排",
+        );
+        assert_eq!(
+            text,
+            "一、2023年工作回顾\n预计全年完成地区生产总值XX亿元,增长5%;财政收入增长14.9%。\n二、2024年工作安排"
+        );
+    }
 
     #[test]
     fn header_pairs_and_tails_are_chrome() {
