@@ -18,6 +18,10 @@ const SAMPLE_CHARS: usize = 600;
 /// simplified page converts to itself but for a rare variant (乾, 著).
 const MIN_CHANGED: usize = 4;
 
+/// Frequent characters that exist only in traditional script, those of
+/// government reports first.
+const COMMON_TRADITIONAL: &str = "們這個來為會說時國過從對發經與體開長現關點當兩進動種樣實還區頭學問題應機業產義見將變務鎮鄉縣報總計劃際農戶濟線設規劃區級黨員幹導領幫億萬畝場書記辦處務環衛條層專項網絡質質縣歲鄰維穩競爭稅費貸銀價讓頁衛聯";
+
 static T2S: LazyLock<Option<OpenCC>> = LazyLock::new(|| match OpenCC::from_config(BuiltinConfig::T2s) {
     Ok(converter) => Some(converter),
     Err(e) => {
@@ -30,11 +34,22 @@ static T2S: LazyLock<Option<OpenCC>> = LazyLock::new(|| match OpenCC::from_confi
 
 /// Whether `text` is printed in traditional script.
 pub fn is_traditional(text: &str) -> bool {
+    let end = text.char_indices().nth(SAMPLE_CHARS).map_or(text.len(), |(i, _)| i);
+    let sample = &text[..end];
+    // A simplified page has none of the commonest traditional-only
+    // characters; only a page that has some is converted to be sure.
+    if sample
+        .chars()
+        .filter(|c| COMMON_TRADITIONAL.contains(*c))
+        .take(MIN_CHANGED)
+        .count()
+        < MIN_CHANGED
+    {
+        return false;
+    }
     let Some(t2s) = T2S.as_ref() else {
         return false;
     };
-    let end = text.char_indices().nth(SAMPLE_CHARS).map_or(text.len(), |(i, _)| i);
-    let sample = &text[..end];
     let converted = t2s.convert(sample);
     sample.chars().zip(converted.chars()).filter(|(a, b)| a != b).count() >= MIN_CHANGED
 }
