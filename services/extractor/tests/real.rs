@@ -23,9 +23,9 @@ fn scored(split: &str) -> Report {
 fn dev_split() {
     let r = scored("dev");
     assert!(r.documents >= 150, "{} documents", r.documents);
-    assert!(r.field_accuracy() >= 0.88, "{r}");
-    assert!(r.metric_recall() >= 0.70, "{r}");
-    assert!(r.report_recall() >= 0.90 && r.report_precision() >= 0.95, "{r}");
+    assert!(r.field_accuracy() >= 0.90, "{r}");
+    assert!(r.metric_recall() >= 0.75, "{r}");
+    assert!(r.report_recall() >= 0.92 && r.report_precision() >= 0.97, "{r}");
     assert_eq!(r.wrong_codes, 0, "{r}");
 }
 
@@ -34,8 +34,8 @@ fn test_split_holds_its_floors() {
     let r = scored("test");
     assert!(r.reports >= 80 && r.documents - r.reports >= 25, "{r}");
     assert!(r.field_accuracy() >= 0.85, "{r}");
-    assert!(r.metric_recall() >= 0.65, "{r}");
-    assert!(r.report_recall() >= 0.80 && r.report_precision() >= 0.90, "{r}");
+    assert!(r.metric_recall() >= 0.67, "{r}");
+    assert!(r.report_recall() >= 0.80 && r.report_precision() >= 0.89, "{r}");
     assert!(r.wrong_codes <= 1, "{r}");
-    assert!(r.wrong_share() <= 0.07, "{r}");
+    assert!(r.wrong_share() <= 0.075, "{r}");
 }
