@@ -31,6 +31,12 @@ static PLAN_HEADING: LazyLock<Regex> = LazyLock::new(|| {
     ))
     .expect("static regex")
 });
+static OPENING_YEAR: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(&format!(
+        r"(?:^|\n)\s*{YEAR}(?:以来|来|度)?[，,]\s*(?:在|全镇|全乡|全街道|我镇|我乡|我街道|面对)"
+    ))
+    .expect("static regex")
+});
 static PASSING_YEAR: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(&format!(r"(?:即将过去的|刚刚过去的|过去的|回顾){YEAR}")).expect("static regex"));
 static YEAR_IS: LazyLock<Regex> = LazyLock::new(|| Regex::new(&format!(r"(?:^|\n){YEAR}是")).expect("static regex"));
@@ -137,7 +143,33 @@ pub fn years(
             .or_else(|| YEAR_IS.captures(&looking_back))
             .and_then(|c| Some((year_of(&c[1])?, c[0].trim().to_string())));
     }
-    if gwr
+    // An account that opens on its year: 2023年以来，在区委…; 2022年，全镇….
+    if review.is_none() && doc_type != Some(DocType::WorkPlan) {
+        let opening: String = text.chars().take(300).collect();
+        review = OPENING_YEAR
+            .captures(&opening)
+            .and_then(|c| Some((year_of(&c[1])?, c[0].trim().to_string())));
+    }
+    // A half-year report reviews and plans the same year.
+    let opening: String = text.chars().take(300).collect();
+    let half_year = title.contains("半年") || opening.contains("上半年工作");
+    if half_year
+        && matches!(
+            doc_type,
+            Some(DocType::GovernmentWorkReport | DocType::WorkSummaryAndPlan)
+        )
+    {
+        if review.is_none() {
+            review = ty
+                .first()
+                .map(|y| (*y, title.to_string()))
+                .or_else(|| meeting.map(|(y, _, line)| (y, line.to_string())));
+        }
+        if let Some((r, _)) = &review {
+            plan = Some((*r, "the half-year's own".into()));
+        }
+    }
+    if (gwr || doc_type == Some(DocType::WorkSummaryAndPlan))
         && plan.is_none()
         && let Some((r, _)) = &review
     {
@@ -175,6 +207,42 @@ mod tests {
     fn both(title: &str, text: &str, t: DocType, meeting: Option<(i32, u32, &str)>) -> (Option<i32>, Option<i32>) {
         let (r, p) = years(title, text, Some(t), meeting);
         (r.map(|r| r.0), p.map(|p| p.0))
+    }
+
+    #[test]
+    fn from_the_opening_and_for_half_years() {
+        use DocType::*;
+        assert_eq!(
+            both(
+                "",
+                "2023年以来,在区委、区政府的正确领导下,某街道认真学习",
+                WorkSummary,
+                None
+            ),
+            (Some(2023), None)
+        );
+        assert_eq!(
+            both(
+                "",
+                "2023年,在市委的坚强领导下。\n二、下一步工作打算",
+                WorkSummaryAndPlan,
+                None
+            ),
+            (Some(2023), Some(2024))
+        );
+        assert_eq!(
+            both(
+                "某镇人民政府半年工作情况报告",
+                "各位代表：",
+                GovernmentWorkReport,
+                Some((2022, 7, "会议"))
+            ),
+            (Some(2022), Some(2022))
+        );
+        assert_eq!(
+            both("乡人民政府2022年上半年工作汇报", "", WorkSummaryAndPlan, None),
+            (Some(2022), Some(2022))
+        );
     }
 
     #[test]
