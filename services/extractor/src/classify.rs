@@ -273,9 +273,17 @@ pub fn township_voice(title: &str, text: &str) -> bool {
 /// A named township doing the year's work in the opening: 未央宫街道认真学习,
 /// 某镇坚持…, as a township's own account puts it.
 static TOWNSHIP_ACTS: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"\p{Han}{2,5}(?:镇|乡|街道)(?:党委|党工委|人民政府|政府|办事处)?(?:认真|坚持|统筹|围绕|全力|深入|紧扣|始终|立足|聚焦|积极|着力|牢固|紧紧|以)")
-        .expect("static regex")
+    Regex::new(&format!(
+        r"\p{{Han}}{{2,5}}(?:镇|乡|街道)(?:党委|党工委|人民政府|政府|办事处)?(?:{})",
+        TOWNSHIP_ACT_WORDS.join("|")
+    ))
+    .expect("static regex")
 });
+/// What a township does in the opening of its own account.
+const TOWNSHIP_ACT_WORDS: &[&str] = &[
+    "认真", "坚持", "统筹", "围绕", "全力", "深入", "紧扣", "始终", "立足", "聚焦", "积极", "着力", "牢固", "紧紧",
+    "以",
+];
 
 /// Whose report it is by the government that speaks: `我代表县人民政府`
 /// is a county's report, not a township's.

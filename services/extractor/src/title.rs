@@ -44,6 +44,11 @@ const FURNITURE: &[&str] = &[
     "信息分类",
     "组配分类",
     "主题分类",
+    "小编",
+    "为大家",
+    "供大家",
+    "本站",
+    "下载",
 ];
 
 static LABEL: LazyLock<Regex> =
@@ -62,6 +67,13 @@ static GLOSS: LazyLock<Regex> = LazyLock::new(|| {
 /// 下面是小编为大家整理的某街道工作总结及2023年工作思路，供大家参考。
 static BLURB: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"(?:整理|收集|搜集|分享)(?:了|的)?(?:\d+篇|一篇|几篇)?(?:关于)?([^，,。！!：:]{4,40}?)(?:\d+篇)?(?:范文)?[，,。]\s*(?:供大家|希望|仅供|欢迎)")
+        .expect("static regex")
+});
+
+/// A title at the head of a line that runs on: it ends on the kind of
+/// document, before a dash, a space, a bracket or the text itself.
+static GLUED_TITLE: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"^(\S{4,40}?(?:工作报告|情况报告|调研报告|工作总结|工作汇报|情况汇报|工作计划|工作要点|工作思路|工作规划)(?:[及和暨与]\S{0,20}?(?:计划|规划|思路|打算|安排|要点))?)(?:\s|—|-|[（(]|$|\p{Han})")
         .expect("static regex")
 });
 
@@ -164,7 +176,15 @@ pub fn pick(doc: &ParsedDocument, chrome: &Chrome, text: &str) -> Option<Title> 
     }
     let mut best: Option<(String, u32, usize, &str)> = None;
     for (i, line) in text.lines().take(OPENING_LINES).enumerate() {
-        let t = strip(line);
+        let mut t = strip(line);
+        // A first line that runs on into the text (颛桥镇人民政府半年工作情况报告
+        // ——2022年7月28日在…) starts with its title.
+        if !title_like(&t)
+            && i < 3
+            && let Some(head) = GLUED_TITLE.captures(&t).map(|c| c[1].to_string())
+        {
+            t = head;
+        }
         if !title_like(&t) {
             continue;
         }
@@ -250,6 +270,10 @@ mod tests {
             None
         );
         assert_eq!(pick_from("网站首页\n数字报首页\n往期浏览"), None);
+        assert_eq!(
+            pick_from("某镇人民政府半年工作情况报告 ——2022年7月28日在某镇第六届人民代表大会第二次会议上 镇长 张三 各位代表: 现在,我代表某镇人民政府,向大会作报告,请予以审议,并请各位列席人员提出意见。").as_deref(),
+            Some("某镇人民政府半年工作情况报告")
+        );
         let blurb = "下面是小编为大家整理的街道工作总结及2023年工作思路,供大家参考。\n2022年来，街道认真贯彻。";
         assert_eq!(pick_from(blurb), None);
         assert_eq!(blurb_name(blurb).as_deref(), Some("街道工作总结及2023年工作思路"));
