@@ -152,6 +152,12 @@ static PINYIN_GLOSS: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"([\p{Han}])[(（][a-zA-Zāáǎàēéěèīíǐìōóǒòūúǔùǖǘǚǜüńňǹ]{1,8}[)）]").expect("static regex")
 });
 
+/// `text` without the readings a mirror glosses its characters with
+/// (鎮(zhèn) → 鎮).
+pub fn without_glosses(text: &str) -> std::borrow::Cow<'_, str> {
+    PINYIN_GLOSS.replace_all(text, "$1")
+}
+
 /// Banner lines that mark a government disclosure page.
 const BANNERS: &[&str] = &[
     "政府信息公开",
@@ -228,7 +234,7 @@ pub fn clean(raw: &str) -> (String, Chrome) {
     let mut chrome = Chrome::default();
     // Mirrors gloss characters with their reading, 鎮(zhèn): the reading
     // is not the document's text and splits its words.
-    let raw = &*PINYIN_GLOSS.replace_all(raw, "$1");
+    let raw = &*without_glosses(raw);
     let lines: Vec<&str> = raw
         .lines()
         .map(|l| l.trim_matches(|c: char| c.is_whitespace() || c == '\u{3000}'))

@@ -60,9 +60,6 @@ static TAIL: LazyLock<Regex> = LazyLock::new(|| {
     )
     .expect("static regex")
 });
-static GLOSS: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"(\p{Han})[(（][a-zA-Zāáǎàēéěèīíǐìōóǒòūúǔùǖǘǚǜüńňǹ]{1,8}[)）]").expect("static regex")
-});
 /// A document-sharing site's blurb naming what it serves:
 /// 下面是小编为大家整理的某街道工作总结及2023年工作思路，供大家参考。
 static BLURB: LazyLock<Regex> = LazyLock::new(|| {
@@ -97,7 +94,7 @@ pub fn strip(line: &str) -> String {
     let line = LABEL.find(line).map_or(line, |m| &line[m.end()..]);
     let line = TAIL.find(line).map_or(line, |m| &line[..m.start()]);
     // Reading glosses and letter spacing are print, not words.
-    let line = GLOSS.replace_all(line.trim(), "$1");
+    let line = text::without_glosses(line.trim());
     text::unspaced(&line)
 }
 
