@@ -506,30 +506,34 @@ fn redacted(inputs: &Inputs, higher: &Higher, mut evidence: Vec<String>) -> Divi
 pub fn village_names(text: &str) -> Vec<String> {
     let g = Gazetteer::global();
     let mut found = BTreeSet::new();
-    // Villages are named throughout a report; a window of chars around each
-    // suffix keeps this linear without holding the whole text as chars.
-    let mut window: Vec<char> = Vec::with_capacity(8);
-    for c in text.chars() {
-        window.push(c);
-        if window.len() > 8 {
-            window.remove(0);
-        }
-        let i = window.len() - 1;
-        let suffix_len = if c == '村' {
-            1
-        } else if c == '区' && i > 0 && window[i - 1] == '社' {
-            2
-        } else {
-            continue;
+    // Villages are named throughout a report; the byte offsets of the last
+    // few characters keep this linear and free of allocation, the name
+    // being a slice of the text.
+    let mut starts = [0usize; 8];
+    let mut seen = 0usize;
+    let mut previous = '\0';
+    for (at, c) in text.char_indices() {
+        starts[seen % starts.len()] = at;
+        seen += 1;
+        let suffix_len = match c {
+            '村' => 1,
+            '区' if previous == '社' => 2,
+            _ => {
+                previous = c;
+                continue;
+            }
         };
+        previous = c;
+        let end = at + c.len_utf8();
         // The longest known name ending here, 2 to 5 characters before the suffix.
         for len in (2..=5).rev() {
-            let Some(start) = (i + 1).checked_sub(len + suffix_len) else {
+            let chars = len + suffix_len;
+            if chars > seen.min(starts.len()) {
                 continue;
-            };
-            let name: String = window[start..=i].iter().collect();
-            if name.chars().all(|c| ('\u{4e00}'..='\u{9fff}').contains(&c)) && g.is_village_name(&name) {
-                found.insert(name);
+            }
+            let name = &text[starts[(seen - chars) % starts.len()]..end];
+            if name.chars().all(|c| ('\u{4e00}'..='\u{9fff}').contains(&c)) && g.is_village_name(name) {
+                found.insert(name.to_string());
                 break;
             }
         }

@@ -142,8 +142,8 @@ fn extract_simplified(doc: &ParsedDocument, origin: &Origin) -> ReportRecord {
 
     // A page of a sentence or two with a file attached ("the full text is
     // attached") announces a report; the attachment is the report.
-    let substantial =
-        doc.attachments.is_empty() || text.chars().filter(|c| c.is_alphanumeric()).count() >= MIN_REPORT_LETTERS;
+    let substantial = doc.attachments.is_empty()
+        || text.chars().filter(|c| townreports_parser::stats::readable(*c)).count() >= MIN_REPORT_LETTERS;
     // Without a title, an aggregator's blurb still says what the page holds.
     let blurb = title.is_none().then(|| title::blurb_name(&text)).flatten();
     let type_title = blurb.as_deref().unwrap_or(title_str);

@@ -5,6 +5,8 @@
 //! Pure string functions; which forms are safe to look for in running text
 //! is decided in `matcher`, which forms a query may use in `names`.
 
+use std::borrow::Cow;
+
 /// Township-level suffixes, longest first so that 街道办事处 wins over 办事处.
 const TOWNSHIP_SUFFIXES: &[&str] = &["街道办事处", "街道", "地区", "办事处", "苏木", "镇", "乡"];
 
@@ -105,8 +107,14 @@ const VILLAGE_SUFFIXES: &[(&str, &str)] = &[
 /// A name as written in a document, without the spaces that typesetting
 /// puts inside short names (南 磨 房 乡), or `None` when it is too long to
 /// be a division name.
-pub(crate) fn clean(name: &str) -> Option<String> {
-    let cleaned: String = name.chars().filter(|c| !c.is_whitespace()).collect();
+pub(crate) fn clean(name: &str) -> Option<Cow<'_, str>> {
+    // Borrowed when there is nothing to take out: names are looked up by
+    // the thousand per document.
+    let cleaned: Cow<'_, str> = if name.contains(char::is_whitespace) {
+        Cow::Owned(name.chars().filter(|c| !c.is_whitespace()).collect())
+    } else {
+        Cow::Borrowed(name)
+    };
     let chars = cleaned.chars().count();
     (chars > 0 && chars <= MAX_NAME_CHARS).then_some(cleaned)
 }
@@ -241,14 +249,14 @@ pub(crate) fn province_short(name: &str) -> Option<&str> {
 
 /// The name under which the table lists a village-level unit: 建新村委会 →
 /// 建新村, 龙潭社区居民委员会 → 龙潭社区, 大桥居委会 → 大桥社区.
-pub fn normalise_village(name: &str) -> String {
+pub fn normalise_village(name: &str) -> Cow<'_, str> {
     VILLAGE_SUFFIXES
         .iter()
         .find_map(|(suffix, replacement)| {
             let stem = name.strip_suffix(suffix).filter(|stem| !stem.is_empty())?;
-            Some(format!("{stem}{replacement}"))
+            Some(Cow::Owned(format!("{stem}{replacement}")))
         })
-        .unwrap_or_else(|| name.to_string())
+        .unwrap_or(Cow::Borrowed(name))
 }
 
 #[cfg(test)]

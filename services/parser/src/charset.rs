@@ -42,14 +42,20 @@ pub struct Decoded {
 /// How much of the body a `<meta>` declaration is looked for in (browsers
 /// prescan 1,024 bytes; government templates put long comments first).
 const PRESCAN: usize = 4096;
-/// How much of the body the detector reads: enough to decide, bounded so a
-/// 50 MB page costs no more than a 1 MB one.
-const DETECT_SAMPLE: usize = 1 << 20;
+/// How much of the body the detector reads: enough to decide (a page's
+/// chrome and the opening of its text), bounded so a 50 MB page costs no
+/// more than a small one.
+const DETECT_SAMPLE: usize = 64 << 10;
 
 static META_CHARSET: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r#"(?i)<meta\b[^>]*?charset\s*=\s*["']?\s*([a-z0-9_:.\-]+)"#).expect("static regex"));
 
 /// Decodes `bytes`; never fails (malformed sequences become U+FFFD).
+///
+/// The detector runs only when nothing is declared or the bytes put the
+/// declaration in doubt, and then on a bounded prefix: on a page whose
+/// declaration decodes cleanly it would cost more than all the rest of
+/// reading the page.
 pub fn decode(bytes: &[u8], content_type: Option<&str>) -> Decoded {
     if let Some((encoding, bom_len)) = Encoding::for_bom(bytes) {
         return decode_with(encoding, &bytes[bom_len..], CharsetSource::Bom).0;
@@ -62,20 +68,28 @@ pub fn decode(bytes: &[u8], content_type: Option<&str>) -> Decoded {
         return decode_with(detect(bytes), bytes, CharsetSource::Detected).0;
     };
     let (declared, declared_errors) = decode_with(encoding, bytes, source);
+    // Valid UTF-8 is almost never accidentally so, whatever the label says.
+    let utf8_in_disguise = || encoding != UTF_8 && !bytes.is_ascii() && mostly_utf8(bytes);
+    if declared_errors == 0 && !encoding.is_single_byte() {
+        return if utf8_in_disguise() {
+            decode_with(UTF_8, bytes, CharsetSource::Detected).0
+        } else {
+            declared
+        };
+    }
     let detected = detect(bytes);
     if detected == encoding {
         return declared;
     }
     let (guess, guess_errors) = decode_with(detected, bytes, CharsetSource::Detected);
-    // Valid UTF-8 is almost never accidentally so, whatever the label says;
-    // otherwise the decoding with fewer malformed characters wins, and a
+    // Otherwise the decoding with fewer malformed characters wins, and a
     // clean single-byte decoding proves nothing (any bytes are "valid"
     // ISO-8859-1).
-    let contradicted = (detected == UTF_8 && !bytes.is_ascii() && mostly_utf8(bytes))
+    let contradicted = (detected == UTF_8 && utf8_in_disguise())
         || if declared_errors > 0 {
             guess_errors < declared_errors
         } else {
-            guess_errors == 0 && encoding.is_single_byte() && !detected.is_single_byte()
+            guess_errors == 0 && !detected.is_single_byte()
         };
     if contradicted { guess } else { declared }
 }
@@ -99,19 +113,17 @@ fn decode_with(encoding: &'static Encoding, bytes: &[u8], source: CharsetSource)
 /// chardetng's guess for Chinese sites, UTF-8 allowed.
 fn detect(bytes: &[u8]) -> &'static Encoding {
     let sample = &bytes[..bytes.len().min(DETECT_SAMPLE)];
+    // chardetng gives up on UTF-8 at its first invalid byte, so a UTF-8
+    // page with a pasted fragment in another charset would be read whole
+    // as GBK, every character garbled; and for UTF-8 it has nothing to add.
+    if mostly_utf8(sample) {
+        return UTF_8;
+    }
     let mut detector = chardetng::EncodingDetector::new(chardetng::Iso2022JpDetection::Deny);
     // `last` only when the sample is the whole body: a cut UTF-8 sequence at
     // the end of a prefix must not count against UTF-8.
     detector.feed(sample, sample.len() == bytes.len());
-    let guess = widen(detector.guess(Some(b"cn"), chardetng::Utf8Detection::Allow));
-    // chardetng gives up on UTF-8 at its first invalid byte, so a UTF-8
-    // page with a pasted fragment in another charset would be read whole
-    // as GBK, every character garbled.
-    if guess != UTF_8 && mostly_utf8(sample) {
-        UTF_8
-    } else {
-        guess
-    }
+    widen(detector.guess(Some(b"cn"), chardetng::Utf8Detection::Allow))
 }
 
 /// Whether nearly all of `bytes` that is not ASCII is valid UTF-8: multi-

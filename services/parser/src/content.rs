@@ -7,7 +7,7 @@ use std::sync::LazyLock;
 use ego_tree::NodeId;
 use scraper::{ElementRef, Html, Node, Selector};
 
-use crate::stats::Stats;
+use crate::stats::{self, Stats};
 use crate::text;
 
 /// Known article containers, most specific first.
@@ -64,7 +64,7 @@ pub struct MainText {
 pub fn main_text(doc: &Html, stats: &Stats) -> MainText {
     if let Some((start, end)) = markers(doc) {
         let text = text::render_between(doc, start, end, stats);
-        if text.chars().filter(|c| c.is_alphanumeric()).count() >= MIN_KNOWN {
+        if text.chars().filter(|c| stats::readable(*c)).count() >= MIN_KNOWN {
             return MainText {
                 text,
                 root: None,

@@ -174,7 +174,7 @@ fn government_host(url: &Url) -> bool {
 /// articles do not, even articles with a "related documents" box or
 /// pages of their own. Text in a CMS's article container is an article.
 fn is_list(links: &links::Links, main: &content::MainText) -> bool {
-    let letters = main.text.chars().filter(|c| c.is_alphanumeric()).count();
+    let letters = main.text.chars().filter(|c| stats::readable(*c)).count();
     if matches!(main.found, content::Found::Markers | content::Found::Known) && letters >= ARTICLE_LETTERS {
         return false;
     }
@@ -185,7 +185,7 @@ fn is_list(links: &links::Links, main: &content::MainText) -> bool {
     let prose = main
         .text
         .lines()
-        .filter(|l| l.chars().filter(|c| c.is_alphanumeric()).count() >= PROSE_LINE)
+        .filter(|l| l.chars().filter(|c| stats::readable(*c)).count() >= PROSE_LINE)
         .count();
     listing && prose < PROSE_LINES
 }

@@ -95,8 +95,10 @@ impl Stats {
 }
 
 /// Whether a text character is a letter or digit (Han characters included).
+/// Every character of every page comes through here: the common Han block
+/// is answered before the standard library's table search.
 pub fn readable(c: char) -> bool {
-    c.is_alphanumeric()
+    matches!(c, '\u{4e00}'..='\u{9fff}') || c.is_alphanumeric()
 }
 
 /// Sentence punctuation: prose has it, navigation does not.
