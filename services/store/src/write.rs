@@ -508,7 +508,7 @@ async fn read_reports<'i>(
 ) -> Result<HashMap<String, Current>, StoreError> {
     let ids: Vec<&str> = ids.collect();
     let mut current = HashMap::new();
-    for chunk in ids.chunks(1_000) {
+    for chunk in ids.chunks(200) {
         let mut sql = Sql::new(&format!("SELECT {REPORT_COLUMNS} FROM reports WHERE id IN "));
         sql.push_list(chunk.iter().copied());
         for row in sql.query().fetch_all(&mut *conn).await? {
@@ -624,6 +624,10 @@ async fn write_reports(conn: &mut AnyConnection, last: &[&Write<'_>], now_ms: i6
 /// and outcomes it takes part in. Reports new to the store have none to
 /// delete.
 async fn write_derived(backend: Backend, conn: &mut AnyConnection, items: &[Derived<'_>]) -> Result<(), StoreError> {
+    if items.is_empty() {
+        // An empty `IN ()` is not SQL to PostgreSQL.
+        return Ok(());
+    }
     let existed: Vec<&str> = items.iter().filter(|d| d.existed).map(|d| d.id).collect();
     if !existed.is_empty() {
         for table in ["report_sections", "report_metrics", "report_simhash_bands"] {
