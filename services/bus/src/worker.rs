@@ -208,7 +208,12 @@ trait Handler: Send + Sync + 'static {
 
     /// Processes and settles `messages`; returns how many were processed
     /// and acked.
-    fn handle(&self, bus: &Bus, messages: Vec<jetstream::Message>, shutdown: &Shutdown) -> impl Future<Output = u64> + Send;
+    fn handle(
+        &self,
+        bus: &Bus,
+        messages: Vec<jetstream::Message>,
+        shutdown: &Shutdown,
+    ) -> impl Future<Output = u64> + Send;
 }
 
 struct One<S>(Arc<S>);
@@ -240,7 +245,12 @@ impl<S: BatchStage> Handler for Batched<S> {
 /// How long the loop waits for more of a batch once its first message came.
 const BATCH_LINGER: Duration = Duration::from_millis(20);
 
-async fn run_loop<H: Handler>(bus: Bus, handler: Arc<H>, opts: WorkerOptions, shutdown: Shutdown) -> Result<(), BusError> {
+async fn run_loop<H: Handler>(
+    bus: Bus,
+    handler: Arc<H>,
+    opts: WorkerOptions,
+    shutdown: Shutdown,
+) -> Result<(), BusError> {
     let name = H::NAME.name();
     let concurrency = opts.concurrency.max(1);
     let permits = Arc::new(Semaphore::new(concurrency));
@@ -577,7 +587,11 @@ async fn batch_until_available<S: BatchStage>(
         if still.is_empty() {
             return outcomes;
         }
-        tracing::error!(stage = name, held = still.len(), "dependency unavailable; holding the messages and retrying");
+        tracing::error!(
+            stage = name,
+            held = still.len(),
+            "dependency unavailable; holding the messages and retrying"
+        );
         held = still;
         tokio::select! {
             _ = shutdown.wait() => return outcomes,

@@ -51,7 +51,11 @@ impl BatchStage for IndexStage {
     async fn process_batch(&self, records: &[ReportRecord], bus: &Bus) -> Vec<Result<Vec<Publish>, StageError>> {
         let mut outcomes: Vec<Result<Vec<Publish>, StageError>> = records
             .iter()
-            .map(|r| validate(r).map(|()| Vec::new()).map_err(|e| StageError::permanent("invalid_record", e)))
+            .map(|r| {
+                validate(r)
+                    .map(|()| Vec::new())
+                    .map_err(|e| StageError::permanent("invalid_record", e))
+            })
             .collect();
         let valid: Vec<usize> = (0..records.len()).filter(|i| outcomes[*i].is_ok()).collect();
         let batch: Vec<ReportRecord> = valid.iter().map(|i| records[*i].clone()).collect();
@@ -59,9 +63,12 @@ impl BatchStage for IndexStage {
         let stored = self.store.upsert_batch(&batch, now).await;
         // Announced together (each awaits its own JetStream ack), then
         // marked announced in one statement.
-        let announced =
-            futures::future::join_all(stored.into_iter().map(|s| self.announce(s.map_err(database_error), now, bus)))
-                .await;
+        let announced = futures::future::join_all(
+            stored
+                .into_iter()
+                .map(|s| self.announce(s.map_err(database_error), now, bus)),
+        )
+        .await;
         let done: Vec<(String, i64)> = announced.iter().filter_map(|a| a.as_ref().ok()?.clone()).collect();
         let marked = self.store.mark_announced_all(&done).await.map_err(database_error);
         for (i, result) in valid.into_iter().zip(announced) {

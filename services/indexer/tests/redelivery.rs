@@ -111,8 +111,16 @@ async fn redelivery_after_a_crash_stores_and_announces_once() {
     assert_eq!(store.count().await.unwrap(), 2, "the bad record is not stored");
     assert_eq!(store.versions("r-1").await.unwrap(), 1);
     assert_eq!(store.versions("r-2").await.unwrap(), 1);
-    assert_eq!(bus.stream_messages(STREAM_EVENTS).await.unwrap(), 2, "announced once each");
-    assert_eq!(bus.stream_messages(STREAM_DLQ).await.unwrap(), 1, "the bad record dead-lettered");
+    assert_eq!(
+        bus.stream_messages(STREAM_EVENTS).await.unwrap(),
+        2,
+        "announced once each"
+    );
+    assert_eq!(
+        bus.stream_messages(STREAM_DLQ).await.unwrap(),
+        1,
+        "the bad record dead-lettered"
+    );
     let events = bus.jetstream().get_stream(STREAM_EVENTS).await.unwrap();
     let mut subjects = Vec::new();
     for sequence in [1, 2] {

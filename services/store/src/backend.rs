@@ -163,7 +163,12 @@ impl Backend {
                 let rows = entries
                     .iter()
                     .map(|(id, title, body, _)| vec![doc(id).into(), (*title).into(), (*body).into()]);
-                for sql in Sql::rows("INSERT INTO report_fts (rowid, title, body) VALUES ", "(?, ?, ?)", "", rows) {
+                for sql in Sql::rows(
+                    "INSERT INTO report_fts (rowid, title, body) VALUES ",
+                    "(?, ?, ?)",
+                    "",
+                    rows,
+                ) {
                     sql.execute(conn).await?;
                 }
             }

@@ -259,7 +259,7 @@ struct Current {
 /// as written earlier in this batch.
 enum CurrentRecord {
     Json(String),
-    Written(ReportRecord),
+    Written(Box<ReportRecord>),
 }
 
 impl Current {
@@ -385,7 +385,9 @@ impl<'a> Plan<'a> {
         if p.record.text.is_empty() {
             return None;
         }
-        let from_store = self.near[position].iter().filter(|id| !self.last_write.contains_key(*id));
+        let from_store = self.near[position]
+            .iter()
+            .filter(|id| !self.last_write.contains_key(*id));
         from_store
             .chain(self.last_write.keys())
             .filter_map(|id| {
@@ -440,7 +442,12 @@ impl<'a> Plan<'a> {
             "(?, ?, ?, ?)",
             " ON CONFLICT (report_id, url) DO NOTHING",
             self.sources.iter().map(|(id, url, site)| {
-                vec![id.as_str().into(), url.as_str().into(), site.as_str().into(), now_ms.into()]
+                vec![
+                    id.as_str().into(),
+                    url.as_str().into(),
+                    site.as_str().into(),
+                    now_ms.into(),
+                ]
             }),
         );
         for sql in sources {
@@ -459,7 +466,7 @@ impl Current {
             announced,
             rank: p.rank,
             primary_url: p.url.clone(),
-            record: CurrentRecord::Written(stored.record.clone()),
+            record: CurrentRecord::Written(Box::new(stored.record.clone())),
             simhash: p.simhash,
             code: p.record.division.as_ref().and_then(|d| d.code.clone()),
             doc_type: p.doc_type().to_string(),
@@ -488,9 +495,9 @@ fn weigh(id: String, mut current: Current, p: &Prepared<'_>) -> Result<(Stored, 
     }
     let record = match &current.record {
         CurrentRecord::Json(json) => parse_record(&id, json)?,
-        CurrentRecord::Written(record) => record.clone(),
+        CurrentRecord::Written(record) => (**record).clone(),
     };
-    current.record = CurrentRecord::Written(record.clone());
+    current.record = CurrentRecord::Written(Box::new(record.clone()));
     let stored = Stored {
         id,
         change: Change::Unchanged,
@@ -534,7 +541,13 @@ async fn near_copies(
         .filter(|(_, p)| !p.record.text.is_empty() && !current.contains_key(&p.record.id))
         .flat_map(|(i, p)| {
             dedup::bands(p.simhash).map(move |(band, value)| {
-                vec![(i as i64).into(), band.into(), value.into(), p.code().into(), p.doc_type().into()]
+                vec![
+                    (i as i64).into(),
+                    band.into(),
+                    value.into(),
+                    p.code().into(),
+                    p.doc_type().into(),
+                ]
             })
         });
     // Only compatible candidates, and only their fingerprints: reports
@@ -715,7 +728,14 @@ async fn write_derived(backend: Backend, conn: &mut AnyConnection, items: &[Deri
     }
     let words: Vec<(&str, &str, &str, bool)> = items
         .iter()
-        .map(|d| (d.id, d.prepared.words.title.as_str(), d.prepared.words.body.as_str(), d.existed))
+        .map(|d| {
+            (
+                d.id,
+                d.prepared.words.title.as_str(),
+                d.prepared.words.body.as_str(),
+                d.existed,
+            )
+        })
         .collect();
     backend.write_search(conn, &words).await?;
     link_targets(conn, items.iter().map(|d| d.id)).await
@@ -726,7 +746,10 @@ async fn write_derived(backend: Backend, conn: &mut AnyConnection, items: &[Deri
 /// report, in both directions from the reports `ids`: their targets to
 /// earlier outcomes, and their outcomes to earlier targets. Only a full
 /// township code links: two townships of one county are not one place.
-async fn link_targets<'i>(conn: &mut AnyConnection, ids: impl Iterator<Item = &'i str> + Clone) -> Result<(), StoreError> {
+async fn link_targets<'i>(
+    conn: &mut AnyConnection,
+    ids: impl Iterator<Item = &'i str> + Clone,
+) -> Result<(), StoreError> {
     // One statement per side, each starting from the reports' own metrics
     // and meeting the other side by (place, name): cost follows the
     // townships' reports, not the store's size.

@@ -176,7 +176,12 @@ async fn a_batch_is_the_records_one_after_the_other(location: Location) {
     store.mark_announced_all(&announced).await.unwrap();
     for again in store.upsert_batch(&batch, 2).await {
         let again = again.unwrap();
-        assert_eq!((again.change, again.owed_event), (Change::Unchanged, None), "{}", again.id);
+        assert_eq!(
+            (again.change, again.owed_event),
+            (Change::Unchanged, None),
+            "{}",
+            again.id
+        );
     }
     assert_eq!(store.versions("doc-1").await.unwrap(), 2);
     assert_eq!(store.count().await.unwrap(), 2);
