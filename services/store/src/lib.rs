@@ -32,7 +32,7 @@ pub use backend::Backend;
 pub use panel::{MetricQuery, MetricRow};
 pub use read::VersionInfo;
 pub use search::{ReportFilter, ReportSummary, SearchPage, SearchQuery};
-pub use write::{Change, Stored};
+pub use write::{Change, Stored, WRITE_BATCH};
 
 /// Why the store could not do what was asked.
 #[derive(Debug, thiserror::Error)]
