@@ -211,7 +211,7 @@ async fn crawl_announces_every_report_exactly_once() {
     store.close().await;
     // A report published as a DOC, a WPS, an OFD or an XLSX attachment is
     // stored with its township, kind and figures, the file among its sources.
-    for file in ["/files/m01.doc", "/files/m04.wps", "/files/m03.ofd", "/files/m10.xlsx"] {
+    for file in ["/files/m11.doc", "/files/m04.wps", "/files/m03.ofd", "/files/m10.xlsx"] {
         let record = records
             .iter()
             .find(|r| {

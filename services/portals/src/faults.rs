@@ -46,7 +46,7 @@ pub const MAX_BODY: u64 = 4_000_000;
 pub const NEVER_FETCHED: &[&str] = &["/private/report.html"];
 
 struct Texts {
-    m01: &'static str,
+    m11: &'static str,
     m02: &'static str,
     m03: &'static str,
     m04: &'static str,
@@ -76,7 +76,7 @@ impl FaultPortal {
         }
         Ok(FaultPortal {
             texts: Texts {
-                m01: fixtures::text("faults/m01.txt")?,
+                m11: fixtures::text("faults/m11.txt")?,
                 m02: fixtures::text("faults/m02.txt")?,
                 m03: fixtures::text("faults/m03.txt")?,
                 m04: fixtures::text("faults/m04.txt")?,
@@ -179,13 +179,13 @@ impl FaultPortal {
             "/art/gwr.html" => html(
                 StatusCode::OK,
                 article(
-                    "中建苗族彝族乡2024年政府工作报告",
+                    "汉家岔镇2024年政府工作报告",
                     &["政府工作报告全文见附件。".to_string()],
-                    &[("/files/m01.doc", "附件：2024年政府工作报告.doc")],
+                    &[("/files/m11.doc", "附件：2024年政府工作报告.doc")],
                 ),
             ),
-            "/files/m01.doc" => {
-                let (title, body) = split(self.texts.m01);
+            "/files/m11.doc" => {
+                let (title, body) = split(self.texts.m11);
                 file("application/msword", attachments::doc(title, &body))
             }
             "/art/tasks.html" => html(
@@ -301,10 +301,10 @@ impl FaultPortal {
                 )
             },
             report(
-                "/files/m01.doc",
-                split(self.texts.m01).0,
-                "中建苗族彝族乡",
-                "520581206",
+                "/files/m11.doc",
+                split(self.texts.m11).0,
+                "汉家岔镇",
+                "620422108",
                 Some(2023),
                 Some(2024),
                 "government_work_report",
@@ -345,7 +345,7 @@ fn list_page(page: usize, _base: &str) -> String {
             ("/art/busy.html", "小港街道2023年工作总结和2024年工作思路", "2024-01-18"),
             ("/art/charset.html", "郭扶镇2023年工作总结", "2024-01-10"),
             ("/art/plan.html", "关于公开汉家岔镇2024年工作要点的说明", "2024-03-05"),
-            ("/art/gwr.html", "中建苗族彝族乡2024年政府工作报告", "2024-02-28"),
+            ("/art/gwr.html", "汉家岔镇2024年政府工作报告", "2024-01-25"),
             ("/art/tasks.html", "郭扶镇2024年工作要点", "2024-02-20"),
             ("/art/slow.html", "关于开展冬季消防安全检查的通知", "2023-12-01"),
             ("/art/flaky.html", "关于调整农贸市场开放时间的公告", "2023-11-20"),
