@@ -19,6 +19,8 @@ fn paragraphs() -> Vec<String> {
     ]
 }
 
+const INDICATORS: &[attachments::Indicator] = &[("地区生产总值", "亿元", 12.56, 6.2)];
+
 fn files() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/files")
 }
@@ -30,10 +32,9 @@ fn fixtures() -> Vec<(&'static str, Vec<u8>)> {
         ("fast-saved.doc", attachments::doc(TITLE, &p)),
         ("gbk.wps", attachments::wps(TITLE, &p)),
         ("two-columns.ofd", attachments::ofd(TITLE, &p)),
-        (
-            "indicators.xlsx",
-            attachments::xlsx(TITLE, &p, &[("地区生产总值", "亿元", 12.56, 6.2)]),
-        ),
+        ("indicators.xlsx", attachments::xlsx(TITLE, &p, INDICATORS)),
+        ("indicators.xls", attachments::xls(TITLE, &p, INDICATORS)),
+        ("indicators.et", attachments::xls(TITLE, &p, INDICATORS)),
         ("gbk-and-unicode.rtf", attachments::rtf(TITLE, &p)),
         ("scanned.pdf", attachments::scanned_pdf(3)),
     ]
@@ -95,15 +96,21 @@ fn a_two_column_ofd_page_reads_column_by_column() {
 }
 
 #[test]
-fn a_spreadsheet_reads_as_rows_of_cells() {
-    let bytes = committed("indicators.xlsx");
-    let (format, text) = text_of("indicators.xlsx", &bytes);
-    assert_eq!(format, Format::Xlsx);
-    let lines: Vec<&str> = text.lines().collect();
-    assert_eq!(lines[0], TITLE);
-    assert_eq!(lines[1], "序号\t工作任务");
-    assert_eq!(lines[2], format!("1\t{}", paragraphs()[0]));
-    assert_eq!(lines.last().unwrap(), &"地区生产总值\t亿元\t12.56\t6.2");
+fn spreadsheets_read_as_rows_of_cells() {
+    for (name, format) in [
+        ("indicators.xlsx", Format::Xlsx),
+        ("indicators.xls", Format::Xls),
+        ("indicators.et", Format::Et),
+    ] {
+        let bytes = committed(name);
+        let (found, text) = text_of(name, &bytes);
+        assert_eq!(found, format);
+        let lines: Vec<&str> = text.lines().collect();
+        assert_eq!(lines[0], TITLE, "{name}");
+        assert_eq!(lines[1], "序号\t工作任务", "{name}");
+        assert_eq!(lines[2], format!("1\t{}", paragraphs()[0]), "{name}");
+        assert_eq!(lines.last().unwrap(), &"地区生产总值\t亿元\t12.56\t6.2", "{name}");
+    }
 }
 
 #[test]

@@ -191,6 +191,15 @@ fn hostile_files_end_in_bounded_time_and_memory() {
     let err = read("XLS with cells at A1 and IV65536", "/d.xls", &grid).unwrap_err();
     assert!(err.contains("spanning"), "{err}");
 
+    let mut declared = record(0x0809, &[0; 16]);
+    let mut dims = 0u32.to_le_bytes().to_vec();
+    dims.extend_from_slice(&u32::MAX.to_le_bytes());
+    dims.extend_from_slice(&[0, 0, 0, 1, 0, 0]);
+    declared.extend(record(0x0200, &dims));
+    let grid = compound_file(&[("/Workbook", &declared)]);
+    let err = read("XLS declaring 4 G rows × 256 columns", "/d.et", &grid).unwrap_err();
+    assert!(err.contains("dimensions spanning"), "{err}");
+
     let corners = "<worksheet xmlns=\"http://schemas.openxmlformats.org/spreadsheetml/2006/main\"><sheetData>\
         <row r=\"1\"><c r=\"A1\"><v>1</v></c></row><row r=\"1048576\"><c r=\"XFD1048576\"><v>2</v></c></row></sheetData></worksheet>";
     let Ok(Content::Text(text)) = read(

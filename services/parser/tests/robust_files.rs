@@ -37,6 +37,10 @@ fn fixture(format: usize) -> (Vec<u8>, &'static str) {
         4 => (attachments::rtf(title, &p), "/f/a.rtf"),
         5 => (attachments::scanned_pdf(1), "/f/a.pdf"),
         6 => (attachments::docx(title, &p), "/f/a.docx"),
+        7 => (
+            attachments::xls(title, &p, &[("地区生产总值", "亿元", 12.5, 6.2)]),
+            "/f/a.et",
+        ),
         _ => (attachments::pdf(title, &p), "/f/b.pdf"),
     }
 }
@@ -57,7 +61,7 @@ proptest! {
 
     #[test]
     fn overwritten_bytes_never_panic(
-        format in 0usize..8,
+        format in 0usize..9,
         writes in proptest::collection::vec((any::<prop::sample::Index>(), any::<u8>()), 1..64),
     ) {
         let (mut bytes, path) = fixture(format);
@@ -69,15 +73,15 @@ proptest! {
     }
 
     #[test]
-    fn files_cut_short_never_panic(format in 0usize..8, cut in any::<prop::sample::Index>()) {
+    fn files_cut_short_never_panic(format in 0usize..9, cut in any::<prop::sample::Index>()) {
         let (bytes, path) = fixture(format);
         parse(&bytes[..cut.index(bytes.len())], path);
     }
 
     #[test]
     fn spliced_files_never_panic(
-        a in 0usize..8,
-        b in 0usize..8,
+        a in 0usize..9,
+        b in 0usize..9,
         at in any::<prop::sample::Index>(),
         from in any::<prop::sample::Index>(),
     ) {

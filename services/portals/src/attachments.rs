@@ -16,7 +16,7 @@ use lopdf::content::{Content, Operation};
 use lopdf::{Dictionary, Document as Pdf, Object, Stream, dictionary};
 
 pub use ofd::ofd;
-pub use sheet::{Indicator, xlsx};
+pub use sheet::{Indicator, xls, xlsx};
 pub use word::{doc, wps};
 
 /// Characters per PDF line and lines per page, like an A4 page of 五号 text.

@@ -135,8 +135,8 @@ pub fn read(format: Format, bytes: &[u8]) -> Result<Content, AttachmentError> {
         Format::Docx => docx_text(bytes),
         Format::Doc | Format::Wps => word::text(format.name(), bytes),
         Format::Ofd => ofd::text(bytes),
-        Format::Xls | Format::Et => sheet::xls_text(format.name(), bytes),
-        Format::Xlsx => sheet::xlsx_text(bytes),
+        Format::Xls | Format::Et => guarded(format.name(), || sheet::xls_text(format.name(), bytes)),
+        Format::Xlsx => guarded("xlsx", || sheet::xlsx_text(bytes)),
         Format::Rtf => rtf_text(bytes),
         Format::Unsupported(name) => Err(AttachmentError::Unreadable {
             format: name,

@@ -93,6 +93,36 @@ const CELL_RECORDS: &[u16] = &[0x0006, 0x00FD, 0x0201, 0x0203, 0x0204, 0x0205, 0
 /// their last two bytes.
 const MULTI_RECORDS: &[u16] = &[0x00BD, 0x00BE];
 const BOF: u16 = 0x0809;
+const DIMENSIONS: u16 = 0x0200;
+
+/// calamine reserves a sheet's declared dimensions and computes them
+/// unchecked: declared bounds spanning more than [`MAX_CELLS`], or whose
+/// last row comes before the first, are refused.
+fn check_dimensions(data: &[u8]) -> Result<(), String> {
+    let u16_at = |i: usize| u32::from(u16::from_le_bytes([data[i], data[i + 1]]));
+    let u32_at = |i: usize| u32::from_le_bytes([data[i], data[i + 1], data[i + 2], data[i + 3]]);
+    let (first_row, rows_end, first_col, cols_end) = match data.len() {
+        10 => (u16_at(0), u16_at(2), u16_at(4), u16_at(6)),
+        14 | 16 => (u32_at(0), u32_at(4), u16_at(8), u16_at(10)),
+        _ => return Ok(()),
+    };
+    // calamine takes a first column past the last, or past 255, as 0.
+    let first_col = if first_col > 0xFF || cols_end < first_col {
+        0
+    } else {
+        first_col
+    };
+    if rows_end >= 1 && rows_end - 1 < first_row {
+        return Err(format!(
+            "dimensions ending at row {rows_end} before their first, {first_row}"
+        ));
+    }
+    let spanned = u64::from(rows_end.saturating_sub(first_row)) * u64::from(cols_end.saturating_sub(first_col));
+    if spanned > MAX_CELLS {
+        return Err(format!("dimensions spanning {spanned} cells"));
+    }
+    Ok(())
+}
 
 /// Refuses a workbook one of whose sheets spans more than [`MAX_CELLS`].
 fn check_extent(bytes: &[u8]) -> Result<(), String> {
@@ -115,6 +145,10 @@ fn check_extent(bytes: &[u8]) -> Result<(), String> {
         let cells = match kind {
             BOF => {
                 extent = None;
+                continue;
+            }
+            DIMENSIONS => {
+                check_dimensions(data)?;
                 continue;
             }
             k if CELL_RECORDS.contains(&k) => u16_at(0).zip(u16_at(2)).map(|(r, c)| (r, c, c)),

@@ -1,11 +1,11 @@
-//! An XLSX workbook as townships publish a plan: its title in the first
-//! row, then one numbered task a row, then a table of indicators with
-//! numeric cells.
+//! A workbook as townships publish a plan, as XLSX or as XLS (BIFF8, which
+//! WPS also writes as `.et`): its title in the first row, then one
+//! numbered task a row, then a table of indicators with numeric cells.
 
 /// The indicators table: name, unit, value, growth (%).
 pub type Indicator = (&'static str, &'static str, f64, f64);
 
-pub fn xlsx(title: &str, paragraphs: &[String], indicators: &[Indicator]) -> Vec<u8> {
+fn rows(title: &str, paragraphs: &[String], indicators: &[Indicator]) -> Vec<Vec<Cell>> {
     let mut rows: Vec<Vec<Cell>> = vec![
         vec![Cell::Text(title.into())],
         vec![Cell::Text("序号".into()), Cell::Text("工作任务".into())],
@@ -29,6 +29,69 @@ pub fn xlsx(title: &str, paragraphs: &[String], indicators: &[Indicator]) -> Vec
             ]);
         }
     }
+    rows
+}
+
+/// A BIFF8 workbook in a compound file: the globals (BOF, code page
+/// UTF-16, one BoundSheet8 pointing at the sheet), then the sheet (BOF,
+/// Dimensions, a Label or Number record per cell, EOF).
+pub fn xls(title: &str, paragraphs: &[String], indicators: &[Indicator]) -> Vec<u8> {
+    let rows = rows(title, paragraphs, indicators);
+    let record = |kind: u16, data: &[u8]| -> Vec<u8> {
+        let mut r = kind.to_le_bytes().to_vec();
+        r.extend_from_slice(&(data.len() as u16).to_le_bytes());
+        r.extend_from_slice(data);
+        r
+    };
+    let bof = |dt: u16| {
+        let mut data = vec![0x00, 0x06];
+        data.extend_from_slice(&dt.to_le_bytes());
+        data.extend_from_slice(&[0; 12]);
+        record(0x0809, &data)
+    };
+    let name: Vec<u8> = "工作要点".encode_utf16().flat_map(u16::to_le_bytes).collect();
+    let mut sheet_entry = vec![0u8; 6];
+    sheet_entry.extend_from_slice(&[4, 1]);
+    sheet_entry.extend_from_slice(&name);
+    let globals_len = bof(5).len() + record(0x0042, &[0; 2]).len() + record(0x0085, &sheet_entry).len() + 4;
+    sheet_entry[..4].copy_from_slice(&(globals_len as u32).to_le_bytes());
+    let mut stream = bof(5);
+    stream.extend(record(0x0042, &1200u16.to_le_bytes()));
+    stream.extend(record(0x0085, &sheet_entry));
+    stream.extend(record(0x000A, &[]));
+    stream.extend(bof(0x10));
+    let width = rows.iter().map(Vec::len).max().unwrap_or(0) as u16;
+    let mut dimensions = 0u32.to_le_bytes().to_vec();
+    dimensions.extend_from_slice(&(rows.len() as u32).to_le_bytes());
+    dimensions.extend_from_slice(&[0, 0]);
+    dimensions.extend_from_slice(&width.to_le_bytes());
+    dimensions.extend_from_slice(&[0, 0]);
+    stream.extend(record(0x0200, &dimensions));
+    for (r, cells) in rows.iter().enumerate() {
+        for (c, cell) in cells.iter().enumerate() {
+            let mut data = (r as u16).to_le_bytes().to_vec();
+            data.extend_from_slice(&(c as u16).to_le_bytes());
+            data.extend_from_slice(&[0, 0]);
+            match cell {
+                Cell::Text(t) => {
+                    data.extend_from_slice(&(t.encode_utf16().count() as u16).to_le_bytes());
+                    data.push(1);
+                    data.extend(t.encode_utf16().flat_map(u16::to_le_bytes));
+                    stream.extend(record(0x0204, &data));
+                }
+                Cell::Number(n) => {
+                    data.extend_from_slice(&n.to_le_bytes());
+                    stream.extend(record(0x0203, &data));
+                }
+            }
+        }
+    }
+    stream.extend(record(0x000A, &[]));
+    super::word::compound_file(&[("/Workbook", &stream)])
+}
+
+pub fn xlsx(title: &str, paragraphs: &[String], indicators: &[Indicator]) -> Vec<u8> {
+    let rows = rows(title, paragraphs, indicators);
     let sheet_rows: String = rows
         .iter()
         .enumerate()
