@@ -169,9 +169,14 @@ async fn crawl_announces_every_report_exactly_once() {
         "the reason is kept: {faults:?}"
     );
     assert_eq!(faults.disallowed, 1, "robots.txt: {faults:?}");
-    assert_eq!(faults.unsupported.get("doc"), Some(&1), "{faults:?}");
+    // Every attachment format read, the broken old .doc not, the scan image-only.
+    assert_eq!(faults.unsupported, [("doc".to_string(), 1)].into(), "{faults:?}");
+    assert_eq!(faults.image_only, [("pdf".to_string(), 1)].into(), "{faults:?}");
+    for format in ["pdf", "docx", "doc", "wps", "ofd", "xlsx"] {
+        assert_eq!(faults.attachments_read.get(format), Some(&1), "{format}: {faults:?}");
+    }
     assert_eq!(faults.failed_by_class.get("too_large"), Some(&2), "{faults:?}");
-    assert_eq!(status.reports_by_site[townreports_portals::faults::ID], 3);
+    assert_eq!(status.reports_by_site[townreports_portals::faults::ID], 5);
     assert!(status.queues.iter().all(|(_, n)| *n == 0), "{:?}", status.queues);
 
     // The archive replays to the same records without fetching.
@@ -182,7 +187,7 @@ async fn crawl_announces_every_report_exactly_once() {
     })
     .await
     .unwrap();
-    assert_eq!(replay.unsupported, 1, "the old .doc: {replay:?}");
+    assert_eq!(replay.unsupported, 2, "the old .doc and the scan: {replay:?}");
     let live = exported(&data).await;
     assert_eq!(exported(&replayed).await, live, "{replay:?}");
     assert_eq!(live.len(), expected.len());
@@ -204,6 +209,25 @@ async fn crawl_announces_every_report_exactly_once() {
     assert_eq!(store.count().await.unwrap() as usize, expected.len());
     let records = store.records().await.unwrap();
     store.close().await;
+    // A report published as a DOC, a WPS, an OFD or an XLSX attachment is
+    // stored with its township, kind and figures, the file among its sources.
+    for file in ["/files/m11.doc", "/files/m04.wps", "/files/m03.ofd", "/files/m10.xlsx"] {
+        let record = records
+            .iter()
+            .find(|r| {
+                r.source
+                    .iter()
+                    .chain(&r.sources)
+                    .any(|s| s.url.as_deref().is_some_and(|u| u.ends_with(file)))
+            })
+            .unwrap_or_else(|| panic!("no report from {file}"));
+        let division = record.division.clone().unwrap_or_default();
+        assert!(
+            division.code.is_some() && record.doc_type.is_some(),
+            "{file}: {record:?}"
+        );
+        assert!(!record.metrics.is_empty(), "{file}: no figures in {}", record.text);
+    }
 
     // What users touch: the panel CSV in pandas, a report page in a browser.
     let api = web::serve_api(&data).await;

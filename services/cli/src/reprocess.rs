@@ -32,8 +32,10 @@ pub struct ReprocessSummary {
     pub documents: usize,
     pub reports: usize,
     pub stored: i64,
+    /// Attachments not read: formats not read, files that could not be,
+    /// scanned PDFs.
     pub unsupported: usize,
-    /// Unreadable attachments and torn archive records.
+    /// Torn archive records and unparseable addresses.
     pub unreadable: usize,
 }
 
@@ -101,12 +103,12 @@ fn record_of(response: &ArchivedResponse) -> Outcome {
     };
     let content_type = (!response.content_type.is_empty()).then_some(response.content_type.as_str());
     let page = match parse_fetched(&url, &response.body, content_type) {
-        Ok(Parsed::Page(page)) => page,
-        Ok(Parsed::Unsupported(_)) => return Outcome::Unsupported,
-        Err(e) => {
-            tracing::warn!(url = %response.final_url, error = %e, "unreadable attachment");
-            return Outcome::Unreadable;
+        Parsed::Page(page) | Parsed::Attachment { page, .. } => page,
+        Parsed::Unsupported { format, reason } => {
+            tracing::warn!(url = %response.final_url, format, reason, "attachment not read");
+            return Outcome::Unsupported;
         }
+        Parsed::ImageOnly(_) => return Outcome::Unsupported,
     };
     if !page.is_document(job) {
         return Outcome::NotADocument;

@@ -104,6 +104,20 @@ pub fn write_table(status: &Status, now: i64, out: &mut dyn Write) -> std::io::R
             writeln!(out, "blocked: {site}: {n} page(s): {reason}")?;
         }
     }
+    for (site, s) in &status.sites {
+        let parts: Vec<String> = [
+            ("read", &s.attachments_read),
+            ("unsupported", &s.unsupported),
+            ("image-only", &s.image_only),
+        ]
+        .into_iter()
+        .filter(|(_, counts)| !counts.is_empty())
+        .map(|(what, counts)| format!("{what} {}", join(counts)))
+        .collect();
+        if !parts.is_empty() {
+            writeln!(out, "attachments: {site}: {}", parts.join(" · "))?;
+        }
+    }
     let queues: Vec<String> = status.queues.iter().map(|(s, n)| format!("{s} {n}")).collect();
     writeln!(out, "queues: {}", queues.join(" · "))?;
     writeln!(out, "dead letters: {}", status.dead_letters)
@@ -149,6 +163,9 @@ mod tests {
         };
         s.failed_by_class.insert("redirect".into(), 2);
         s.unsupported.insert("doc".into(), 1);
+        s.attachments_read.insert("ofd".into(), 2);
+        s.attachments_read.insert("wps".into(), 1);
+        s.image_only.insert("pdf".into(), 1);
         s.blocked_by.insert("HTTP 412 ruishu challenge".into(), 1);
         let status = Status {
             sites: [("faults-town".to_string(), s)].into(),
@@ -163,6 +180,10 @@ mod tests {
         for part in ["faults-town", "12", "9", "doc 1", "1m ago", "in 5h59m", "redirect 2"] {
             assert!(row.contains(part), "{part} in {row}");
         }
+        assert!(
+            text.contains("attachments: faults-town: read ofd 2, wps 1 · unsupported doc 1 · image-only pdf 1"),
+            "{text}"
+        );
         assert!(text.contains("queues: fetcher 0 · parser 2"));
         assert!(text.contains("dead letters: 1"));
         assert!(

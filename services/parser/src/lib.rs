@@ -1,7 +1,10 @@
 //! The parser: fetched bytes in; a clean document for the extractor and
 //! the links the crawler should follow out.
 //!
-//! Start at [`parse_page`], which runs the pure steps in order:
+//! Start at [`parse_fetched`]: an attachment (PDF, DOCX, DOC, WPS, OFD,
+//! XLS, ET, XLSX, RTF) is recognised by its bytes and read to text in
+//! [`attachment`]; anything else goes to [`parse_page`], which runs the
+//! pure steps in order:
 //!
 //! 1. [`charset`]: bytes to text (BOM, header, `<meta>`, detection; lying
 //!    declarations lose).

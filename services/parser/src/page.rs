@@ -10,7 +10,7 @@ use scraper::Html;
 use townreports_proto::v1::{DiscoveredLinks, FetchJob, PageKind, ParsedDocument};
 use url::Url;
 
-use crate::attachment::{self, AttachmentError, Format};
+use crate::attachment::{self, AttachmentError, Content};
 use crate::charset::{self, CharsetSource};
 use crate::links::{self, LinkKind, PageLink};
 use crate::{content, disclosure, guard, meta, stats, title};
@@ -65,29 +65,34 @@ const MARKUP_SNIFF: usize = 64 * 1024;
 /// What a fetched body turned out to be.
 #[derive(Debug, Clone)]
 pub enum Parsed {
-    /// An HTML or text page, or a PDF or DOCX read to text.
+    /// An HTML or text page.
     Page(Page),
-    /// An attachment in a format townreports does not read (`doc`, `wps`,
-    /// `ofd`, …).
-    Unsupported(&'static str),
+    /// An attachment of the named format (`pdf`, `doc`, `ofd`, …) read to text.
+    Attachment { format: &'static str, page: Page },
+    /// A PDF of scanned pages: images and no text layer.
+    ImageOnly(&'static str),
+    /// An attachment not read: a format townreports does not read, or a
+    /// file its reader could not read, and why.
+    Unsupported { format: &'static str, reason: String },
 }
 
-/// Parses any fetched body: attachments by their bytes (PDF and DOCX to
-/// text), everything else as a page. A PDF or DOCX that cannot be read is
-/// an error.
-pub fn parse_fetched(url: &Url, bytes: &[u8], content_type: Option<&str>) -> Result<Parsed, AttachmentError> {
-    match attachment::sniff(bytes, url.path()) {
-        None => Ok(Parsed::Page(parse_page(url, bytes, content_type))),
-        Some(Format::Unsupported(name)) => Ok(Parsed::Unsupported(name)),
-        Some(format) => {
-            let text = attachment::text(format, bytes)?;
-            Ok(Parsed::Page(plain_text_page(
-                url,
-                &text,
-                "UTF-8",
-                CharsetSource::Detected,
-            )))
-        }
+/// Parses any fetched body: attachments by their bytes (read to text when
+/// their format allows), everything else as a page. Never fails: a file
+/// that cannot be read is [`Parsed::Unsupported`] with the reason.
+pub fn parse_fetched(url: &Url, bytes: &[u8], content_type: Option<&str>) -> Parsed {
+    let Some(format) = attachment::sniff(bytes, url.path()) else {
+        return Parsed::Page(parse_page(url, bytes, content_type));
+    };
+    match attachment::read(format, bytes) {
+        Ok(Content::Text(text)) => Parsed::Attachment {
+            format: format.name(),
+            page: plain_text_page(url, &text, "UTF-8", CharsetSource::Detected),
+        },
+        Ok(Content::ImageOnly) => Parsed::ImageOnly(format.name()),
+        Err(AttachmentError::Unreadable { format, message }) => Parsed::Unsupported {
+            format,
+            reason: message,
+        },
     }
 }
 
@@ -237,7 +242,7 @@ impl Page {
             job: Some(job.clone()),
             clean_text_sha256: self.clean_text_sha256(),
             links,
-            unsupported_format: String::new(),
+            ..Default::default()
         }
     }
 

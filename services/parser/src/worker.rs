@@ -9,7 +9,7 @@ use townreports_bus::service::{self, ServiceArgs};
 use townreports_bus::worker::{Label, run_stage};
 use townreports_bus::{Bus, BusError, Publish, Shutdown, Stage, StageError, WorkerOptions};
 use townreports_proto::topology::{self as names, Stage as StageName};
-use townreports_proto::v1::{DiscoveredLinks, FetchedPage, FrontierUpdate, frontier_update::Update};
+use townreports_proto::v1::{DiscoveredLinks, FetchJob, FetchedPage, FrontierUpdate, frontier_update::Update};
 use url::Url;
 
 use crate::{Parsed, parse_fetched};
@@ -48,26 +48,34 @@ impl Stage for ParseStage {
         // Parsing is CPU work: keep it off the async threads.
         let parsed = tokio::task::spawn_blocking(move || parse_fetched(&url, &body, content_type.as_deref()))
             .await
-            .map_err(|e| StageError::permanent("panic", format!("the parser failed on this page: {e}")))?
-            .map_err(|e| StageError::permanent("unreadable_attachment", e))?;
+            .map_err(|e| StageError::permanent("panic", format!("the parser failed on this page: {e}")))?;
 
         let at = job.scheduled_at_ms.to_string();
         let identity = [job.url.as_str(), at.as_str()];
-        let parsed = match parsed {
-            Parsed::Page(page) => page,
-            Parsed::Unsupported(format) => {
-                tracing::warn!(url = %job.url, format, "attachment format not supported; counted, not read");
+        let (parsed, read_format) = match parsed {
+            Parsed::Page(page) => (page, ""),
+            Parsed::Attachment { format, page } => {
+                metrics::counter!("townreports_attachments_read_total", "format" => format).increment(1);
+                (page, format)
+            }
+            Parsed::ImageOnly(format) => {
+                tracing::warn!(url = %job.url, format, "scanned attachment without text; counted, not read");
+                metrics::counter!("townreports_attachments_image_only_total", "format" => format).increment(1);
+                let links = DiscoveredLinks {
+                    image_only_format: format.to_string(),
+                    ..unread(&job, &page)
+                };
+                return Ok(vec![links_update(links, &identity)]);
+            }
+            Parsed::Unsupported { format, reason } => {
+                tracing::warn!(url = %job.url, format, reason, "attachment not read; counted");
                 metrics::counter!("townreports_attachments_unsupported_total", "format" => format).increment(1);
                 let links = DiscoveredLinks {
-                    job: Some(job.clone()),
-                    clean_text_sha256: page.body_sha256.clone(),
-                    links: Vec::new(),
                     unsupported_format: format.to_string(),
+                    unsupported_reason: reason,
+                    ..unread(&job, &page)
                 };
-                let update = FrontierUpdate {
-                    update: Some(Update::Links(links)),
-                };
-                return Ok(vec![Publish::proto(names::SUBJECT_FRONTIER_LINKS, &update, &identity)]);
+                return Ok(vec![links_update(links, &identity)]);
             }
         };
         let mut outputs = Vec::with_capacity(2);
@@ -81,12 +89,29 @@ impl Stage for ParseStage {
             }
             outputs.push(Publish::proto(names::SUBJECT_DOCS_PARSED, &doc, &identity));
         }
-        let update = FrontierUpdate {
-            update: Some(Update::Links(parsed.discovered_links(&job))),
+        let links = DiscoveredLinks {
+            read_format: read_format.to_string(),
+            ..parsed.discovered_links(&job)
         };
-        outputs.push(Publish::proto(names::SUBJECT_FRONTIER_LINKS, &update, &identity));
+        outputs.push(links_update(links, &identity));
         Ok(outputs)
     }
+}
+
+/// What the scheduler hears of an attachment that gave no text: no links.
+fn unread(job: &FetchJob, page: &FetchedPage) -> DiscoveredLinks {
+    DiscoveredLinks {
+        job: Some(job.clone()),
+        clean_text_sha256: page.body_sha256.clone(),
+        ..Default::default()
+    }
+}
+
+fn links_update(links: DiscoveredLinks, identity: &[&str]) -> Publish {
+    let update = FrontierUpdate {
+        update: Some(Update::Links(links)),
+    };
+    Publish::proto(names::SUBJECT_FRONTIER_LINKS, &update, identity)
 }
 
 /// Flags of a parser process.

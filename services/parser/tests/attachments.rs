@@ -1,7 +1,7 @@
 //! Attachments as portals serve them: a PDF and a DOCX of a report read
-//! back to its text; an old Word file recognised and named, not read.
+//! back to its text; a Word file too broken to read named, with the reason.
 
-use townreports_parser::attachment::{self, Format};
+use townreports_parser::attachment::{self, AttachmentError, Content, Format};
 use townreports_portals::attachments;
 
 fn paragraphs() -> Vec<String> {
@@ -21,7 +21,9 @@ fn squash(s: &str) -> String {
 fn a_pdf_report_reads_back_to_its_paragraphs() {
     let bytes = attachments::pdf("某某镇2023年政府工作报告", &paragraphs());
     assert_eq!(attachment::sniff(&bytes, "/P020240105.pdf"), Some(Format::Pdf));
-    let text = attachment::text(Format::Pdf, &bytes).unwrap();
+    let Ok(Content::Text(text)) = attachment::read(Format::Pdf, &bytes) else {
+        panic!("no text")
+    };
     assert!(text.starts_with("某某镇2023年政府工作报告"), "{text}");
     for p in paragraphs() {
         assert!(squash(&text).contains(&squash(&p)), "{p} missing from {text}");
@@ -37,16 +39,21 @@ fn a_pdf_report_reads_back_to_its_paragraphs() {
 fn a_docx_report_reads_back_to_its_paragraphs() {
     let bytes = attachments::docx("某某镇2023年政府工作报告", &paragraphs());
     assert_eq!(attachment::sniff(&bytes, "/download?id=7"), Some(Format::Docx));
-    let text = attachment::text(Format::Docx, &bytes).unwrap();
+    let Ok(Content::Text(text)) = attachment::read(Format::Docx, &bytes) else {
+        panic!("no text")
+    };
     let lines: Vec<&str> = text.lines().collect();
     assert_eq!(lines[0], "某某镇2023年政府工作报告");
     assert_eq!(&lines[1..], paragraphs().iter().map(String::as_str).collect::<Vec<_>>());
 }
 
 #[test]
-fn an_old_word_file_is_named_not_read() {
-    assert_eq!(
-        attachment::sniff(&attachments::legacy_doc(), "/files/report.doc"),
-        Some(Format::Unsupported("doc"))
-    );
+fn a_word_file_too_broken_to_read_is_named_with_the_reason() {
+    let bytes = attachments::legacy_doc();
+    assert_eq!(attachment::sniff(&bytes, "/files/report.doc"), Some(Format::Doc));
+    let Err(AttachmentError::Unreadable { format, message }) = attachment::read(Format::Doc, &bytes) else {
+        panic!("read")
+    };
+    assert_eq!(format, "doc");
+    assert!(!message.is_empty());
 }

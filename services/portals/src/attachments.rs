@@ -1,12 +1,23 @@
-//! Documents as the files portals attach: a PDF (text drawn a line at a
-//! time, as word processors export it) and a DOCX (one `w:p` per
-//! paragraph). Built here rather than stored, so every fixture text can be
-//! served as either.
+//! Documents as the files portals attach, in every format townships
+//! publish: PDF (text drawn a line at a time, as word processors export
+//! it, or a scanned page with no text at all), DOCX, Word 97-2003 binary
+//! (fast-saved, its pieces out of order), WPS (GBK text), OFD (a
+//! two-column first page), an XLSX table and RTF. Built here rather than
+//! stored, so every fixture text can be served as any of them; the
+//! parser's tests keep generated copies (`services/parser/tests/files`).
+
+mod ofd;
+mod sheet;
+mod word;
 
 use std::io::Write;
 
 use lopdf::content::{Content, Operation};
 use lopdf::{Dictionary, Document as Pdf, Object, Stream, dictionary};
+
+pub use ofd::ofd;
+pub use sheet::{Indicator, xls, xlsx};
+pub use word::{doc, wps};
 
 /// Characters per PDF line and lines per page, like an A4 page of 五号 text.
 const LINE_CHARS: usize = 34;
@@ -147,9 +158,9 @@ pub fn docx(title: &str, paragraphs: &[String]) -> Vec<u8> {
         "<?xml version=\"1.0\" encoding=\"UTF-8\" standalone=\"yes\"?>\n\
          <w:document xmlns:w=\"http://schemas.openxmlformats.org/wordprocessingml/2006/main\"><w:body>{body}</w:body></w:document>"
     );
-    let files: [(&str, String); 3] = [
+    let files: Vec<(String, String)> = vec![
         (
-            "[Content_Types].xml",
+            "[Content_Types].xml".into(),
             "<?xml version=\"1.0\" encoding=\"UTF-8\"?><Types xmlns=\"http://schemas.openxmlformats.org/package/2006/content-types\">\
              <Default Extension=\"rels\" ContentType=\"application/vnd.openxmlformats-package.relationships+xml\"/>\
              <Default Extension=\"xml\" ContentType=\"application/xml\"/>\
@@ -157,25 +168,111 @@ pub fn docx(title: &str, paragraphs: &[String]) -> Vec<u8> {
                 .into(),
         ),
         (
-            "_rels/.rels",
+            "_rels/.rels".into(),
             "<?xml version=\"1.0\" encoding=\"UTF-8\"?><Relationships xmlns=\"http://schemas.openxmlformats.org/package/2006/relationships\">\
              <Relationship Id=\"rId1\" Type=\"http://schemas.openxmlformats.org/officeDocument/2006/relationships/officeDocument\" Target=\"word/document.xml\"/></Relationships>"
                 .into(),
         ),
-        ("word/document.xml", document),
+        ("word/document.xml".into(), document),
     ];
+    zip_of(&files)
+}
+
+/// `files` (name, content) zipped, deflated, in memory.
+fn zip_of(files: &[(String, String)]) -> Vec<u8> {
     let mut zip = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
     let options = zip::write::SimpleFileOptions::default().compression_method(zip::CompressionMethod::Deflated);
     for (name, content) in files {
         // Writing to memory cannot fail.
-        let _ = zip.start_file(name, options);
+        let _ = zip.start_file(name.as_str(), options);
         let _ = zip.write_all(content.as_bytes());
     }
     zip.finish().map(|c| c.into_inner()).unwrap_or_default()
 }
 
-/// An old binary Word file as far as its first bytes go: the OLE compound
-/// file signature, which is what recognising it needs.
+/// A scanned report: each page one grey image and no text layer, as a
+/// scanner's PDF is.
+pub fn scanned_pdf(pages: usize) -> Vec<u8> {
+    let mut doc = Pdf::with_version("1.4");
+    let pages_id = doc.new_object_id();
+    let (width, height) = (16i64, 22i64);
+    let mut kids = Vec::new();
+    for page in 0..pages {
+        let pixels: Vec<u8> = (0..width * height)
+            .map(|i| ((i as usize * 7 + page * 13) % 256) as u8)
+            .collect();
+        let image = doc.add_object(Stream::new(
+            dictionary! {
+                "Type" => "XObject",
+                "Subtype" => "Image",
+                "Width" => width,
+                "Height" => height,
+                "ColorSpace" => "DeviceGray",
+                "BitsPerComponent" => 8,
+            },
+            pixels,
+        ));
+        let content = b"q 595 0 0 842 0 0 cm /Im1 Do Q".to_vec();
+        let content_id = doc.add_object(Stream::new(dictionary! {}, content));
+        let resources = doc.add_object(dictionary! { "XObject" => dictionary! { "Im1" => image } });
+        kids.push(
+            doc.add_object(dictionary! {
+                "Type" => "Page",
+                "Parent" => pages_id,
+                "Contents" => content_id,
+                "Resources" => resources,
+                "MediaBox" => vec![0.into(), 0.into(), 595.into(), 842.into()],
+            })
+            .into(),
+        );
+    }
+    let count = kids.len() as i64;
+    doc.objects.insert(
+        pages_id,
+        Object::Dictionary(dictionary! { "Type" => "Pages", "Kids" => kids, "Count" => count }),
+    );
+    let catalog = doc.add_object(dictionary! { "Type" => "Catalog", "Pages" => pages_id });
+    doc.trailer.set("Root", catalog);
+    let mut out = Vec::new();
+    // Writing to a Vec cannot fail.
+    let _ = doc.save_to(&mut out);
+    out
+}
+
+/// An RTF file in code page 936 as Chinese word processors save it: the
+/// title and odd paragraphs as GBK bytes (`\'hh`), even ones as Unicode
+/// escapes (`\uN`) with a `?` fallback.
+pub fn rtf(title: &str, paragraphs: &[String]) -> Vec<u8> {
+    let mut out = String::from(
+        "{\\rtf1\\ansi\\ansicpg936\\deff0{\\fonttbl{\\f0\\fnil\\fcharset134 \\'cb\\'ce\\'cc\\'e5;}}\n\\uc1\\f0\\fs24 ",
+    );
+    for (i, p) in std::iter::once(title)
+        .chain(paragraphs.iter().map(String::as_str))
+        .enumerate()
+    {
+        for c in p.chars() {
+            match c {
+                '\\' | '{' | '}' => {
+                    out.push('\\');
+                    out.push(c);
+                }
+                c if c.is_ascii() => out.push(c),
+                c if i % 2 == 1 => out.push_str(&format!("\\u{}?", c as u32 as i16)),
+                c => {
+                    for b in encoding_rs::GBK.encode(&c.to_string()).0.iter() {
+                        out.push_str(&format!("\\'{b:02x}"));
+                    }
+                }
+            }
+        }
+        out.push_str("\\par\n");
+    }
+    out.push('}');
+    out.into_bytes()
+}
+
+/// A file as far as its first bytes go: the OLE compound file signature
+/// and nothing a reader could use.
 pub fn legacy_doc() -> Vec<u8> {
     let mut bytes = vec![0xD0, 0xCF, 0x11, 0xE0, 0xA1, 0xB1, 0x1A, 0xE1];
     bytes.resize(4096, 0);

@@ -3,8 +3,11 @@
 //! pass, redirect loops, a redirect to a private address, an oversized page
 //! sent without a length, a gzip bomb, a page whose declared charset lies,
 //! robots.txt disallows and a `Crawl-delay`, a 412 challenge, an endless
-//! calendar, and reports published as a PDF, a DOCX beside their page, and
-//! an unreadable old Word file.
+//! calendar, and reports published as attachments in every format
+//! townships use: a PDF and an OFD under a short disclosure page, a DOCX
+//! and a WPS file beside their pages, a Word 97 file and an XLSX plan
+//! alone, a scanned PDF no text can be read from, and an old Word file too
+//! broken to read.
 //!
 //! Its reports are made-up documents of `tests/corpus/made-up` (copied to
 //! `fixtures/texts/faults/`), with their gold answers in [`reports`].
@@ -43,10 +46,18 @@ pub const MAX_BODY: u64 = 4_000_000;
 pub const NEVER_FETCHED: &[&str] = &["/private/report.html"];
 
 struct Texts {
+    m11: &'static str,
     m02: &'static str,
     m03: &'static str,
     m04: &'static str,
+    m10: &'static str,
 }
+
+/// The indicators of the XLSX plan's table.
+const INDICATORS: &[attachments::Indicator] = &[
+    ("地区生产总值", "亿元", 18.6, 6.0),
+    ("一般公共预算收入", "万元", 4200.0, 5.0),
+];
 
 pub struct FaultPortal {
     texts: Texts,
@@ -65,9 +76,11 @@ impl FaultPortal {
         }
         Ok(FaultPortal {
             texts: Texts {
+                m11: fixtures::text("faults/m11.txt")?,
                 m02: fixtures::text("faults/m02.txt")?,
                 m03: fixtures::text("faults/m03.txt")?,
                 m04: fixtures::text("faults/m04.txt")?,
+                m10: fixtures::text("faults/m10.txt")?,
             },
             bomb: gzip.finish().unwrap_or_default(),
             hits: Mutex::new(HashMap::new()),
@@ -134,7 +147,7 @@ impl FaultPortal {
             "/art/charset.html" => {
                 // Declared UTF-8 twice, sent as GBK: the declaration lies.
                 let (title, body) = split(self.texts.m04);
-                let page = article(title, &body, &[]);
+                let page = article(title, &body, &[("/files/m04.wps", "附件：郭扶镇2023年工作总结.wps")]);
                 let mut r = Response::new(Body::from(encoding_rs::GBK.encode(&page).0.into_owned()));
                 r.headers_mut()
                     .insert(header::CONTENT_TYPE, HeaderValue::from_static("text/html; charset=utf-8"));
@@ -145,13 +158,60 @@ impl FaultPortal {
                 article(
                     "关于公开汉家岔镇2024年工作要点的说明",
                     &["汉家岔镇2024年工作要点已经镇党委会议研究通过，现予公开，全文见附件。".to_string()],
-                    &[("/files/m03.pdf", "附件：汉家岔镇2024年工作要点.pdf")],
+                    &[
+                        ("/files/m03.pdf", "附件：汉家岔镇2024年工作要点.pdf"),
+                        ("/files/m03.ofd", "附件：汉家岔镇2024年工作要点.ofd"),
+                    ],
                 ),
             ),
             "/files/m03.pdf" => {
                 let (title, body) = split(self.texts.m03);
                 file("application/pdf", attachments::pdf(title, &body))
             }
+            "/files/m03.ofd" => {
+                let (title, body) = split(self.texts.m03);
+                file("application/ofd", attachments::ofd(title, &body))
+            }
+            "/files/m04.wps" => {
+                let (title, body) = split(self.texts.m04);
+                file("application/octet-stream", attachments::wps(title, &body))
+            }
+            "/art/gwr.html" => html(
+                StatusCode::OK,
+                article(
+                    "汉家岔镇2024年政府工作报告",
+                    &["政府工作报告全文见附件。".to_string()],
+                    &[("/files/m11.doc", "附件：2024年政府工作报告.doc")],
+                ),
+            ),
+            "/files/m11.doc" => {
+                let (title, body) = split(self.texts.m11);
+                file("application/msword", attachments::doc(title, &body))
+            }
+            "/art/tasks.html" => html(
+                StatusCode::OK,
+                article(
+                    "郭扶镇2024年工作要点",
+                    &["工作要点见附件。".to_string()],
+                    &[("/files/m10.xlsx", "附件：郭扶镇2024年工作要点.xlsx")],
+                ),
+            ),
+            "/files/m10.xlsx" => {
+                let (title, body) = split(self.texts.m10);
+                file(
+                    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                    attachments::xlsx(title, &body, INDICATORS),
+                )
+            }
+            "/art/scan.html" => html(
+                StatusCode::OK,
+                article(
+                    "2023年度财政预算执行情况",
+                    &["财政预算执行情况见附件（扫描件）。".to_string()],
+                    &[("/files/scan.pdf", "附件：2023年度财政预算执行情况.pdf")],
+                ),
+            ),
+            "/files/scan.pdf" => file("application/pdf", attachments::scanned_pdf(2)),
             "/art/old-file.html" => html(
                 StatusCode::OK,
                 article(
@@ -216,20 +276,44 @@ impl FaultPortal {
                     "work_summary_and_plan",
                 )
             },
+            ExpectedReport {
+                also_at: vec![format!("{base}/files/m04.wps")],
+                ..report(
+                    "/art/charset.html",
+                    split(self.texts.m04).0,
+                    "郭扶镇",
+                    "500110116",
+                    Some(2023),
+                    None,
+                    "work_summary",
+                )
+            },
+            ExpectedReport {
+                also_at: vec![format!("{base}/files/m03.ofd")],
+                ..report(
+                    "/files/m03.pdf",
+                    split(self.texts.m03).0,
+                    "汉家岔镇",
+                    "620422108",
+                    None,
+                    Some(2024),
+                    "work_plan",
+                )
+            },
             report(
-                "/art/charset.html",
-                split(self.texts.m04).0,
-                "郭扶镇",
-                "500110116",
-                Some(2023),
-                None,
-                "work_summary",
-            ),
-            report(
-                "/files/m03.pdf",
-                split(self.texts.m03).0,
+                "/files/m11.doc",
+                split(self.texts.m11).0,
                 "汉家岔镇",
                 "620422108",
+                Some(2023),
+                Some(2024),
+                "government_work_report",
+            ),
+            report(
+                "/files/m10.xlsx",
+                split(self.texts.m10).0,
+                "郭扶镇",
+                "500110116",
                 None,
                 Some(2024),
                 "work_plan",
@@ -261,6 +345,8 @@ fn list_page(page: usize, _base: &str) -> String {
             ("/art/busy.html", "小港街道2023年工作总结和2024年工作思路", "2024-01-18"),
             ("/art/charset.html", "郭扶镇2023年工作总结", "2024-01-10"),
             ("/art/plan.html", "关于公开汉家岔镇2024年工作要点的说明", "2024-03-05"),
+            ("/art/gwr.html", "汉家岔镇2024年政府工作报告", "2024-01-25"),
+            ("/art/tasks.html", "郭扶镇2024年工作要点", "2024-02-20"),
             ("/art/slow.html", "关于开展冬季消防安全检查的通知", "2023-12-01"),
             ("/art/flaky.html", "关于调整农贸市场开放时间的公告", "2023-11-20"),
             ("/art/loop-a.html", "关于印发乡村振兴实施方案的通知", "2023-11-02"),
@@ -272,6 +358,7 @@ fn list_page(page: usize, _base: &str) -> String {
             ("/art/bomb.html", "2023年重点项目清单", "2023-09-28"),
             ("/art/challenge.html", "2023年财政预算公开", "2023-09-15"),
             ("/art/old-file.html", "2019年度部门决算公开", "2023-09-01"),
+            ("/art/scan.html", "2023年度财政预算执行情况", "2023-08-25"),
             ("/private/report.html", "郭扶镇2023年工作总结（内部）", "2023-08-20"),
             ("/cal/2024-01-01.html", "2024年1月1日活动安排", "2023-08-01"),
         ]

@@ -49,9 +49,12 @@ pub enum UrlStatus {
     Failed,
     /// robots.txt disallows it: never fetched.
     Disallowed,
-    /// An attachment in a format townreports cannot read (`error_class`
-    /// says which).
+    /// An attachment townreports did not read (`error_class` says its
+    /// format, `error_message` why).
     Unsupported,
+    /// A PDF of scanned pages: images without text, which only OCR could
+    /// read (`error_class` says the format).
+    ImageOnly,
 }
 
 /// What the frontier knows about one URL; persisted as JSON.
@@ -85,6 +88,9 @@ pub struct UrlState {
     /// For a host's robots.txt entry: the body last answered with 200.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub robots_txt: Option<String>,
+    /// For an attachment read to text: its format (`pdf`, `doc`, `ofd`, …).
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub attachment_format: String,
 }
 
 impl UrlState {
@@ -145,8 +151,13 @@ pub struct SiteStats {
     pub blocked_by: BTreeMap<String, usize>,
     /// URLs robots.txt disallows (never fetched).
     pub disallowed: usize,
-    /// Attachments in formats townreports cannot read, by format.
+    /// Attachments read to text, by format.
+    pub attachments_read: BTreeMap<String, usize>,
+    /// Attachments not read (a format not read, or a file that could not
+    /// be), by format.
     pub unsupported: BTreeMap<String, usize>,
+    /// Scanned PDFs: only OCR could read them.
+    pub image_only: BTreeMap<String, usize>,
     /// Links not followed because they looked like crawl traps, by reason
     /// (since this scheduler started).
     pub trap_links: BTreeMap<String, usize>,
@@ -318,6 +329,7 @@ impl Frontier {
                 error_class: String::new(),
                 error_message: String::new(),
                 robots_txt: None,
+                attachment_format: String::new(),
             },
         );
         self.dirty.insert(key);
@@ -612,12 +624,8 @@ impl Frontier {
         let Some(site) = self.sites.get(&job.site_id).cloned() else {
             return;
         };
-        if let Some(state) = self.urls.get_mut(&from_key)
-            && !links.unsupported_format.is_empty()
-        {
-            state.status = UrlStatus::Unsupported;
-            state.error_class = links.unsupported_format.clone();
-            self.dirty.insert(from_key.clone());
+        if let Some(state) = self.urls.get_mut(&from_key) {
+            note_attachment(state, links);
         }
         if let Some(state) = self.urls.get_mut(&from_key) {
             let changed = !state.text_sha256.is_empty() && state.text_sha256 != links.clean_text_sha256;
@@ -794,6 +802,9 @@ pub fn stats_of<'a>(states: impl IntoIterator<Item = &'a UrlState>) -> BTreeMap<
         match state.status {
             UrlStatus::Fetched | UrlStatus::NotModified => {
                 s.fetched += 1;
+                if !state.attachment_format.is_empty() {
+                    *s.attachments_read.entry(state.attachment_format.clone()).or_default() += 1;
+                }
                 s.last_success_ms = s.last_success_ms.max(state.last_fetch_ms);
             }
             UrlStatus::Pending => s.pending += 1,
@@ -804,6 +815,7 @@ pub fn stats_of<'a>(states: impl IntoIterator<Item = &'a UrlState>) -> BTreeMap<
             }
             UrlStatus::Disallowed => s.disallowed += 1,
             UrlStatus::Unsupported => *s.unsupported.entry(state.error_class.clone()).or_default() += 1,
+            UrlStatus::ImageOnly => *s.image_only.entry(state.error_class.clone()).or_default() += 1,
             UrlStatus::NotFound | UrlStatus::Refused | UrlStatus::Failed => {
                 let class = if state.error_class.is_empty() {
                     format!("{:?}", state.status).to_lowercase()
@@ -818,6 +830,21 @@ pub fn stats_of<'a>(states: impl IntoIterator<Item = &'a UrlState>) -> BTreeMap<
         }
     }
     stats
+}
+
+/// What the parser made of an attachment: read (its format), image-only
+/// or not read (format and reason), for the per-site counts.
+fn note_attachment(state: &mut UrlState, links: &DiscoveredLinks) {
+    if !links.read_format.is_empty() {
+        state.attachment_format = links.read_format.clone();
+    } else if !links.image_only_format.is_empty() {
+        state.status = UrlStatus::ImageOnly;
+        state.error_class = links.image_only_format.clone();
+    } else if !links.unsupported_format.is_empty() {
+        state.status = UrlStatus::Unsupported;
+        state.error_class = links.unsupported_format.clone();
+        state.error_message = links.unsupported_reason.clone();
+    }
 }
 
 /// Nutch's adaptive schedule: a page that changed is visited sooner (×0.8),
@@ -903,7 +930,7 @@ start_urls = ["http://127.0.0.1:2000/"]
                     anchor_text: String::new(),
                 })
                 .collect(),
-            unsupported_format: String::new(),
+            ..Default::default()
         }
     }
 
@@ -1204,17 +1231,57 @@ start_urls = ["http://127.0.0.1:2000/"]
         let doc = FetchJob {
             url: "http://127.0.0.1:1000/files/old.doc".into(),
             kind: PageKind::Attachment as i32,
-            ..job
+            ..job.clone()
         };
         f.on_outcome(&outcome(&doc, FetchStatus::Ok), 1);
         f.on_links(
             &DiscoveredLinks {
                 unsupported_format: "doc".into(),
+                unsupported_reason: "no WordDocument stream".into(),
                 ..links(&doc, "x", &[])
             },
             1,
         );
         assert_eq!(f.stats()["a"].unsupported["doc"], 1);
+        assert_eq!(f.urls[&doc.url].error_message, "no WordDocument stream");
+
+        let read = |url: &str| FetchJob {
+            url: url.into(),
+            kind: PageKind::Attachment as i32,
+            ..doc.clone()
+        };
+        let (ofd, scan) = (
+            read("http://127.0.0.1:1000/files/r.ofd"),
+            read("http://127.0.0.1:1000/files/s.pdf"),
+        );
+        let attachments: Vec<(&str, PageKind)> = [&ofd, &scan]
+            .iter()
+            .map(|j| (j.url.as_str(), PageKind::Attachment))
+            .collect();
+        f.on_links(&links(&job, "h2", &attachments), 2);
+        for (job, links_of) in [
+            (
+                &ofd,
+                DiscoveredLinks {
+                    read_format: "ofd".into(),
+                    ..links(&ofd, "o", &[])
+                },
+            ),
+            (
+                &scan,
+                DiscoveredLinks {
+                    image_only_format: "pdf".into(),
+                    ..links(&scan, "s", &[])
+                },
+            ),
+        ] {
+            f.on_outcome(&outcome(job, FetchStatus::Ok), 3);
+            f.on_links(&links_of, 3);
+        }
+        let stats = &f.stats()["a"];
+        assert_eq!(stats.attachments_read["ofd"], 1);
+        assert_eq!(stats.image_only["pdf"], 1);
+        assert_eq!(stats.unsupported.len(), 1);
     }
 
     #[test]
