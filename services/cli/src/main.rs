@@ -10,7 +10,7 @@ use clap::{Parser, Subcommand};
 use townreports_bus::shutdown::STOP_ALLOWANCE;
 use townreports_bus::{Shutdown, WorkerOptions};
 
-use townreports::{dlq, export, extract, reprocess, run, status, subscribe};
+use townreports::{discover, dlq, export, extract, reprocess, run, status, subscribe};
 
 /// Township government reports as live, structured data.
 #[derive(Parser)]
@@ -60,6 +60,9 @@ enum Command {
     Status(status::CrawlArgs),
     /// Dead letters: list them, show one, replay them after a fix.
     Dlq(dlq::DlqArgs),
+    /// Find a county portal's townships and their report columns, and
+    /// print them as sites-file entries.
+    Discover(discover::DiscoverArgs),
 }
 
 impl Command {
@@ -78,7 +81,11 @@ impl Command {
             Command::Extractor(args) => args.service().worker.grace_period,
             Command::Indexer(args) => args.service().worker.grace_period,
             Command::Serve(_) | Command::Subscribe(_) | Command::Status(_) | Command::Dlq(_) => Duration::ZERO,
-            Command::Extract(_) | Command::Eval(_) | Command::Export { .. } | Command::Reprocess(_) => {
+            Command::Extract(_)
+            | Command::Eval(_)
+            | Command::Export { .. }
+            | Command::Reprocess(_)
+            | Command::Discover(_) => {
                 return Duration::ZERO;
             }
         };
@@ -115,6 +122,7 @@ fn main() -> ExitCode {
                 Command::Subscribe(args) => subscribe::subscribe(args, shutdown.clone()).await,
                 Command::Status(args) => status::status(&args, &shutdown).await,
                 Command::Dlq(args) => dlq::dlq(args, &shutdown).await,
+                Command::Discover(args) => discover::discover(&args).await.map(|d| print!("{}", d.to_toml())),
                 Command::Reprocess(args) => reprocess::reprocess(&args).await.map(|s| {
                     eprintln!(
                         "reprocessed {} archived responses: {} documents, {} reports, {} stored in {} \
