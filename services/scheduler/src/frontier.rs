@@ -165,6 +165,8 @@ pub struct SiteStats {
     pub townships: usize,
     pub unresolved: Vec<String>,
     pub gone: Vec<String>,
+    /// Townships of the county in the national table its portal shows none of.
+    pub not_found: Vec<String>,
 }
 
 /// What became of one discovered link.
@@ -861,8 +863,14 @@ pub fn stats_of<'a>(states: impl IntoIterator<Item = &'a UrlState>) -> BTreeMap<
                 *s.failed_by_class.entry(class).or_default() += 1;
             }
         }
-        if let Some(Discovered::County { findings, gone }) = &state.discovery {
+        if let Some(Discovered::County {
+            findings,
+            gone,
+            not_found,
+        }) = &state.discovery
+        {
             s.townships += findings.townships.len();
+            s.not_found.extend(not_found.iter().cloned());
             s.unresolved.extend(findings.unresolved.iter().map(|u| u.name.clone()));
             s.gone.extend(gone.iter().map(|g| g.name.clone()));
         }

@@ -87,7 +87,7 @@ pub fn documents(t: &Township) -> Vec<Doc> {
                 "三、2024年工作打算".into(),
                 "坚持项目为王，力争全年招商引资到位资金2亿元以上。".into(),
             ],
-            report: Some(("work_summary", 2023)),
+            report: Some(("work_summary_and_plan", 2023)),
         },
         notice(1, id(3), format!("关于{name}做好2024年春季森林防火工作的通知"), unit),
         notice(2, id(4), format!("{name}关于2024年春节期间值班安排的通知"), unit),

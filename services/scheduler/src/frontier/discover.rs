@@ -8,7 +8,9 @@
 //! scheduler has the townships' sites back at once.
 
 use serde::{Deserialize, Serialize};
-use townreports_discovery::{Anchor, CountyFindings, TownshipEntry, report_columns, township_site_id, townships};
+use townreports_discovery::{
+    Anchor, CountyFindings, TownshipEntry, report_columns, summarise, township_site_id, townships,
+};
 use townreports_gazetteer::Gazetteer;
 use townreports_proto::v1::{DiscoveredLinks, FetchJob, PageKind};
 use townreports_sites::Site;
@@ -27,6 +29,9 @@ pub enum Discovered {
         findings: CountyFindings,
         #[serde(default)]
         gone: Vec<TownshipEntry>,
+        /// Townships of the county in the national table it shows no link to.
+        #[serde(default)]
+        not_found: Vec<String>,
     },
     /// A township's page: its report columns.
     Township {
@@ -108,7 +113,7 @@ impl Frontier {
             }
         };
         let (before, mut gone) = match self.urls.get(key).and_then(|s| s.discovery.clone()) {
-            Some(Discovered::County { findings, gone }) => (findings.townships, gone),
+            Some(Discovered::County { findings, gone, .. }) => (findings.townships, gone),
             _ => (Vec::new(), Vec::new()),
         };
         gone.retain(|g| !findings.townships.iter().any(|t| t.code == g.code));
@@ -143,7 +148,16 @@ impl Frontier {
                 );
             }
         }
-        Some(Discovered::County { findings, gone })
+        let not_found = summarise(code, &findings, Gazetteer::global())
+            .not_found
+            .into_iter()
+            .map(|p| p.township.unwrap_or(p.code))
+            .collect();
+        Some(Discovered::County {
+            findings,
+            gone,
+            not_found,
+        })
     }
 
     fn township_page(&mut self, county: &Site, url: &str, anchors: &[Anchor], now: i64) -> Option<Discovered> {
