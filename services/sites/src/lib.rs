@@ -492,6 +492,22 @@ revisit = "6h"
     }
 
     #[test]
+    fn counties_alone_make_a_sites_file_and_need_a_county_code() {
+        let county = "[[county]]\nid = \"danling\"\nname = \"丹棱县\"\nstart_urls = [\"http://127.0.0.1:8081/gkmlpt/index.html\"]\n";
+        let file = parse(&format!("{county}division_code = \"511424\"\n")).unwrap();
+        assert!(file.sites.is_empty());
+        assert_eq!(file.counties[0].division_code.as_deref(), Some("511424"));
+        assert_eq!(file.counties[0].allowed_hosts, ["127.0.0.1:8081"]);
+        let e = parse(&format!("{county}division_code = \"511424102\"\n")).unwrap_err();
+        assert_eq!(e.key, "county[0].division_code");
+        let e = parse(county).unwrap_err();
+        assert!(e.message.contains("6-digit"), "{e}");
+        let same_id = county.replace("danling", "town-a");
+        let e = parse(&format!("{GOOD}\n{same_id}division_code = \"511424\"\n")).unwrap_err();
+        assert_eq!(e.key, "county[0].id", "ids are unique across sites and counties: {e}");
+    }
+
+    #[test]
     fn a_good_file_parses_with_defaults() {
         let f = parse(GOOD).unwrap();
         assert_eq!(f.fetch.min_delay, Duration::from_millis(250));
