@@ -23,7 +23,7 @@ use crate::canon::{canonical, host_key};
 mod discover;
 use crate::robots::{self, Rules};
 use crate::traps::{self, Trap};
-pub use discover::Discovered;
+pub use discover::{Discovered, township_columns};
 
 /// The longest a failing URL waits before it is tried again.
 const MAX_BACKOFF: Duration = Duration::from_secs(30 * 24 * 3600);

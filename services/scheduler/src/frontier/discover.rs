@@ -7,6 +7,8 @@
 //! What a page showed is kept on its frontier entry, so a restarted
 //! scheduler has the townships' sites back at once.
 
+use std::collections::BTreeMap;
+
 use serde::{Deserialize, Serialize};
 use townreports_discovery::{
     Anchor, CountyFindings, TownshipEntry, report_columns, summarise, township_site_id, townships,
@@ -39,6 +41,21 @@ pub enum Discovered {
         code: String,
         columns: Vec<String>,
     },
+}
+
+/// Township code → the report columns its page showed, over frontier
+/// entries (what coverage shows as a township's site).
+pub fn township_columns<'a>(states: impl IntoIterator<Item = &'a UrlState>) -> BTreeMap<String, Vec<String>> {
+    let mut found: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    for state in states {
+        if let Some(Discovered::Township { code, columns, .. }) = &state.discovery {
+            let known = found.entry(code.clone()).or_default();
+            known.extend(columns.iter().cloned());
+            known.sort();
+            known.dedup();
+        }
+    }
+    found
 }
 
 fn anchors(links: &DiscoveredLinks) -> Vec<Anchor> {
