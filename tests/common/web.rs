@@ -16,7 +16,7 @@ pub async fn serve_api(data_dir: &Path) -> String {
         .unwrap();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
-    tokio::spawn(axum::serve(listener, townreports_api::router(Arc::new(store))).into_future());
+    tokio::spawn(axum::serve(listener, townreports_api::router(Arc::new(store), None)).into_future());
     base
 }
 

@@ -7,6 +7,7 @@
 //! Endpoints (documented in `openapi.json`, served at `/api/openapi.json`):
 //! `/api/reports`, `/api/reports/{id}`, `/api/reports/{id}/text`,
 //! `/api/reports.jsonl`, `/api/metrics.csv`, `/api/metrics.jsonl`,
+//! `/api/coverage`,
 //! `/healthz`; the web page at `/`.
 
 pub mod export;
@@ -24,7 +25,8 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
 use serde::Serialize;
-use townreports_bus::Shutdown;
+use townreports_bus::{Bus, NatsOptions, Shutdown};
+use townreports_scheduler::worker::township_columns_in;
 use townreports_store::{Location, MetricRow, Store, StoreError, VersionInfo};
 
 use crate::params::Params;
@@ -86,8 +88,9 @@ impl IntoResponse for ApiError {
 
 type ApiResult<T> = Result<T, ApiError>;
 
-/// The router over `store`.
-pub fn router(store: Arc<Store>) -> Router {
+/// The router over `store`; `crawl` is the crawl's NATS, where coverage
+/// reads the townships' report columns (without it, they are unknown).
+pub fn router(store: Arc<Store>, crawl: Option<NatsOptions>) -> Router {
     Router::new()
         .route("/healthz", get(healthz))
         .route("/api/openapi.json", get(openapi))
@@ -97,9 +100,41 @@ pub fn router(store: Arc<Store>) -> Router {
         .route("/api/reports/{id}/text", get(report_text))
         .route("/api/metrics.csv", get(export::metrics_csv))
         .route("/api/metrics.jsonl", get(export::metrics_jsonl))
+        .route("/api/coverage", get(coverage))
         .merge(web::routes())
         .fallback(|| async { ApiError::not_found("no such endpoint; see /api/openapi.json".into()) })
+        .layer(axum::Extension(Crawl(crawl.map(Arc::new))))
         .with_state(store)
+}
+
+/// The crawl's NATS, if `serve` was given one.
+#[derive(Clone)]
+struct Crawl(Option<Arc<NatsOptions>>);
+
+async fn coverage(
+    State(store): State<Arc<Store>>,
+    axum::Extension(Crawl(crawl)): axum::Extension<Crawl>,
+    Query(pairs): Query<Vec<(String, String)>>,
+) -> ApiResult<impl IntoResponse> {
+    let code = Params::parse(pairs, &["code"])?.required("code")?;
+    let columns = match crawl {
+        None => None,
+        Some(nats) => Some(read_columns(&nats).await.map_err(|e| {
+            tracing::warn!(error = %e, "cannot read the frontier");
+            ApiError {
+                status: StatusCode::SERVICE_UNAVAILABLE,
+                message: "the crawl's NATS is unavailable; try again shortly".into(),
+            }
+        })?),
+    };
+    Ok(Json(
+        townreports_store::coverage(&store, &code, columns.as_ref()).await?,
+    ))
+}
+
+async fn read_columns(nats: &NatsOptions) -> Result<townreports_store::Columns, townreports_bus::BusError> {
+    let bus = Bus::connect(nats, "townreports serve").await?;
+    township_columns_in(&bus).await
 }
 
 async fn healthz(State(store): State<Arc<Store>>) -> ApiResult<Json<serde_json::Value>> {
@@ -201,6 +236,10 @@ pub struct ServeArgs {
     /// Where to listen.
     #[arg(long, env = "LISTEN", default_value = "127.0.0.1:8080")]
     pub listen: SocketAddr,
+    /// The crawl's NATS (NATS_URL), for the townships' report columns in
+    /// /api/coverage; without it they are unknown.
+    #[command(flatten)]
+    pub nats: NatsOptions,
 }
 
 /// Serves the API until shutdown.
@@ -213,7 +252,8 @@ pub async fn serve(args: ServeArgs, shutdown: Shutdown) -> anyhow::Result<()> {
     let bound = listener.local_addr()?;
     tracing::info!(%bound, database = %location.describe(), "serving");
     eprintln!("townreports: serving {} at http://{bound}/", location.describe());
-    axum::serve(listener, router(store.clone()))
+    let crawl = args.nats.nats_url.is_some().then(|| args.nats.clone());
+    axum::serve(listener, router(store.clone(), crawl))
         .with_graceful_shutdown(async move { shutdown.wait().await })
         .await?;
     store.close().await;

@@ -65,6 +65,12 @@ impl Params {
         })
     }
 
+    /// The value of `key`, which the endpoint cannot do without.
+    pub fn required(&self, key: &str) -> Result<String, ApiError> {
+        self.text(key)
+            .ok_or_else(|| ApiError::bad(format!("parameter {key} is required")))
+    }
+
     pub fn search(&self) -> Result<SearchQuery, ApiError> {
         let q = self.text("q");
         // Without a word q would not narrow the search at all: `q=%` or

@@ -28,7 +28,11 @@ async fn every_documented_endpoint_answers(location: Location) {
     assert!(paths.len() >= 8);
     for (path, item) in paths {
         assert!(item.get("get").is_some(), "{path} documents a GET");
-        let url = format!("{base}{}", path.replace("{id}", &report.id));
+        let mut url = format!("{base}{}", path.replace("{id}", &report.id));
+        if path == "/api/coverage" {
+            let county = records.iter().find_map(|r| township_code(r).get(..6).map(String::from));
+            url.push_str(&format!("?code={}", county.unwrap()));
+        }
         let response = get(&url).await;
         assert_eq!(response.status(), StatusCode::OK, "{url}");
         let documented = item["get"]["responses"]["200"]["content"].as_object().unwrap();
@@ -38,6 +42,42 @@ async fn every_documented_endpoint_answers(location: Location) {
             "{path}: {content_type} is not among {documented:?}"
         );
     }
+}
+
+fn township_code(r: &townreports_proto::v1::ReportRecord) -> String {
+    r.division.as_ref().and_then(|d| d.code.clone()).unwrap_or_default()
+}
+
+/// Coverage of a county puts each of its stored reports in its township's
+/// row under its year, and refuses a code that is no county.
+async fn coverage_shows_each_stored_report(location: Location) {
+    let common::Served { addr, records } = serve(&location).await;
+    let base = format!("http://{addr}");
+    let placed: Vec<_> = records
+        .iter()
+        .filter(|r| r.is_report == Some(true) && township_code(r).len() == 9 && r.review_year.is_some())
+        .collect();
+    assert!(!placed.is_empty());
+    for r in placed {
+        let code = township_code(r);
+        let body: serde_json::Value = get(&format!("{base}/api/coverage?code={}", &code[..6]))
+            .await
+            .json()
+            .await
+            .unwrap();
+        let row = body["townships"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|t| t["code"] == code.as_str())
+            .unwrap();
+        let year = r.review_year.unwrap().to_string();
+        let types = row["reports"][&year].as_array().unwrap();
+        assert!(types.contains(&serde_json::json!(r.doc_type)), "{code} {year}: {row}");
+        assert_eq!(body["columns_known"], false);
+    }
+    let bad = get(&format!("{base}/api/coverage?code=123")).await;
+    assert_eq!(bad.status(), StatusCode::BAD_REQUEST);
 }
 
 async fn answers_match_the_store(location: Location) {
@@ -189,6 +229,7 @@ async fn bad_input_is_refused_and_nothing_leaks(location: Location) {
 
 townreports_store::on_both_databases!(
     every_documented_endpoint_answers,
+    coverage_shows_each_stored_report,
     answers_match_the_store,
     bad_input_is_refused_and_nothing_leaks,
 );

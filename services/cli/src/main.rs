@@ -10,7 +10,7 @@ use clap::{Parser, Subcommand};
 use townreports_bus::shutdown::STOP_ALLOWANCE;
 use townreports_bus::{Shutdown, WorkerOptions};
 
-use townreports::{dlq, export, extract, reprocess, run, status, subscribe};
+use townreports::{coverage, discover, dlq, export, extract, reprocess, run, status, subscribe};
 
 /// Township government reports as live, structured data.
 #[derive(Parser)]
@@ -60,6 +60,12 @@ enum Command {
     Status(status::CrawlArgs),
     /// Dead letters: list them, show one, replay them after a fix.
     Dlq(dlq::DlqArgs),
+    /// Find a county portal's townships and their report columns, and
+    /// print them as sites-file entries.
+    Discover(discover::DiscoverArgs),
+    /// For a county, city or province code: which townships have a report
+    /// column and which years have a stored report of which type.
+    Coverage(coverage::CoverageArgs),
 }
 
 impl Command {
@@ -77,8 +83,14 @@ impl Command {
             Command::Parser(args) => args.service().worker.grace_period,
             Command::Extractor(args) => args.service().worker.grace_period,
             Command::Indexer(args) => args.service().worker.grace_period,
-            Command::Serve(_) | Command::Subscribe(_) | Command::Status(_) | Command::Dlq(_) => Duration::ZERO,
-            Command::Extract(_) | Command::Eval(_) | Command::Export { .. } | Command::Reprocess(_) => {
+            Command::Serve(_) | Command::Subscribe(_) | Command::Status(_) | Command::Coverage(_) | Command::Dlq(_) => {
+                Duration::ZERO
+            }
+            Command::Extract(_)
+            | Command::Eval(_)
+            | Command::Export { .. }
+            | Command::Reprocess(_)
+            | Command::Discover(_) => {
                 return Duration::ZERO;
             }
         };
@@ -115,6 +127,8 @@ fn main() -> ExitCode {
                 Command::Subscribe(args) => subscribe::subscribe(args, shutdown.clone()).await,
                 Command::Status(args) => status::status(&args, &shutdown).await,
                 Command::Dlq(args) => dlq::dlq(args, &shutdown).await,
+                Command::Coverage(args) => coverage::print(&args, &shutdown).await,
+                Command::Discover(args) => discover::discover(&args).await.map(|d| print!("{}", d.to_toml())),
                 Command::Reprocess(args) => reprocess::reprocess(&args).await.map(|s| {
                     eprintln!(
                         "reprocessed {} archived responses: {} documents, {} reports, {} stored in {} \

@@ -1,6 +1,7 @@
 //! `townreports status`: how the crawl stands, per site, and how much work
 //! waits in each stage — read from the frontier bucket, the work streams
-//! and the store, so it works beside a running crawl or after one.
+//! and the store, so it works beside a running crawl or after one. A
+//! county's line says what discovery found on its portal.
 
 use std::collections::BTreeMap;
 use std::io::Write;
@@ -117,6 +118,17 @@ pub fn write_table(status: &Status, now: i64, out: &mut dyn Write) -> std::io::R
         if !parts.is_empty() {
             writeln!(out, "attachments: {site}: {}", parts.join(" · "))?;
         }
+        if s.townships > 0 || !(s.unresolved.is_empty() && s.not_found.is_empty() && s.gone.is_empty()) {
+            let names = |list: &[String]| if list.is_empty() { "-".into() } else { list.join(", ") };
+            writeln!(
+                out,
+                "county {site}: {} townships found · unresolved: {} · not found: {} · gone: {}",
+                s.townships,
+                names(&s.unresolved),
+                names(&s.not_found),
+                names(&s.gone)
+            )?;
+        }
     }
     let queues: Vec<String> = status.queues.iter().map(|(s, n)| format!("{s} {n}")).collect();
     writeln!(out, "queues: {}", queues.join(" · "))?;
@@ -167,8 +179,14 @@ mod tests {
         s.attachments_read.insert("wps".into(), 1);
         s.image_only.insert("pdf".into(), 1);
         s.blocked_by.insert("HTTP 412 ruishu challenge".into(), 1);
+        let county = SiteStats {
+            townships: 5,
+            unresolved: vec!["双桥镇".into()],
+            not_found: vec!["顺龙乡".into()],
+            ..Default::default()
+        };
         let status = Status {
-            sites: [("faults-town".to_string(), s)].into(),
+            sites: [("faults-town".to_string(), s), ("danling".to_string(), county)].into(),
             reports_by_site: [("faults-town".to_string(), 3)].into(),
             queues: vec![("fetcher".into(), 0), ("parser".into(), 2)],
             dead_letters: 1,
@@ -176,7 +194,7 @@ mod tests {
         let mut out = Vec::new();
         write_table(&status, 61_000, &mut out).unwrap();
         let text = String::from_utf8(out).unwrap();
-        let row = text.lines().nth(1).unwrap();
+        let row = text.lines().find(|l| l.starts_with("faults-town")).unwrap();
         for part in ["faults-town", "12", "9", "doc 1", "1m ago", "in 5h59m", "redirect 2"] {
             assert!(row.contains(part), "{part} in {row}");
         }
@@ -186,6 +204,11 @@ mod tests {
         );
         assert!(text.contains("queues: fetcher 0 · parser 2"));
         assert!(text.contains("dead letters: 1"));
+        assert!(
+            text.contains("county danling: 5 townships found · unresolved: 双桥镇 · not found: 顺龙乡 · gone: -"),
+            "{text}"
+        );
+        assert!(!text.contains("county faults-town"), "{text}");
         assert!(
             text.contains("blocked: faults-town: 1 page(s): HTTP 412 ruishu challenge"),
             "{text}"

@@ -274,6 +274,38 @@ pub fn resolve(inputs: &Inputs) -> Division {
     division
 }
 
+/// The township of the site the page was published on (`code`, 9 digits:
+/// a township found on its county's portal, or given in the sites file),
+/// for a text that leaves its township open: it names none, or a name
+/// several townships share. A text that settles another township, or
+/// states a place the site's township is not in, keeps its own answer.
+pub fn with_site_hint(mut division: Division, code: &str) -> Division {
+    let settled = division
+        .code
+        .as_deref()
+        .is_some_and(|c| c.len() == 9 && !c.ends_with("000"));
+    let Some(place) = Gazetteer::global().place(code).filter(|p| p.code.len() == 9) else {
+        return division;
+    };
+    let stated = division.code.as_deref().map_or("", |c| c.trim_end_matches('0'));
+    let agrees = code.starts_with(stated)
+        && division
+            .township
+            .as_ref()
+            .is_none_or(|t| place.township.as_ref() == Some(t));
+    if settled || !agrees {
+        return division;
+    }
+    fill(&mut division, &place);
+    division.resolution = "site".into();
+    division.confidence = 0.8;
+    division.evidence.push(format!(
+        "the site it was published on is {}'s ({code})",
+        place.township.as_deref().unwrap_or("?")
+    ));
+    division
+}
+
 /// The candidates the stated places support best; all of them when no
 /// stated place fits any. Ties stay: two candidates as well supported are
 /// not told apart.

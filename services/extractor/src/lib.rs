@@ -202,6 +202,10 @@ fn extract_simplified(doc: &ParsedDocument, origin: &Origin) -> ReportRecord {
         issuers,
         placeholder,
     });
+    let division = match doc.job.as_ref().map(|j| j.division_code.as_str()) {
+        Some(hint) if !hint.is_empty() => division::with_site_hint(division, hint),
+        _ => division,
+    };
 
     let (path, url, site_id) = match origin {
         Origin::File { path, url } => (Some(path.clone()), url.clone(), String::new()),

@@ -181,6 +181,22 @@ impl Gazetteer {
             .collect()
     }
 
+    /// The townships under a province, city or county code (2, 4 or 6
+    /// digits), in code order; none for an unknown code. The table is
+    /// sorted by code, so they are one contiguous run.
+    pub fn townships_under(&self, code: &str) -> Vec<Place> {
+        if self.table.find(code).is_none() {
+            return Vec::new();
+        }
+        let townships = self.table.townships();
+        let start = townships.partition_point(|&id| *self.table.unit(id).code < *code);
+        townships[start..]
+            .iter()
+            .take_while(|&&id| self.table.unit(id).code.starts_with(code))
+            .map(|&id| self.table.place(id))
+            .collect()
+    }
+
     /// Whether some village-level unit in the country has this name (any
     /// village suffix: 建新村委会 counts as 建新村).
     pub fn is_village_name(&self, name: &str) -> bool {
@@ -203,6 +219,20 @@ mod tests {
         );
         assert_eq!(g.villages().len(), 297_926);
         assert!(!g.find_places("四川省").is_empty(), "the matcher builds");
+    }
+
+    #[test]
+    fn the_townships_under_a_code_are_its_own() {
+        let g = Gazetteer::global();
+        let names: Vec<_> = g
+            .townships_under("511424")
+            .into_iter()
+            .filter_map(|p| p.township)
+            .collect();
+        assert_eq!(names, ["仁美镇", "杨场镇", "张场镇", "齐乐镇", "顺龙乡"]);
+        assert!(g.townships_under("51").len() > 3_000);
+        assert!(g.townships_under("519999").is_empty());
+        assert!(g.townships_under("511424100").len() <= 1);
     }
 
     #[test]

@@ -217,24 +217,28 @@ impl Page {
                         .any(|l| matches!(l.kind, LinkKind::Article | LinkKind::Pagination))
             }
             PageKind::Unspecified => !self.is_list_page,
-            // robots.txt never reaches the parser; if it did, it is no document.
-            PageKind::Robots => false,
+            // robots.txt never reaches the parser; if it did, it is no
+            // document. A portal page is read for its townships and columns.
+            PageKind::Robots | PageKind::Portal => false,
         }
     }
 
     /// The links for the scheduler. Attachments always; documents and
     /// further pages from lists (and from pages that look like lists
     /// whatever the job said). Navigation never: the sites file names the
-    /// columns to crawl, and following menus would crawl whole sites.
+    /// columns to crawl, and following menus would crawl whole sites. A
+    /// county portal's page (discovery mode) sends every link: its menus
+    /// are where the townships and their columns are.
     pub fn discovered_links(&self, job: &FetchJob) -> DiscoveredLinks {
         let listing = self.is_list_page || !self.is_document(job);
+        let portal = job.kind() == PageKind::Portal;
         let links = self
             .links
             .iter()
             .filter(|l| match l.kind {
                 LinkKind::Attachment => true,
                 LinkKind::Article | LinkKind::Pagination => listing,
-                LinkKind::Navigation => false,
+                LinkKind::Navigation => portal,
             })
             .map(PageLink::to_proto)
             .collect();

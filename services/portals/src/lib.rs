@@ -17,6 +17,7 @@
 //! ([`Portals::request_log`]).
 
 pub mod attachments;
+pub mod counties;
 pub mod faults;
 mod fixtures;
 mod log;

@@ -19,8 +19,11 @@ use townreports_sites::{Site, SitesFile};
 use url::Url;
 
 use crate::canon::{canonical, host_key};
+
+mod discover;
 use crate::robots::{self, Rules};
 use crate::traps::{self, Trap};
+pub use discover::{Discovered, township_columns};
 
 /// The longest a failing URL waits before it is tried again.
 const MAX_BACKOFF: Duration = Duration::from_secs(30 * 24 * 3600);
@@ -91,6 +94,10 @@ pub struct UrlState {
     /// For an attachment read to text: its format (`pdf`, `doc`, `ofd`, …).
     #[serde(default, skip_serializing_if = "String::is_empty")]
     pub attachment_format: String,
+    /// For a county portal's page: the townships or report columns it
+    /// showed at its last visit.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub discovery: Option<Discovered>,
 }
 
 impl UrlState {
@@ -164,6 +171,13 @@ pub struct SiteStats {
     pub failed_by_class: BTreeMap<String, usize>,
     pub last_success_ms: Option<i64>,
     pub next_visit_ms: Option<i64>,
+    /// For a county: townships found and resolved on its portal, names
+    /// found but not resolved (not crawled), and townships it no longer shows.
+    pub townships: usize,
+    pub unresolved: Vec<String>,
+    pub gone: Vec<String>,
+    /// Townships of the county in the national table its portal shows none of.
+    pub not_found: Vec<String>,
 }
 
 /// What became of one discovered link.
@@ -177,7 +191,11 @@ enum Added {
 }
 
 pub struct Frontier {
+    /// The sites of the sites file, its counties, and the townships found
+    /// on the counties' portals.
     sites: HashMap<String, Site>,
+    /// County site id to its 6-digit code: these crawl in discovery mode.
+    counties: HashMap<String, String>,
     urls: HashMap<String, UrlState>,
     hosts: HashMap<String, HostState>,
     min_delay_ms: i64,
@@ -197,7 +215,17 @@ pub struct Frontier {
 impl Frontier {
     pub fn new(sites: &SitesFile, mode: Mode) -> Frontier {
         Frontier {
-            sites: sites.sites.iter().map(|s| (s.id.clone(), s.clone())).collect(),
+            sites: sites
+                .sites
+                .iter()
+                .chain(&sites.counties)
+                .map(|s| (s.id.clone(), s.clone()))
+                .collect(),
+            counties: sites
+                .counties
+                .iter()
+                .filter_map(|c| Some((c.id.clone(), c.division_code.clone()?)))
+                .collect(),
             urls: HashMap::new(),
             hosts: HashMap::new(),
             min_delay_ms: sites.fetch.min_delay.as_millis() as i64,
@@ -237,34 +265,31 @@ impl Frontier {
                 *self.site_pages.entry(site).or_default() += 1;
             }
         }
+        self.restore_townships();
     }
 
     /// Adds every site's start URLs. In once mode every known list page is
     /// due again now (one round over the lists finds what is new).
     pub fn seed(&mut self, now: i64) {
-        let starts: Vec<(String, Url, i64)> = self
+        let starts: Vec<(String, Url, i64, PageKind)> = self
             .sites
             .values()
             .flat_map(|s| {
+                // A county's start pages are read for its townships.
+                let kind = if self.counties.contains_key(&s.id) {
+                    PageKind::Portal
+                } else {
+                    PageKind::List
+                };
                 s.start_urls
                     .iter()
-                    .map(|u| (s.id.clone(), u.clone(), s.revisit.as_millis() as i64))
+                    .map(move |u| (s.id.clone(), u.clone(), s.revisit.as_millis() as i64, kind))
             })
             .collect();
-        for (site, url, revisit) in starts {
+        for (site, url, revisit, kind) in starts {
             let key = canonical(&url).to_string();
             if !self.urls.contains_key(&key) {
-                self.insert_new(
-                    key,
-                    &url,
-                    &site,
-                    PageKind::List,
-                    0,
-                    String::new(),
-                    String::new(),
-                    now,
-                    revisit,
-                );
+                self.insert_new(key, &url, &site, kind, 0, String::new(), String::new(), now, revisit);
             }
         }
         if self.mode == Mode::Once {
@@ -275,7 +300,7 @@ impl Frontier {
                     let stale_robots = s.kind() == PageKind::Robots
                         && s.last_fetch_ms
                             .is_none_or(|t| t + robots::REFRESH.as_millis() as i64 <= now);
-                    (s.kind() == PageKind::List || stale_robots)
+                    (matches!(s.kind(), PageKind::List | PageKind::Portal) || stale_robots)
                         && s.status != UrlStatus::InFlight
                         && self.sites.contains_key(&s.site_id)
                 })
@@ -330,6 +355,7 @@ impl Frontier {
                 error_message: String::new(),
                 robots_txt: None,
                 attachment_format: String::new(),
+                discovery: None,
             },
         );
         self.dirty.insert(key);
@@ -470,12 +496,13 @@ impl Frontier {
 
     fn dispatch(&mut self, host: &str, key: &str, now: i64) -> Option<FetchJob> {
         let host_delay_ms = self.host_delay_ms(host) as u64;
+        let division_code = self.division_code(&self.urls.get(key)?.site_id);
         let state = self.urls.get_mut(key)?;
         state.status = UrlStatus::InFlight;
         state.dispatched_at_ms = Some(now);
         self.hosts.entry(host.to_string()).or_default().in_flight = Some(key.to_string());
         self.dirty.insert(key.to_string());
-        Some(job_of(state, now, host_delay_ms))
+        Some(job_of(state, now, host_delay_ms, division_code))
     }
 
     /// The jobs in flight, exactly as they were dispatched (same URL and
@@ -488,9 +515,22 @@ impl Frontier {
             .filter(|s| s.status == UrlStatus::InFlight)
             .filter_map(|s| {
                 let host = host_key(&Url::parse(&s.url).ok()?);
-                Some(job_of(s, s.dispatched_at_ms?, self.host_delay_ms(&host) as u64))
+                Some(job_of(
+                    s,
+                    s.dispatched_at_ms?,
+                    self.host_delay_ms(&host) as u64,
+                    self.division_code(&s.site_id),
+                ))
             })
             .collect()
+    }
+
+    /// The division code of a site, for its jobs; empty when unknown.
+    fn division_code(&self, site: &str) -> String {
+        self.sites
+            .get(site)
+            .and_then(|s| s.division_code.clone())
+            .unwrap_or_default()
     }
 
     /// The configured minimum delay, or the host's `Crawl-delay` if longer.
@@ -602,7 +642,9 @@ impl Frontier {
             (_, UrlStatus::Fetched | UrlStatus::NotModified | UrlStatus::NotFound, PageKind::Robots) => {
                 Some(now + robots::REFRESH.as_millis() as i64)
             }
-            (_, UrlStatus::Fetched | UrlStatus::NotModified, PageKind::List) => Some(now + state.revisit_ms),
+            (_, UrlStatus::Fetched | UrlStatus::NotModified, PageKind::List | PageKind::Portal) => {
+                Some(now + state.revisit_ms)
+            }
             (_, UrlStatus::Fetched | UrlStatus::NotModified, _) => Some(now + recheck),
             // Failures back off: 1 h, 2 h, 4 h … up to 30 days.
             _ => {
@@ -631,11 +673,18 @@ impl Frontier {
             let changed = !state.text_sha256.is_empty() && state.text_sha256 != links.clean_text_sha256;
             let first = state.text_sha256.is_empty();
             state.text_sha256 = links.clean_text_sha256.clone();
-            if self.mode == Mode::Continuous && state.kind() == PageKind::List && !first {
+            let listing = matches!(state.kind(), PageKind::List | PageKind::Portal);
+            if self.mode == Mode::Continuous && listing && !first {
                 state.revisit_ms = adapt_interval(state.revisit_ms, changed, site.revisit);
                 state.next_due_ms = state.last_fetch_ms.map(|t| t + state.revisit_ms);
             }
             self.dirty.insert(from_key.clone());
+        }
+        if job.kind() == PageKind::Portal
+            && let Some(code) = self.counties.get(&site.id).cloned()
+        {
+            self.on_portal_page(&site, &code, job, links, now);
+            return;
         }
         let over_limit = links
             .links
@@ -776,7 +825,7 @@ impl Frontier {
     }
 }
 
-fn job_of(state: &UrlState, scheduled_at_ms: i64, host_delay_ms: u64) -> FetchJob {
+fn job_of(state: &UrlState, scheduled_at_ms: i64, host_delay_ms: u64, division_code: String) -> FetchJob {
     FetchJob {
         url: state.url.clone(),
         site_id: state.site_id.clone(),
@@ -788,6 +837,7 @@ fn job_of(state: &UrlState, scheduled_at_ms: i64, host_delay_ms: u64) -> FetchJo
         anchor_text: state.anchor_text.clone(),
         scheduled_at_ms,
         host_delay_ms,
+        division_code,
     }
 }
 
@@ -824,6 +874,17 @@ pub fn stats_of<'a>(states: impl IntoIterator<Item = &'a UrlState>) -> BTreeMap<
                 };
                 *s.failed_by_class.entry(class).or_default() += 1;
             }
+        }
+        if let Some(Discovered::County {
+            findings,
+            gone,
+            not_found,
+        }) = &state.discovery
+        {
+            s.townships += findings.townships.len();
+            s.not_found.extend(not_found.iter().cloned());
+            s.unresolved.extend(findings.unresolved.iter().map(|u| u.name.clone()));
+            s.gone.extend(gone.iter().map(|g| g.name.clone()));
         }
         if let Some(due) = state.next_due_ms {
             s.next_visit_ms = Some(s.next_visit_ms.map_or(due, |n| n.min(due)));

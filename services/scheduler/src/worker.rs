@@ -224,6 +224,13 @@ impl Stage for Scheduler {
     }
 }
 
+/// Township code → its report columns, as the frontier in `bus` holds
+/// them (see [`crate::frontier::township_columns`]).
+pub async fn township_columns_in(bus: &Bus) -> Result<BTreeMap<String, Vec<String>>, BusError> {
+    let kv = bus.key_value(FRONTIER_BUCKET, 1).await?;
+    Ok(crate::frontier::township_columns(&load_states(&kv).await?))
+}
+
 /// Every frontier entry in the bucket (unreadable ones skipped and logged).
 pub async fn load_states(kv: &kv::Store) -> Result<Vec<UrlState>, BusError> {
     let kv_err = |e: &dyn std::fmt::Display| BusError::Kv {

@@ -15,6 +15,11 @@
 //! allowed_hosts = ["127.0.0.1:8080"]        # optional; default: the hosts of start_urls
 //! revisit = "6h"                            # list pages; default 6h
 //! recheck = "30d"                           # articles, for edits; default 30d
+//! [[county]]                                # a county portal: its townships are discovered
+//! id = "danling"
+//! name = "丹棱县"
+//! division_code = "511424"                  # 6 digits
+//! start_urls = ["http://127.0.0.1:8081/gkmlpt/index.html"]
 //! ```
 //!
 //! Everything is validated before anything starts, and every error names the
@@ -64,6 +69,9 @@ impl std::error::Error for SitesError {}
 pub struct SitesFile {
     pub fetch: FetchSettings,
     pub sites: Vec<Site>,
+    /// `[[county]]` tables: county portals crawled in discovery mode, their
+    /// `division_code` 6 digits. Their townships become sites as they are found.
+    pub counties: Vec<Site>,
 }
 
 /// How the fetcher behaves towards every site.
@@ -141,6 +149,8 @@ struct RawFile {
     fetch: Option<Spanned<RawFetch>>,
     #[serde(default)]
     site: Vec<RawSite>,
+    #[serde(default)]
+    county: Vec<RawSite>,
 }
 
 #[derive(Deserialize)]
@@ -246,140 +256,168 @@ impl SitesFile {
         let mut ids = HashSet::new();
         let mut sites = Vec::with_capacity(raw.site.len());
         for (i, site) in raw.site.into_iter().enumerate() {
-            let key = |k: &str| format!("site[{i}].{k}");
-            let id = site.id.get_ref();
-            if id.is_empty()
-                || !id
-                    .chars()
-                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
-            {
-                return Err(at(
-                    site.id.span(),
-                    &key("id"),
-                    format!("{id:?} must be non-empty and use only a-z, 0-9 and -"),
-                ));
-            }
-            if !ids.insert(id.clone()) {
-                return Err(at(
-                    site.id.span(),
-                    &key("id"),
-                    format!("duplicate site id {id:?}: ids must be unique"),
-                ));
-            }
-            if site.name.get_ref().trim().is_empty() {
-                return Err(at(site.name.span(), &key("name"), "must not be empty".into()));
-            }
-            let division_code = match site.division_code {
-                None => None,
-                Some(code) => {
-                    let c = code.get_ref();
-                    if c.len() != 9 || !c.chars().all(|c| c.is_ascii_digit()) {
-                        return Err(at(
-                            code.span(),
-                            &key("division_code"),
-                            format!("{c:?} must be 9 digits (e.g. \"511102109\")"),
-                        ));
-                    }
-                    Some(code.into_inner())
-                }
-            };
-            let urls_span = site.start_urls.span();
-            let mut start_urls = Vec::new();
-            for u in site.start_urls.into_inner() {
-                let url = Url::parse(u.get_ref()).map_err(|e| {
-                    at(
-                        u.span(),
-                        &key("start_urls"),
-                        format!("{:?} is not a URL: {e}", u.get_ref()),
-                    )
-                })?;
-                if !matches!(url.scheme(), "http" | "https") || url.host_str().is_none() {
-                    return Err(at(
-                        u.span(),
-                        &key("start_urls"),
-                        format!("{:?} must be an http(s) URL with a host", u.get_ref()),
-                    ));
-                }
-                start_urls.push(url);
-            }
-            if start_urls.is_empty() {
-                return Err(at(urls_span, &key("start_urls"), "needs at least one URL".into()));
-            }
-            let allowed_hosts = match site.allowed_hosts {
-                Some(hosts) => hosts.into_iter().map(|h| h.into_inner().to_ascii_lowercase()).collect(),
-                None => start_urls
-                    .iter()
-                    .filter_map(|u| {
-                        Some(match u.port() {
-                            Some(p) => format!("{}:{p}", u.host_str()?),
-                            None => u.host_str()?.to_string(),
-                        })
-                    })
-                    .collect::<Vec<_>>(),
-            };
-            let interval = |value: Option<Spanned<String>>, name: &str, default: Duration| match value {
-                None => Ok(default),
-                Some(r) => {
-                    let d = duration(&r).map_err(|m| at(r.span(), &key(name), m))?;
-                    if d < Duration::from_secs(1) {
-                        return Err(at(r.span(), &key(name), "must be at least 1s".into()));
-                    }
-                    Ok(d)
-                }
-            };
-            let revisit = interval(site.revisit, "revisit", Duration::from_secs(6 * 3600))?;
-            let recheck = interval(site.recheck, "recheck", Duration::from_secs(30 * 24 * 3600))?;
-            let max_depth = match site.max_depth {
-                None => DEFAULT_MAX_DEPTH,
-                Some(d) if *d.get_ref() == 0 => {
-                    return Err(at(
-                        d.span(),
-                        &key("max_depth"),
-                        "must be at least 1: depth 0 is the start URLs alone".into(),
-                    ));
-                }
-                Some(d) => d.into_inner(),
-            };
-            let max_pages = match site.max_pages {
-                None => DEFAULT_MAX_PAGES,
-                Some(n) => match usize::try_from(*n.get_ref()) {
-                    Ok(n) if n > 0 => n,
-                    _ => {
-                        return Err(at(
-                            n.span(),
-                            &key("max_pages"),
-                            format!("{} must be at least 1 and fit this machine's memory", n.get_ref()),
-                        ));
-                    }
-                },
-            };
-            sites.push(Site {
-                id: site.id.into_inner(),
-                name: site.name.into_inner(),
-                division_code,
-                start_urls,
-                allowed_hosts,
-                revisit,
-                recheck,
-                max_depth,
-                max_pages,
-            });
+            sites.push(validate_site(site, "site", i, &mut ids, &at)?);
         }
-        if sites.is_empty() {
+        let mut counties = Vec::with_capacity(raw.county.len());
+        for (i, county) in raw.county.into_iter().enumerate() {
+            counties.push(validate_site(county, "county", i, &mut ids, &at)?);
+        }
+        if sites.is_empty() && counties.is_empty() {
             return Err(SitesError {
                 path: path.to_path_buf(),
                 line: 1,
                 column: 1,
                 key: "site".into(),
-                message: "no [[site]] tables: nothing to crawl".into(),
+                message: "no [[site]] or [[county]] tables: nothing to crawl".into(),
             });
         }
-        Ok(SitesFile { fetch, sites })
+        Ok(SitesFile { fetch, sites, counties })
     }
 
     pub fn site(&self, id: &str) -> Option<&Site> {
         self.sites.iter().find(|s| s.id == id)
     }
+}
+
+/// One `[[site]]` or `[[county]]` table (`table`, the `i`th), validated;
+/// `ids` are the ids taken so far, by sites and counties alike.
+fn validate_site(
+    site: RawSite,
+    table: &str,
+    i: usize,
+    ids: &mut HashSet<String>,
+    at: &dyn Fn(Range<usize>, &str, String) -> SitesError,
+) -> Result<Site, SitesError> {
+    let key = |k: &str| format!("{table}[{i}].{k}");
+    let id = site.id.get_ref();
+    if id.is_empty()
+        || !id
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+    {
+        return Err(at(
+            site.id.span(),
+            &key("id"),
+            format!("{id:?} must be non-empty and use only a-z, 0-9 and -"),
+        ));
+    }
+    if !ids.insert(id.clone()) {
+        return Err(at(
+            site.id.span(),
+            &key("id"),
+            format!("duplicate site id {id:?}: ids must be unique"),
+        ));
+    }
+    if site.name.get_ref().trim().is_empty() {
+        return Err(at(site.name.span(), &key("name"), "must not be empty".into()));
+    }
+    let division_code = match site.division_code {
+        None if table == "county" => {
+            return Err(at(
+                site.id.span(),
+                &key("division_code"),
+                "a county needs its 6-digit code".into(),
+            ));
+        }
+        None => None,
+        Some(code) => {
+            let c = code.get_ref();
+            let (digits, example) = if table == "county" {
+                (6, "511424")
+            } else {
+                (9, "511102109")
+            };
+            if c.len() != digits || !c.chars().all(|c| c.is_ascii_digit()) {
+                return Err(at(
+                    code.span(),
+                    &key("division_code"),
+                    format!("{c:?} must be {digits} digits (e.g. \"{example}\")"),
+                ));
+            }
+            Some(code.into_inner())
+        }
+    };
+    let urls_span = site.start_urls.span();
+    let mut start_urls = Vec::new();
+    for u in site.start_urls.into_inner() {
+        let url = Url::parse(u.get_ref()).map_err(|e| {
+            at(
+                u.span(),
+                &key("start_urls"),
+                format!("{:?} is not a URL: {e}", u.get_ref()),
+            )
+        })?;
+        if !matches!(url.scheme(), "http" | "https") || url.host_str().is_none() {
+            return Err(at(
+                u.span(),
+                &key("start_urls"),
+                format!("{:?} must be an http(s) URL with a host", u.get_ref()),
+            ));
+        }
+        start_urls.push(url);
+    }
+    if start_urls.is_empty() {
+        return Err(at(urls_span, &key("start_urls"), "needs at least one URL".into()));
+    }
+    let allowed_hosts = match site.allowed_hosts {
+        Some(hosts) => hosts.into_iter().map(|h| h.into_inner().to_ascii_lowercase()).collect(),
+        None => start_urls
+            .iter()
+            .filter_map(|u| {
+                Some(match u.port() {
+                    Some(p) => format!("{}:{p}", u.host_str()?),
+                    None => u.host_str()?.to_string(),
+                })
+            })
+            .collect::<Vec<_>>(),
+    };
+    let interval = |value: Option<Spanned<String>>, name: &str, default: Duration| match value {
+        None => Ok(default),
+        Some(r) => {
+            let d = duration(&r).map_err(|m| at(r.span(), &key(name), m))?;
+            if d < Duration::from_secs(1) {
+                return Err(at(r.span(), &key(name), "must be at least 1s".into()));
+            }
+            Ok(d)
+        }
+    };
+    let revisit = interval(site.revisit, "revisit", Duration::from_secs(6 * 3600))?;
+    let recheck = interval(site.recheck, "recheck", Duration::from_secs(30 * 24 * 3600))?;
+    let max_depth = match site.max_depth {
+        None => DEFAULT_MAX_DEPTH,
+        Some(d) if *d.get_ref() == 0 => {
+            return Err(at(
+                d.span(),
+                &key("max_depth"),
+                "must be at least 1: depth 0 is the start URLs alone".into(),
+            ));
+        }
+        Some(d) => d.into_inner(),
+    };
+    let max_pages = match site.max_pages {
+        None => DEFAULT_MAX_PAGES,
+        Some(n) => match usize::try_from(*n.get_ref()) {
+            Ok(n) if n > 0 => n,
+            _ => {
+                return Err(at(
+                    n.span(),
+                    &key("max_pages"),
+                    format!("{} must be at least 1 and fit this machine's memory", n.get_ref()),
+                ));
+            }
+        },
+    };
+    Ok(Site {
+        id: site.id.into_inner(),
+        name: site.name.into_inner(),
+        division_code,
+        start_urls,
+        allowed_hosts,
+        revisit,
+        recheck,
+        max_depth,
+        max_pages,
+    })
 }
 
 fn duration(value: &Spanned<String>) -> Result<Duration, String> {
@@ -451,6 +489,22 @@ revisit = "6h"
 
     fn parse(text: &str) -> Result<SitesFile, SitesError> {
         SitesFile::parse(text, Path::new("sites.toml"))
+    }
+
+    #[test]
+    fn counties_alone_make_a_sites_file_and_need_a_county_code() {
+        let county = "[[county]]\nid = \"danling\"\nname = \"丹棱县\"\nstart_urls = [\"http://127.0.0.1:8081/gkmlpt/index.html\"]\n";
+        let file = parse(&format!("{county}division_code = \"511424\"\n")).unwrap();
+        assert!(file.sites.is_empty());
+        assert_eq!(file.counties[0].division_code.as_deref(), Some("511424"));
+        assert_eq!(file.counties[0].allowed_hosts, ["127.0.0.1:8081"]);
+        let e = parse(&format!("{county}division_code = \"511424102\"\n")).unwrap_err();
+        assert_eq!(e.key, "county[0].division_code");
+        let e = parse(county).unwrap_err();
+        assert!(e.message.contains("6-digit"), "{e}");
+        let same_id = county.replace("danling", "town-a");
+        let e = parse(&format!("{GOOD}\n{same_id}division_code = \"511424\"\n")).unwrap_err();
+        assert_eq!(e.key, "county[0].id", "ids are unique across sites and counties: {e}");
     }
 
     #[test]

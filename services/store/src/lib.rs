@@ -13,9 +13,11 @@
 //! Module map: `backend` opens and migrates, `write` stores and announces,
 //! `read` loads records, `search` finds reports, `panel` exports metrics,
 //! `segment` cuts Chinese into words, `diff` says what an edit changed,
-//! `dedup` tells copies of one report apart from other reports.
+//! `dedup` tells copies of one report apart from other reports, `coverage`
+//! lays out a division's townships by year.
 
 mod backend;
+pub mod coverage;
 pub mod dedup;
 pub mod diff;
 pub mod panel;
@@ -29,6 +31,7 @@ mod write;
 use std::path::{Path, PathBuf};
 
 pub use backend::Backend;
+pub use coverage::{Columns, Coverage, TownshipCoverage, coverage};
 pub use panel::{MetricQuery, MetricRow};
 pub use read::VersionInfo;
 pub use search::{ReportFilter, ReportSummary, SearchPage, SearchQuery};

@@ -134,6 +134,23 @@ impl Store {
         Ok(rows.into_iter().collect())
     }
 
+    /// Every (township code, year, doc type) of a stored report under the
+    /// division code `prefix` (digits only), sorted; the year is the one
+    /// reviewed, else the one planned (a 工作计划 reviews none).
+    pub async fn stored_by_township(&self, prefix: &str) -> Result<Vec<(String, i64, String)>, StoreError> {
+        if !prefix.bytes().all(|b| b.is_ascii_digit()) {
+            return Err(StoreError::BadQuery(format!("{prefix:?} is no division code")));
+        }
+        Ok(sqlx::query_as(
+            "SELECT DISTINCT division_code, COALESCE(review_year, plan_year), doc_type FROM reports \
+             WHERE is_report AND doc_type IS NOT NULL AND LENGTH(division_code) = 9 \
+             AND division_code LIKE $1 AND COALESCE(review_year, plan_year) IS NOT NULL ORDER BY 1, 2, 3",
+        )
+        .bind(format!("{prefix}%"))
+        .fetch_all(&self.pool)
+        .await?)
+    }
+
     pub async fn count(&self) -> Result<i64, StoreError> {
         Ok(sqlx::query_scalar("SELECT COUNT(*) FROM reports")
             .fetch_one(&self.pool)

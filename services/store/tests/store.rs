@@ -1,12 +1,15 @@
 //! The store on both databases — SQLite on a real file and PostgreSQL in a
 //! scratch database — through the same checks: a report stored once,
 //! announced once, its edits kept as versions, copies merged, searched in
-//! Chinese, exported as panel rows with targets linked to outcomes.
+//! Chinese, exported as panel rows with targets linked to outcomes, laid
+//! out as a coverage matrix.
 
+use std::collections::BTreeMap;
 use townreports_proto::content_sha256;
 use townreports_proto::topology::EventKind;
 use townreports_proto::v1::{ReportRecord, Source};
-use townreports_store::{Change, Location, Store};
+
+use townreports_store::{Change, Columns, Location, Store, coverage};
 
 fn record(id: &str, text: &str, url: &str) -> ReportRecord {
     ReportRecord {
@@ -226,7 +229,91 @@ async fn a_bad_record_in_a_batch_fails_alone(location: Location) {
     assert_eq!(store.count().await.unwrap(), 3);
 }
 
+/// A report of township `code` for `year` (review, or plan for a plan).
+fn dated(code: &str, doc_type: &str, year: i32) -> ReportRecord {
+    let id = format!("{code}-{doc_type}-{year}");
+    // Texts far apart, so no two are taken for copies of one report.
+    let seed = id
+        .bytes()
+        .fold(7u32, |h, b| h.wrapping_mul(31).wrapping_add(u32::from(b)));
+    let text: String = (0..200u32)
+        .filter_map(|i| char::from_u32(0x4e00 + seed.wrapping_mul(i + 1).wrapping_add(i * i) % 5000))
+        .collect();
+    let mut r = copy(&id, &text, &format!("http://gov/{id}"), "official", Some(code));
+    r.doc_type = Some(doc_type.into());
+    if doc_type == "work_plan" {
+        r.plan_year = Some(year);
+    } else {
+        r.review_year = Some(year);
+    }
+    r
+}
+
+async fn coverage_lays_out_every_township_by_year(location: Location) {
+    let store = Store::open(&location).await.unwrap();
+    // 丹棱县 (511424): 仁美镇 102, 杨场镇 106, 张场镇 108, 齐乐镇 109, 顺龙乡 204.
+    for (i, r) in [
+        dated("511424102", "government_work_report", 2022),
+        dated("511424102", "work_summary", 2022),
+        dated("511424102", "government_work_report", 2024),
+        dated("511424109", "work_plan", 2023),
+        dated("510604103", "government_work_report", 2020),
+    ]
+    .iter()
+    .enumerate()
+    {
+        store.upsert(r, i as i64).await.unwrap();
+    }
+    let mut not_a_report = dated("511424106", "government_work_report", 2021);
+    not_a_report.is_report = Some(false);
+    store.upsert(&not_a_report, 9).await.unwrap();
+    let columns: Columns = [("511424102".to_string(), vec!["http://gov/col".to_string()])].into();
+
+    let c = coverage(&store, "511424", Some(&columns)).await.unwrap();
+    assert_eq!(
+        (c.name.as_str(), c.years.clone(), c.columns_known),
+        ("丹棱县", vec![2022, 2023, 2024], true)
+    );
+    let rows: Vec<_> = c
+        .townships
+        .iter()
+        .map(|t| (t.name.as_str(), t.columns.is_some(), t.reports.clone()))
+        .collect();
+    let types = |pairs: &[(i64, &[&str])]| -> BTreeMap<i64, Vec<String>> {
+        pairs
+            .iter()
+            .map(|(y, ts)| (*y, ts.iter().map(|t| t.to_string()).collect()))
+            .collect()
+    };
+    assert_eq!(
+        rows,
+        [
+            (
+                "仁美镇",
+                true,
+                types(&[
+                    (2022, &["government_work_report", "work_summary"]),
+                    (2024, &["government_work_report"])
+                ])
+            ),
+            ("杨场镇", false, types(&[])),
+            ("张场镇", false, types(&[])),
+            ("齐乐镇", false, types(&[(2023, &["work_plan"])])),
+            ("顺龙乡", false, types(&[])),
+        ]
+    );
+    // The province holds both counties' reports; no columns known.
+    let province = coverage(&store, "51", None).await.unwrap();
+    assert_eq!(province.years, (2020..=2024).collect::<Vec<_>>());
+    assert!(!province.columns_known);
+    assert_eq!(province.townships.iter().filter(|t| !t.reports.is_empty()).count(), 3);
+    for bad in ["5114241", "99", "51x", "511424102"] {
+        assert!(coverage(&store, bad, None).await.is_err(), "{bad}");
+    }
+}
+
 townreports_store::on_both_databases!(
+    coverage_lays_out_every_township_by_year,
     a_batch_is_the_records_one_after_the_other,
     a_bad_record_in_a_batch_fails_alone,
     stored_once_announced_once_versions_kept,

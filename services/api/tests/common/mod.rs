@@ -26,6 +26,6 @@ pub async fn serve(location: &Location) -> Served {
     }
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
-    tokio::spawn(axum::serve(listener, townreports_api::router(Arc::new(store))).into_future());
+    tokio::spawn(axum::serve(listener, townreports_api::router(Arc::new(store), None)).into_future());
     Served { addr, records }
 }
