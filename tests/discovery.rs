@@ -6,11 +6,14 @@
 //! and the name no township of its county has are reported; a township
 //! put on a portal while the crawl runs is picked up, one taken off is
 //! reported. `townreports discover` on each county prints entries that,
-//! written to a sites file, crawl to the same reports.
+//! written to a sites file, crawl to the same reports. The coverage of the
+//! simulated province is the same in the command, the API and the web grid.
 
 mod common;
+#[path = "common/web.rs"]
+mod web;
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 use std::time::Duration;
 
@@ -52,6 +55,103 @@ fn expected(portals: &CountyPortals) -> BTreeMap<String, (String, String)> {
         .into_iter()
         .filter_map(|r| Some((r.url, (r.division_code?, r.doc_type))))
         .collect()
+}
+
+/// Township code → year → report types, as coverage should show them.
+type Cells = BTreeMap<String, BTreeMap<i64, BTreeSet<String>>>;
+
+fn expected_cells(portals: &CountyPortals) -> Cells {
+    let mut cells = Cells::new();
+    for r in portals.expected_reports() {
+        let Some(code) = r.division_code else { continue };
+        cells
+            .entry(code)
+            .or_default()
+            .entry(i64::from(r.review_year))
+            .or_default()
+            .insert(r.doc_type);
+    }
+    cells
+}
+
+fn cells_of(coverage: &townreports_store::Coverage) -> Cells {
+    coverage
+        .townships
+        .iter()
+        .filter(|t| !t.reports.is_empty())
+        .map(|t| {
+            let years = t.reports.iter().map(|(y, types)| (*y, types.iter().cloned().collect()));
+            (t.code.clone(), years.collect())
+        })
+        .collect()
+}
+
+/// Coverage of the simulated province through `townreports coverage`, the
+/// API and the web grid, against what the portals publish.
+async fn check_coverage(
+    portals: &CountyPortals,
+    published: &Cells,
+    data: &Path,
+    nats: &NatsOptions,
+    shutdown: &Shutdown,
+) {
+    let args = townreports::coverage::CoverageArgs {
+        code: "51".into(),
+        csv: true,
+        database_url: None,
+        crawl: townreports::status::CrawlArgs {
+            data_dir: data.to_path_buf(),
+            nats: nats.clone(),
+        },
+    };
+    let matrix = townreports::coverage::read(&args, shutdown).await.unwrap();
+    assert_eq!(&cells_of(&matrix), published);
+    let on_portals = expected_cells(portals);
+    for t in &matrix.townships {
+        if on_portals.contains_key(&t.code) {
+            assert!(t.columns.is_some(), "{} has its columns", t.name);
+        }
+    }
+    let missing = matrix.townships.iter().find(|t| t.code == MISSING_TOWNSHIP.1).unwrap();
+    assert!(missing.columns.is_none() && missing.reports.is_empty(), "{missing:?}");
+    let mut csv = Vec::new();
+    townreports::coverage::write_csv(&matrix, &mut csv).unwrap();
+    let csv = String::from_utf8(csv).unwrap();
+    assert!(csv.lines().any(|l| l.contains(LATE_TOWNSHIP.1)), "{csv}");
+
+    let api = web::serve_api(data, Some(nats.clone())).await;
+    let body: serde_json::Value = reqwest::get(format!("{api}/api/coverage?code=51"))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        body,
+        serde_json::to_value(&matrix).unwrap(),
+        "the API gives what the command prints"
+    );
+
+    // The web grid of one county: a stored cell per township and year
+    // with reports, every other cell marked missing.
+    let county = townreports::coverage::CoverageArgs {
+        code: "511424".into(),
+        ..args
+    };
+    let danling = townreports::coverage::read(&county, shutdown).await.unwrap();
+    let stored_cells: usize = danling.townships.iter().map(|t| t.reports.len()).sum();
+    let all_cells = danling.townships.len() * danling.years.len();
+    assert!(stored_cells > 0 && stored_cells < all_cells, "{danling:?}");
+    let dom = String::from_utf8(
+        web::chromium(&format!("{api}/#/coverage/511424"), &["--dump-dom"])
+            .await
+            .stdout,
+    )
+    .unwrap();
+    assert!(dom.contains("id=\"coverage\""), "no grid drawn");
+    assert_eq!(dom.matches("class=\"stored\"").count(), stored_cells, "{dom}");
+    assert_eq!(dom.matches("class=\"missing\"").count(), all_cells - stored_cells);
+    assert!(dom.contains(LATE_TOWNSHIP.0), "the late township has its row");
 }
 
 async fn county_stats(bus: &Bus) -> BTreeMap<String, SiteStats> {
@@ -146,6 +246,8 @@ async fn counties_alone_crawl_every_township_with_its_code() {
 
     // A township put on a portal while the crawl runs; another taken off.
     assert!(portals.add_township("danling", LATE_TOWNSHIP.0, Some(LATE_TOWNSHIP.1)));
+    // Coverage keeps what was stored from a township later taken off.
+    let published = expected_cells(&portals);
     assert!(portals.remove_township("luojiang", "新盛镇"));
     until(
         "the late township's reports stored",
@@ -163,6 +265,14 @@ async fn counties_alone_crawl_every_township_with_its_code() {
     until("the township taken off reported", Duration::from_secs(60), async || {
         county_stats(&bus).await["luojiang"].gone == ["新盛镇"]
     })
+    .await;
+    check_coverage(
+        &portals,
+        &published,
+        &data,
+        &NatsOptions::with_url(server.url()),
+        &shutdown,
+    )
     .await;
     pipeline.stop().await.unwrap();
     drop(server);

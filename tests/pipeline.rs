@@ -230,7 +230,20 @@ async fn crawl_announces_every_report_exactly_once() {
     }
 
     // What users touch: the panel CSV in pandas, a report page in a browser.
-    let api = web::serve_api(&data).await;
+    let api = web::serve_api(&data, Some(NatsOptions::with_url(server.url()))).await;
+    // The per-site statistics `status` printed, from the API.
+    let sites: BTreeMap<String, serde_json::Value> = reqwest::get(format!("{api}/api/sites"))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let faults_api = &sites[townreports_portals::faults::ID];
+    assert_eq!(faults_api["image_only"], serde_json::json!({"pdf": 1}), "{faults_api}");
+    assert_eq!(faults_api["unsupported"], serde_json::json!({"doc": 1}), "{faults_api}");
+    for format in ["pdf", "docx", "doc", "wps", "ofd", "xlsx"] {
+        assert_eq!(faults_api["attachments_read"][format], 1, "{format}: {faults_api}");
+    }
     let csv_path = dir.path().join("metrics.csv");
     let csv = reqwest::get(format!("{api}/api/metrics.csv")).await.unwrap();
     assert_eq!(csv.status(), 200);

@@ -2,6 +2,9 @@
 //! the way users touch them: pandas reading the CSV, and headless Chromium
 //! rendering a report page (only ever pointed at loopback).
 
+// Each test binary that includes this module uses part of it.
+#![allow(dead_code)]
+
 use std::path::Path;
 use std::process::Stdio;
 use std::sync::Arc;
@@ -9,14 +12,16 @@ use std::time::Duration;
 
 use townreports_store::Store;
 
-/// Serves the API over `data_dir`'s store on an ephemeral loopback port.
-pub async fn serve_api(data_dir: &Path) -> String {
+/// Serves the API over `data_dir`'s store on an ephemeral loopback port;
+/// `crawl` is the crawl's NATS, for what only the crawl knows (coverage's
+/// report columns).
+pub async fn serve_api(data_dir: &Path, crawl: Option<townreports_bus::NatsOptions>) -> String {
     let store = Store::open_sqlite(&townreports_store::sqlite_path(data_dir))
         .await
         .unwrap();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
-    tokio::spawn(axum::serve(listener, townreports_api::router(Arc::new(store), None)).into_future());
+    tokio::spawn(axum::serve(listener, townreports_api::router(Arc::new(store), crawl)).into_future());
     base
 }
 

@@ -7,13 +7,14 @@
 //! Endpoints (documented in `openapi.json`, served at `/api/openapi.json`):
 //! `/api/reports`, `/api/reports/{id}`, `/api/reports/{id}/text`,
 //! `/api/reports.jsonl`, `/api/metrics.csv`, `/api/metrics.jsonl`,
-//! `/api/coverage`,
+//! `/api/coverage`, `/api/sites` (the last two read the crawl's NATS),
 //! `/healthz`; the web page at `/`.
 
 pub mod export;
 pub mod params;
 mod web;
 
+use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -26,7 +27,8 @@ use axum::routing::get;
 use axum::{Json, Router};
 use serde::Serialize;
 use townreports_bus::{Bus, NatsOptions, Shutdown};
-use townreports_scheduler::worker::township_columns_in;
+use townreports_scheduler::frontier::SiteStats;
+use townreports_scheduler::worker::{site_stats_in, township_columns_in};
 use townreports_store::{Location, MetricRow, Store, StoreError, VersionInfo};
 
 use crate::params::Params;
@@ -101,6 +103,7 @@ pub fn router(store: Arc<Store>, crawl: Option<NatsOptions>) -> Router {
         .route("/api/metrics.csv", get(export::metrics_csv))
         .route("/api/metrics.jsonl", get(export::metrics_jsonl))
         .route("/api/coverage", get(coverage))
+        .route("/api/sites", get(sites))
         .merge(web::routes())
         .fallback(|| async { ApiError::not_found("no such endpoint; see /api/openapi.json".into()) })
         .layer(axum::Extension(Crawl(crawl.map(Arc::new))))
@@ -119,17 +122,35 @@ async fn coverage(
     let code = Params::parse(pairs, &["code"])?.required("code")?;
     let columns = match crawl {
         None => None,
-        Some(nats) => Some(read_columns(&nats).await.map_err(|e| {
-            tracing::warn!(error = %e, "cannot read the frontier");
-            ApiError {
-                status: StatusCode::SERVICE_UNAVAILABLE,
-                message: "the crawl's NATS is unavailable; try again shortly".into(),
-            }
-        })?),
+        Some(nats) => Some(read_columns(&nats).await.map_err(crawl_unavailable)?),
     };
     Ok(Json(
         townreports_store::coverage(&store, &code, columns.as_ref()).await?,
     ))
+}
+
+/// Each site's crawl statistics (pages, failures by class, attachments
+/// read / unsupported / image-only by format, discovery), as `status`
+/// prints them; only the crawl knows them, so `serve` needs its NATS_URL.
+async fn sites(axum::Extension(Crawl(crawl)): axum::Extension<Crawl>) -> ApiResult<Json<BTreeMap<String, SiteStats>>> {
+    let Some(nats) = crawl else {
+        return Err(ApiError {
+            status: StatusCode::SERVICE_UNAVAILABLE,
+            message: "site statistics live in the crawl's NATS: start serve with NATS_URL".into(),
+        });
+    };
+    let bus = Bus::connect(&nats, "townreports serve")
+        .await
+        .map_err(crawl_unavailable)?;
+    Ok(Json(site_stats_in(&bus).await.map_err(crawl_unavailable)?))
+}
+
+fn crawl_unavailable(e: townreports_bus::BusError) -> ApiError {
+    tracing::warn!(error = %e, "cannot read the frontier");
+    ApiError {
+        status: StatusCode::SERVICE_UNAVAILABLE,
+        message: "the crawl's NATS is unavailable; try again shortly".into(),
+    }
 }
 
 async fn read_columns(nats: &NatsOptions) -> Result<townreports_store::Columns, townreports_bus::BusError> {

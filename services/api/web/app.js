@@ -1,5 +1,6 @@
 // townreports web page: search, a report with every metric highlighted
-// where it was read, and a township's indicator over the years. Plain
+// where it was read, a township's indicator over the years, and a place's
+// coverage (townships × years, which reports are stored). Plain
 // JavaScript over the JSON API; the address bar holds the state (#/…).
 "use strict";
 
@@ -185,6 +186,39 @@ async function showChart(code, indicator) {
     el("div", { class: "chart" }, svg));
 }
 
+const TYPE_MARKS = {
+  government_work_report: "报",
+  work_summary: "结",
+  work_summary_and_plan: "结计",
+  work_plan: "计",
+};
+
+// Townships as rows, years as columns: a cell names the reports stored for
+// that year, an empty cell is marked missing, so gaps show at a glance.
+async function showCoverage(code) {
+  const c = await api(`/api/coverage?code=${encodeURIComponent(code)}`);
+  const withReports = c.townships.filter((t) => Object.keys(t.reports).length > 0).length;
+  const withColumns = c.townships.filter((t) => t.columns).length;
+  const legend = Object.entries(TYPE_MARKS).map(([type, mark]) => `${mark} = ${DOC_TYPES[type]}`).join("，");
+  const head = el("tr", {}, el("th", {}, "乡镇"), el("th", {}, "栏目"), c.years.map((y) => el("th", {}, y)));
+  const rows = c.townships.map((t) => el("tr", { "data-code": t.code },
+    el("th", { scope: "row", title: `${t.county} ${t.code}` }, t.name),
+    el("td", { class: t.columns ? "site" : "no-site" },
+      t.columns ? el("a", { href: t.columns[0] }, `${t.columns.length} 个`) : (c.columns_known ? "无" : "?")),
+    c.years.map((y) => {
+      const types = t.reports[y] ?? [];
+      return types.length
+        ? el("td", { class: "stored", title: types.map((x) => DOC_TYPES[x] ?? x).join("、") },
+          types.map((x) => TYPE_MARKS[x] ?? x).join(" "))
+        : el("td", { class: "missing", title: "缺" }, "·");
+    })));
+  view.replaceChildren(
+    el("h1", {}, `${c.name}（${c.code}）报告覆盖`),
+    el("p", { class: "summary" },
+      `${c.townships.length} 个乡镇，${withReports} 个有已存报告，${withColumns} 个找到栏目。${legend}；· = 缺。`),
+    el("table", { class: "coverage", id: "coverage" }, el("thead", {}, head), el("tbody", {}, rows)));
+}
+
 async function route() {
   const hash = location.hash.replace(/^#/, "") || "/";
   const [path, query = ""] = hash.split("?");
@@ -192,6 +226,7 @@ async function route() {
   try {
     if (parts[0] === "report" && parts[1]) await showReport(parts[1]);
     else if (parts[0] === "chart" && parts[2]) await showChart(parts[1], parts[2]);
+    else if (parts[0] === "coverage" && parts[1]) await showCoverage(parts[1]);
     else await showSearch(new URLSearchParams(query));
   } catch (error) {
     showError(error);

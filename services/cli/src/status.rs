@@ -11,8 +11,8 @@ use anyhow::Context;
 use townreports_bus::locate::CrawlNats;
 use townreports_bus::{Bus, NatsOptions, Shutdown};
 use townreports_proto::topology::STREAM_DLQ;
-use townreports_scheduler::frontier::{SiteStats, stats_of};
-use townreports_scheduler::worker::{FRONTIER_BUCKET, load_states, now_ms};
+use townreports_scheduler::frontier::SiteStats;
+use townreports_scheduler::worker::{now_ms, site_stats_in};
 use townreports_store::Store;
 use townreports_store::sqlite_path;
 
@@ -41,10 +41,8 @@ pub struct Status {
 /// store (see [`CrawlNats`]); interrupted by `shutdown`.
 pub async fn read(args: &CrawlArgs, shutdown: &Shutdown) -> anyhow::Result<Status> {
     let from_nats = async |bus: &Bus| -> anyhow::Result<Status> {
-        let kv = bus.key_value(FRONTIER_BUCKET, 1).await?;
-        let states = load_states(&kv).await?;
         Ok(Status {
-            sites: stats_of(&states),
+            sites: site_stats_in(bus).await?,
             queues: bus
                 .queue_depths()
                 .await?
