@@ -34,6 +34,15 @@ async fn every_documented_endpoint_answers(location: Location) {
             url.push_str(&format!("?code={}", county.unwrap()));
         }
         let response = get(&url).await;
+        if path == "/api/sites" {
+            // Only the crawl knows its sites; this server has no NATS_URL.
+            assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE, "{url}");
+            assert!(
+                item["get"]["responses"].get("503").is_some(),
+                "{path} documents its 503"
+            );
+            continue;
+        }
         assert_eq!(response.status(), StatusCode::OK, "{url}");
         let documented = item["get"]["responses"]["200"]["content"].as_object().unwrap();
         let content_type = response.headers()["content-type"].to_str().unwrap().to_string();

@@ -36,4 +36,4 @@ pub use connect::{Bus, NatsOptions};
 pub use error::BusError;
 pub use publish::Publish;
 pub use shutdown::Shutdown;
-pub use worker::{BatchStage, Stage, StageError, WorkerOptions};
+pub use worker::{Stage, StageError, WorkerOptions};

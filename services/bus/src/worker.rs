@@ -1,8 +1,7 @@
 //! The consume → process → publish → ack loop every worker runs.
 //!
 //! A service implements [`Stage`]: decode nothing, publish nothing, just turn
-//! one input into the messages to publish (or [`BatchStage`], many inputs at
-//! once, run by [`run_batch_stage`]). [`run_stage`] owns delivery:
+//! one input into the messages to publish. [`run_stage`] owns delivery:
 //!
 //! - the input is acked only after JetStream acknowledged every output, so a
 //!   crash at any point means redelivery, never loss;
@@ -28,6 +27,7 @@ use std::time::{Duration, Instant};
 use async_nats::jetstream::consumer::pull::MessagesErrorKind;
 use async_nats::jetstream::{self, AckKind};
 use futures::{FutureExt, StreamExt};
+use prost::Message as _;
 use tokio::sync::Semaphore;
 use tokio::task::JoinSet;
 use townreports_proto::topology::Stage as StageName;
@@ -68,28 +68,6 @@ pub trait Stage: Send + Sync + 'static {
     /// publishes (the indexer) may publish itself through `bus` and return
     /// nothing.
     fn process(&self, input: Self::Input, bus: &Bus) -> impl Future<Output = Result<Vec<Publish>, StageError>> + Send;
-}
-
-/// A worker type whose inputs are worth handling together (the indexer:
-/// one database transaction for many records). The loop pulls up to
-/// `BATCH` messages, hands their inputs over at once, and settles each
-/// message by its own outcome, as [`run_stage`] does for one.
-pub trait BatchStage: Send + Sync + 'static {
-    type Input: prost::Message + Default + Clone + Send + Sync + 'static;
-
-    /// Which consumer this stage reads.
-    const NAME: StageName;
-    /// The most inputs handed over at once.
-    const BATCH: usize;
-
-    /// Handles `inputs`, returning one outcome per input, in order: the
-    /// messages to publish for it (published, then it is acked), or why it
-    /// failed. One input's failure is its own: the others' outcomes stand.
-    fn process_batch(
-        &self,
-        inputs: &[Self::Input],
-        bus: &Bus,
-    ) -> impl Future<Output = Vec<Result<Vec<Publish>, StageError>>> + Send;
 }
 
 /// A classified failure of one message.
@@ -186,72 +164,7 @@ pub async fn run_stage<S: Stage>(
     opts: WorkerOptions,
     shutdown: Shutdown,
 ) -> Result<(), BusError> {
-    run_loop(bus, Arc::new(One(stage)), opts, shutdown).await
-}
-
-/// Runs `stage` on its durable consumer until `shutdown`, up to
-/// `S::BATCH` messages at a time (`concurrency` batches at once).
-pub async fn run_batch_stage<S: BatchStage>(
-    bus: Bus,
-    stage: Arc<S>,
-    opts: WorkerOptions,
-    shutdown: Shutdown,
-) -> Result<(), BusError> {
-    run_loop(bus, Arc::new(Batched(stage)), opts, shutdown).await
-}
-
-/// How the loop hands over what it pulled: a message at a time to a
-/// [`Stage`], or a batch to a [`BatchStage`].
-trait Handler: Send + Sync + 'static {
-    const NAME: StageName;
-    const BATCH: usize;
-
-    /// Processes and settles `messages`; returns how many were processed
-    /// and acked.
-    fn handle(
-        &self,
-        bus: &Bus,
-        messages: Vec<jetstream::Message>,
-        shutdown: &Shutdown,
-    ) -> impl Future<Output = u64> + Send;
-}
-
-struct One<S>(Arc<S>);
-
-impl<S: Stage> Handler for One<S> {
-    const NAME: StageName = S::NAME;
-    const BATCH: usize = 1;
-
-    async fn handle(&self, bus: &Bus, messages: Vec<jetstream::Message>, shutdown: &Shutdown) -> u64 {
-        let mut acked = 0;
-        for message in messages {
-            acked += u64::from(handle(bus, self.0.as_ref(), message, shutdown).await);
-        }
-        acked
-    }
-}
-
-struct Batched<S>(Arc<S>);
-
-impl<S: BatchStage> Handler for Batched<S> {
-    const NAME: StageName = S::NAME;
-    const BATCH: usize = S::BATCH;
-
-    async fn handle(&self, bus: &Bus, messages: Vec<jetstream::Message>, shutdown: &Shutdown) -> u64 {
-        handle_batch(bus, self.0.as_ref(), messages, shutdown).await
-    }
-}
-
-/// How long the loop waits for more of a batch once its first message came.
-const BATCH_LINGER: Duration = Duration::from_millis(20);
-
-async fn run_loop<H: Handler>(
-    bus: Bus,
-    handler: Arc<H>,
-    opts: WorkerOptions,
-    shutdown: Shutdown,
-) -> Result<(), BusError> {
-    let name = H::NAME.name();
+    let name = S::NAME.name();
     let concurrency = opts.concurrency.max(1);
     let permits = Arc::new(Semaphore::new(concurrency));
     let mut tasks = JoinSet::new();
@@ -260,23 +173,23 @@ async fn run_loop<H: Handler>(
     // operator (and the shutdown test) can account for every message.
     let acked = Arc::new(AtomicU64::new(0));
     tracing::info!(stage = name, concurrency, "worker started");
-    tokio::spawn(report_lag(bus.clone(), H::NAME, shutdown.clone()));
+    tokio::spawn(report_lag(bus.clone(), S::NAME, shutdown.clone()));
 
     'connect: while !shutdown.is_triggered() {
         let messages = async {
-            let consumer = bus.consumer(H::NAME).await?;
+            let consumer = bus.consumer(S::NAME).await?;
             // A batch of one can stall in async-nats (a message that beats
             // its own request's confirmation leaves the client counting a
             // request the server already filled), so ask for at least two;
             // short expiries bound any stall that remains.
             consumer
                 .stream()
-                .max_messages_per_batch(concurrency.max(H::BATCH).max(2))
+                .max_messages_per_batch(concurrency.max(2))
                 .heartbeat(Duration::from_secs(3))
                 .expires(Duration::from_secs(10))
                 .messages()
                 .await
-                .map_err(|e| BusError::Other(format!("cannot pull from {}: {e}", H::NAME.consumer())))
+                .map_err(|e| BusError::Other(format!("cannot pull from {}: {e}", S::NAME.consumer())))
         };
         let mut messages = tokio::select! {
             _ = shutdown.wait() => break 'connect,
@@ -297,36 +210,28 @@ async fn run_loop<H: Handler>(
             // while its ack deadline runs.
             let permit = tokio::select! {
                 _ = shutdown.wait() => {
-                    give_back(&bus, handler.as_ref(), &mut messages, &shutdown).await;
+                    give_back(&bus, stage.as_ref(), &mut messages, &shutdown).await;
                     break 'connect;
                 }
                 p = permits.clone().acquire_owned() => p.expect("semaphore is never closed"),
             };
             let next = tokio::select! {
                 _ = shutdown.wait() => {
-                    give_back(&bus, handler.as_ref(), &mut messages, &shutdown).await;
+                    give_back(&bus, stage.as_ref(), &mut messages, &shutdown).await;
                     break 'connect;
                 }
                 n = messages.next() => n,
             };
             match next {
                 Some(Ok(message)) => {
-                    let mut batch = vec![message];
-                    while batch.len() < H::BATCH {
-                        match tokio::time::timeout(BATCH_LINGER, messages.next()).await {
-                            Ok(Some(Ok(message))) => batch.push(message),
-                            // A pull error or the stream's end shows again
-                            // on the next pull: this batch goes first.
-                            _ => break,
-                        }
-                    }
                     let bus = bus.clone();
-                    let handler = handler.clone();
+                    let stage = stage.clone();
                     let acked = acked.clone();
                     let shutdown = shutdown.clone();
                     tasks.spawn(async move {
-                        let done = handler.handle(&bus, batch, &shutdown).await;
-                        acked.fetch_add(done, Ordering::Relaxed);
+                        if handle(&bus, stage.as_ref(), message, &shutdown).await {
+                            acked.fetch_add(1, Ordering::Relaxed);
+                        }
                         drop(permit);
                     });
                 }
@@ -392,9 +297,9 @@ async fn report_lag(bus: Bus, stage: StageName, shutdown: Shutdown) {
 /// drains. A message on its last delivery is dead-lettered instead: given
 /// back, the server would never deliver it again and it would sit in the
 /// work queue for good.
-async fn give_back<H: Handler>(
+async fn give_back<S: Stage>(
     bus: &Bus,
-    handler: &H,
+    stage: &S,
     messages: &mut jetstream::consumer::pull::Stream,
     shutdown: &Shutdown,
 ) {
@@ -402,13 +307,13 @@ async fn give_back<H: Handler>(
     while let Ok(Some(Ok(message))) = tokio::time::timeout(GIVE_BACK_WAIT, messages.next()).await {
         let last = message.info().is_ok_and(|info| info.delivered > MAX_ATTEMPTS);
         if last {
-            handler.handle(bus, vec![message], shutdown).await;
+            handle(bus, stage, message, shutdown).await;
         } else if ack(&message, AckKind::Nak(Some(GIVE_BACK_DELAY))).await.is_ok() {
             returned += 1;
         }
     }
     if returned > 0 {
-        tracing::info!(stage = H::NAME.name(), returned, "gave unstarted messages back");
+        tracing::info!(stage = S::NAME.name(), returned, "gave unstarted messages back");
     }
 }
 
@@ -422,96 +327,56 @@ const GIVE_BACK_DELAY: Duration = Duration::from_secs(1);
 async fn handle<S: Stage>(bus: &Bus, stage: &S, message: jetstream::Message, shutdown: &Shutdown) -> bool {
     let name = S::NAME.name();
     let started = Instant::now();
-    let delivery = Delivery::of(&message);
-    metrics::gauge!("townreports_in_flight", "stage" => name).increment(1.0);
-    let outcome = match delivery.check() {
-        Err(e) => Err(e),
-        Ok(()) => attempt_until_available(bus, stage, &message, delivery.delivered, shutdown).await,
+    let (delivered, origin) = match message.info() {
+        Ok(info) => (info.delivered, format!("{}:{}", info.stream, info.stream_sequence)),
+        Err(_) => (1, String::new()),
     };
-    let acked = settle(bus, S::NAME, &message, &delivery, outcome).await;
-    metrics::histogram!("townreports_processing_seconds", "stage" => name).record(started.elapsed().as_secs_f64());
-    metrics::gauge!("townreports_in_flight", "stage" => name).decrement(1.0);
-    acked
-}
+    metrics::gauge!("townreports_in_flight", "stage" => name).increment(1.0);
 
-/// Where a delivery stands: how often it was delivered, and where it is
-/// stored (for its dead letter).
-struct Delivery {
-    delivered: i64,
-    origin: String,
-}
+    let outcome = if delivered > MAX_ATTEMPTS {
+        // We saw this message MAX_ATTEMPTS times without settling it: it
+        // probably crashes or hangs the worker.
+        Err(StageError::permanent(
+            "max_deliveries",
+            format!("not settled after {MAX_ATTEMPTS} deliveries (the worker may crash or hang on it)"),
+        ))
+    } else {
+        attempt_until_available(bus, stage, &message, delivered, shutdown).await
+    };
 
-impl Delivery {
-    fn of(message: &jetstream::Message) -> Delivery {
-        match message.info() {
-            Ok(info) => Delivery {
-                delivered: info.delivered,
-                origin: format!("{}:{}", info.stream, info.stream_sequence),
-            },
-            Err(_) => Delivery {
-                delivered: 1,
-                origin: String::new(),
-            },
-        }
-    }
-
-    /// A message we saw MAX_ATTEMPTS times without settling it probably
-    /// crashes or hangs the worker: it is not tried again.
-    fn check(&self) -> Result<(), StageError> {
-        if self.delivered > MAX_ATTEMPTS {
-            return Err(StageError::permanent(
-                "max_deliveries",
-                format!("not settled after {MAX_ATTEMPTS} deliveries (the worker may crash or hang on it)"),
-            ));
-        }
-        Ok(())
-    }
-}
-
-/// Acks, naks or dead-letters `message` by its outcome; true when it was
-/// processed and acked.
-async fn settle(
-    bus: &Bus,
-    stage: StageName,
-    message: &jetstream::Message,
-    delivery: &Delivery,
-    outcome: Result<(), StageError>,
-) -> bool {
-    let name = stage.name();
-    let delivered = delivery.delivered;
     let settled = match &outcome {
         Ok(()) => {
             metrics::counter!("townreports_messages_total", "stage" => name, "outcome" => "ok").increment(1);
-            ack(message, AckKind::Ack).await
+            ack(&message, AckKind::Ack).await
         }
         // Still unavailable at shutdown: another replica tries soon.
-        Err(StageError::Unavailable { .. }) => ack(message, AckKind::Nak(Some(GIVE_BACK_DELAY))).await,
+        Err(StageError::Unavailable { .. }) => ack(&message, AckKind::Nak(Some(GIVE_BACK_DELAY))).await,
         Err(e @ StageError::Transient { retry_after, .. }) if delivered < MAX_ATTEMPTS => {
             let delay = retry_after.unwrap_or_else(|| retry_delay(delivered));
             tracing::warn!(stage = name, class = e.class(), error = %e, delivered, ?delay, "will retry");
             metrics::counter!("townreports_messages_total", "stage" => name, "outcome" => "retry").increment(1);
             metrics::counter!("townreports_message_errors_total", "stage" => name, "class" => e.class().to_string())
                 .increment(1);
-            ack(message, AckKind::Nak(Some(delay))).await
+            ack(&message, AckKind::Nak(Some(delay))).await
         }
         Err(e) => {
             metrics::counter!("townreports_messages_total", "stage" => name, "outcome" => "dead_letter").increment(1);
             metrics::counter!("townreports_message_errors_total", "stage" => name, "class" => e.class().to_string())
                 .increment(1);
             let letter = DeadLetter {
-                stage,
+                stage: S::NAME,
                 class: e.class().to_string(),
                 message: e.message().to_string(),
                 deliveries: delivered,
                 original_subject: message.subject.to_string(),
-                origin: delivery.origin.clone(),
+                origin,
             };
             match bus.dead_letter(&letter, message.payload.clone()).await {
-                Ok(()) => ack(message, AckKind::Term).await,
+                Ok(()) => ack(&message, AckKind::Term).await,
                 // Could not store the dead letter: keep the message.
                 Err(e) => {
                     tracing::error!(stage = name, error = %e, "cannot dead-letter; will retry");
-                    ack(message, AckKind::Nak(Some(retry_delay(delivered)))).await
+                    ack(&message, AckKind::Nak(Some(retry_delay(delivered)))).await
                 }
             }
         }
@@ -520,122 +385,9 @@ async fn settle(
         // The server will redeliver; outputs dedupe by message id.
         tracing::warn!(stage = name, error = %e, "ack failed; the message will be redelivered");
     }
-    outcome.is_ok() && settled.is_ok()
-}
-
-/// Processes a batch of deliveries, each to its own ack, nak or dead
-/// letter; returns how many were processed and acked.
-async fn handle_batch<S: BatchStage>(
-    bus: &Bus,
-    stage: &S,
-    messages: Vec<jetstream::Message>,
-    shutdown: &Shutdown,
-) -> u64 {
-    let name = S::NAME.name();
-    let started = Instant::now();
-    metrics::gauge!("townreports_in_flight", "stage" => name).increment(messages.len() as f64);
-    let mut acked = 0;
-    let mut batch = Vec::with_capacity(messages.len());
-    for message in messages {
-        let delivery = Delivery::of(&message);
-        let input = delivery.check().and_then(|()| decode::<S::Input>(S::NAME, &message));
-        match input {
-            Ok(input) => batch.push((message, delivery, input)),
-            Err(e) => acked += u64::from(settle(bus, S::NAME, &message, &delivery, Err(e)).await),
-        }
-    }
-    let outcomes = batch_until_available(bus, stage, &batch, shutdown).await;
-    for ((message, delivery, _), outcome) in batch.iter().zip(outcomes) {
-        acked += u64::from(settle(bus, S::NAME, message, delivery, outcome).await);
-    }
-    let n = batch.len() as f64;
     metrics::histogram!("townreports_processing_seconds", "stage" => name).record(started.elapsed().as_secs_f64());
-    metrics::gauge!("townreports_in_flight", "stage" => name).decrement(n);
-    acked
-}
-
-/// [`attempt_until_available`] for a batch: the inputs whose dependency is
-/// unavailable are held (each with in-progress acks) and tried again
-/// together; the others keep their outcomes.
-async fn batch_until_available<S: BatchStage>(
-    bus: &Bus,
-    stage: &S,
-    batch: &[(jetstream::Message, Delivery, S::Input)],
-    shutdown: &Shutdown,
-) -> Vec<Result<(), StageError>> {
-    let name = S::NAME.name();
-    let longest = HOLD_MAX_WAIT.min(bus.ack_wait() / 3);
-    let mut wait = Duration::from_millis(250);
-    let mut outcomes: Vec<Result<(), StageError>> = vec![Ok(()); batch.len()];
-    let mut held: Vec<usize> = (0..batch.len()).collect();
-    loop {
-        let inputs: Vec<&S::Input> = held.iter().map(|i| &batch[*i].2).collect();
-        let results = attempt_batch(bus, stage, &inputs).await;
-        let mut still = Vec::new();
-        for (i, result) in held.iter().zip(results) {
-            if let Err(e @ StageError::Unavailable { .. }) = &result {
-                metrics::counter!("townreports_messages_total", "stage" => name, "outcome" => "held").increment(1);
-                metrics::counter!("townreports_message_errors_total", "stage" => name, "class" => e.class().to_string())
-                    .increment(1);
-                if let Err(e) = batch[*i].0.ack_with(AckKind::Progress).await {
-                    tracing::debug!(stage = name, error = %e, "in-progress ack failed");
-                }
-                still.push(*i);
-            }
-            outcomes[*i] = result;
-        }
-        if still.is_empty() {
-            return outcomes;
-        }
-        tracing::error!(
-            stage = name,
-            held = still.len(),
-            "dependency unavailable; holding the messages and retrying"
-        );
-        held = still;
-        tokio::select! {
-            _ = shutdown.wait() => return outcomes,
-            _ = tokio::time::sleep(wait) => {}
-        }
-        wait = (wait * 2).min(longest);
-    }
-}
-
-/// One attempt at a batch: process, publish each input's outputs. A panic
-/// fails no one else's input: a batch that panics is tried again one input
-/// at a time, and only the input that panics alone is failed for it.
-async fn attempt_batch<S: BatchStage>(bus: &Bus, stage: &S, inputs: &[&S::Input]) -> Vec<Result<(), StageError>> {
-    let span = tracing::info_span!("batch", stage = S::NAME.name(), inputs = inputs.len());
-    let owned: Vec<S::Input> = inputs.iter().map(|i| (*i).clone()).collect();
-    let work = async {
-        let mut outcomes = Vec::with_capacity(owned.len());
-        for outcome in stage.process_batch(&owned, bus).await {
-            outcomes.push(match outcome {
-                Ok(outputs) => bus.publish_all(&outputs).await.map(|_| ()).map_err(StageError::from),
-                Err(e) => Err(e),
-            });
-        }
-        outcomes
-    };
-    match AssertUnwindSafe(tracing::Instrument::instrument(work, span))
-        .catch_unwind()
-        .await
-    {
-        Ok(outcomes) => outcomes,
-        Err(panic) if inputs.len() == 1 => vec![Err(StageError::permanent("panic", panic_message(&panic)))],
-        Err(_) => {
-            let mut outcomes = Vec::with_capacity(inputs.len());
-            for input in inputs {
-                outcomes.extend(Box::pin(attempt_batch(bus, stage, std::slice::from_ref(input))).await);
-            }
-            outcomes
-        }
-    }
-}
-
-fn decode<T: prost::Message + Default>(stage: StageName, message: &jetstream::Message) -> Result<T, StageError> {
-    T::decode(message.payload.clone())
-        .map_err(|e| StageError::permanent("decode", format!("not a valid {} input: {e}", stage.name())))
+    metrics::gauge!("townreports_in_flight", "stage" => name).decrement(1.0);
+    outcome.is_ok() && settled.is_ok()
 }
 
 /// The longest a held message waits between two attempts while its
@@ -693,7 +445,8 @@ async fn attempt<S: Stage>(
     delivered: i64,
 ) -> Result<(), StageError> {
     let name = S::NAME.name();
-    let input: S::Input = decode(S::NAME, message)?;
+    let input = S::Input::decode(message.payload.clone())
+        .map_err(|e| StageError::permanent("decode", format!("not a valid {name} input: {e}")))?;
     let label = S::label(&input);
     let span = tracing::info_span!("message", stage = name, site = %label.site, url = %label.url, delivered);
     let work = async {

@@ -1,19 +1,18 @@
-//! NATS glue: a batch of records in; stored in one transaction, then each
-//! new version announced, then each record acked. An event is owed until
-//! JetStream acknowledged it, so a crash anywhere in between ends, after
-//! redelivery, with each record stored once and announced once.
+//! NATS glue: a record in; stored, then announced, then acked. An event is
+//! owed until JetStream acknowledged it, so a crash anywhere in between
+//! ends, after redelivery, with the record stored once and announced once.
 
 use std::sync::Arc;
 
 use townreports_bus::health::Readiness;
 use townreports_bus::publish::Published;
 use townreports_bus::service::{self, ServiceArgs};
-use townreports_bus::worker::run_batch_stage;
-use townreports_bus::{BatchStage, Bus, BusError, Publish, Shutdown, StageError, WorkerOptions};
+use townreports_bus::worker::{Label, run_stage};
+use townreports_bus::{Bus, BusError, Publish, Shutdown, Stage, StageError, WorkerOptions};
 use townreports_proto::topology::{EventKind, Stage as StageName, report_event_subject};
 use townreports_proto::v1::{ReportEvent, ReportEventKind, ReportRecord};
 
-use townreports_store::{Change, Location, Store, StoreError, Stored, WRITE_BATCH, diff};
+use townreports_store::{Change, Location, Store, StoreError, diff};
 
 use crate::validate;
 
@@ -43,59 +42,25 @@ fn database_error(e: StoreError) -> StageError {
     }
 }
 
-impl BatchStage for IndexStage {
+impl Stage for IndexStage {
     type Input = ReportRecord;
     const NAME: StageName = StageName::Indexer;
-    const BATCH: usize = WRITE_BATCH;
 
-    async fn process_batch(&self, records: &[ReportRecord], bus: &Bus) -> Vec<Result<Vec<Publish>, StageError>> {
-        let mut outcomes: Vec<Result<Vec<Publish>, StageError>> = records
-            .iter()
-            .map(|r| {
-                validate(r)
-                    .map(|()| Vec::new())
-                    .map_err(|e| StageError::permanent("invalid_record", e))
-            })
-            .collect();
-        let valid: Vec<usize> = (0..records.len()).filter(|i| outcomes[*i].is_ok()).collect();
-        let batch: Vec<ReportRecord> = valid.iter().map(|i| records[*i].clone()).collect();
-        let now = now_ms();
-        let stored = self.store.upsert_batch(&batch, now).await;
-        // Announced together (each awaits its own JetStream ack), then
-        // marked announced in one statement.
-        let announced = futures::future::join_all(
-            stored
-                .into_iter()
-                .map(|s| self.announce(s.map_err(database_error), now, bus)),
-        )
-        .await;
-        let done: Vec<(String, i64)> = announced.iter().filter_map(|a| a.as_ref().ok()?.clone()).collect();
-        let marked = self.store.mark_announced_all(&done).await.map_err(database_error);
-        for (i, result) in valid.into_iter().zip(announced) {
-            outcomes[i] = match (result, &marked) {
-                (Err(e), _) => Err(e),
-                (Ok(Some(_)), Err(e)) => Err(e.clone()),
-                (Ok(_), _) => Ok(Vec::new()),
-            };
+    fn label(record: &ReportRecord) -> Label {
+        let source = record.source.clone().unwrap_or_default();
+        Label {
+            site: source.site_id,
+            url: source.url.or(source.path).unwrap_or_default(),
         }
-        outcomes
     }
-}
 
-impl IndexStage {
-    /// Publishes the event `stored` still owes, awaiting JetStream's ack;
-    /// returns the (id, version) announced, if any.
-    async fn announce(
-        &self,
-        stored: Result<Stored, StageError>,
-        now: i64,
-        bus: &Bus,
-    ) -> Result<Option<(String, i64)>, StageError> {
-        let stored = stored?;
-        metrics::counter!("townreports_reports_stored_total").increment(u64::from(stored.change != Change::Unchanged));
+    async fn process(&self, record: ReportRecord, bus: &Bus) -> Result<Vec<Publish>, StageError> {
+        validate(&record).map_err(|e| StageError::permanent("invalid_record", e))?;
+        let now = now_ms();
+        let stored = self.store.upsert(&record, now).await.map_err(database_error)?;
         let Some(kind) = stored.owed_event else {
             tracing::debug!(id = %stored.id, "unchanged; nothing to announce");
-            return Ok(None);
+            return Ok(Vec::new());
         };
         let record = stored.record;
         // Computed from the stored versions, so a redelivery that owes the
@@ -132,7 +97,12 @@ impl IndexStage {
             // Announced before (a redelivery after a crash): nothing new.
             Published::Duplicate | Published::SubjectFull => {}
         }
-        Ok(Some((record.id, stored.version)))
+        self.store
+            .mark_announced(&record.id, stored.version)
+            .await
+            .map_err(database_error)?;
+        metrics::counter!("townreports_reports_stored_total").increment(u64::from(stored.change != Change::Unchanged));
+        Ok(Vec::new())
     }
 }
 
@@ -158,7 +128,7 @@ impl townreports_bus::service::WorkerArgs for Args {
 
 /// Runs indexer workers on `bus` until shutdown.
 pub async fn run(bus: Bus, store: Arc<Store>, opts: WorkerOptions, shutdown: Shutdown) -> Result<(), BusError> {
-    run_batch_stage(bus, Arc::new(IndexStage::new(store)), opts, shutdown).await
+    run_stage(bus, Arc::new(IndexStage::new(store)), opts, shutdown).await
 }
 
 /// Ready when NATS and the database answer.

@@ -1,17 +1,16 @@
 //! A worker that dies after storing and announcing but before acking: the
-//! redelivered batch is neither stored nor announced a second time, and a
-//! bad record in it goes to the dead letters alone.
+//! redelivered record is neither stored nor announced a second time.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use townreports_bus::embedded::NatsServerProcess;
-use townreports_bus::worker::run_batch_stage;
-use townreports_bus::{BatchStage, Bus, NatsOptions, Publish, Shutdown, StageError, WorkerOptions};
+use townreports_bus::worker::{Label, run_stage};
+use townreports_bus::{Bus, NatsOptions, Publish, Shutdown, Stage, StageError, WorkerOptions};
 use townreports_indexer::worker::IndexStage;
 use townreports_proto::content_sha256;
-use townreports_proto::topology::{self as names, STREAM_DLQ, STREAM_EVENTS, Stage as StageName};
+use townreports_proto::topology::{self as names, STREAM_EVENTS, Stage as StageName};
 use townreports_proto::v1::{Division, ReportRecord, Source};
 use townreports_store::Store;
 
@@ -22,44 +21,24 @@ struct DiesBeforeFirstAck {
     died: AtomicBool,
 }
 
-impl BatchStage for DiesBeforeFirstAck {
+impl Stage for DiesBeforeFirstAck {
     type Input = ReportRecord;
     const NAME: StageName = StageName::Indexer;
-    const BATCH: usize = IndexStage::BATCH;
 
-    async fn process_batch(&self, records: &[ReportRecord], bus: &Bus) -> Vec<Result<Vec<Publish>, StageError>> {
-        let outcomes = self.inner.process_batch(records, bus).await;
-        if self.died.swap(true, Ordering::SeqCst) {
-            return outcomes;
-        }
-        outcomes
-            .into_iter()
-            .map(|_| {
-                Err(StageError::Transient {
-                    class: "crash".into(),
-                    message: "died before the ack".into(),
-                    retry_after: Some(Duration::from_millis(10)),
-                })
-            })
-            .collect()
+    fn label(input: &ReportRecord) -> Label {
+        IndexStage::label(input)
     }
-}
 
-fn record(id: &str, code: &str, text: &str) -> ReportRecord {
-    ReportRecord {
-        id: id.into(),
-        is_report: Some(true),
-        text: text.into(),
-        content_sha256: content_sha256(text),
-        division: Some(Division {
-            code: Some(code.into()),
-            ..Default::default()
-        }),
-        source: Some(Source {
-            url: Some(format!("http://127.0.0.1/{id}")),
-            ..Default::default()
-        }),
-        ..Default::default()
+    async fn process(&self, record: ReportRecord, bus: &Bus) -> Result<Vec<Publish>, StageError> {
+        let outputs = self.inner.process(record, bus).await?;
+        if !self.died.swap(true, Ordering::SeqCst) {
+            return Err(StageError::Transient {
+                class: "crash".into(),
+                message: "died before the ack".into(),
+                retry_after: Some(Duration::from_millis(10)),
+            });
+        }
+        Ok(outputs)
     }
 }
 
@@ -73,25 +52,32 @@ async fn redelivery_after_a_crash_stores_and_announces_once() {
     bus.ensure_topology().await.unwrap();
     let store = Arc::new(Store::open_sqlite(&dir.path().join("db.sqlite")).await.unwrap());
 
-    let mut bad = record("r-bad", "511102111", "第三个镇的报告");
-    bad.content_sha256 = "0".repeat(64);
-    let batch = [
-        record("r-1", "511102109", "某镇2023年政府工作报告正文"),
-        bad,
-        record("r-2", "511102110", "另一个乡2023年工作总结，内容完全不同"),
-    ];
-    for record in &batch {
-        bus.publish(&Publish::proto_by_content(names::SUBJECT_RECORDS_EXTRACTED, record))
-            .await
-            .unwrap();
-    }
+    let text = "某镇2023年政府工作报告正文";
+    let record = ReportRecord {
+        id: "r-1".into(),
+        is_report: Some(true),
+        text: text.into(),
+        content_sha256: content_sha256(text),
+        division: Some(Division {
+            code: Some("511102109".into()),
+            ..Default::default()
+        }),
+        source: Some(Source {
+            url: Some("http://127.0.0.1/a".into()),
+            ..Default::default()
+        }),
+        ..Default::default()
+    };
+    bus.publish(&Publish::proto_by_content(names::SUBJECT_RECORDS_EXTRACTED, &record))
+        .await
+        .unwrap();
 
     let stage = DiesBeforeFirstAck {
         inner: IndexStage::new(store.clone()),
         died: AtomicBool::new(false),
     };
     let shutdown = Shutdown::new();
-    let worker = tokio::spawn(run_batch_stage(
+    let worker = tokio::spawn(run_stage(
         bus.clone(),
         Arc::new(stage),
         WorkerOptions::default(),
@@ -108,31 +94,14 @@ async fn redelivery_after_a_crash_stores_and_announces_once() {
         0,
         "acked in the end"
     );
-    assert_eq!(store.count().await.unwrap(), 2, "the bad record is not stored");
+    assert_eq!(store.count().await.unwrap(), 1);
     assert_eq!(store.versions("r-1").await.unwrap(), 1);
-    assert_eq!(store.versions("r-2").await.unwrap(), 1);
-    assert_eq!(
-        bus.stream_messages(STREAM_EVENTS).await.unwrap(),
-        2,
-        "announced once each"
-    );
-    assert_eq!(
-        bus.stream_messages(STREAM_DLQ).await.unwrap(),
-        1,
-        "the bad record dead-lettered"
-    );
+    assert_eq!(bus.stream_messages(STREAM_EVENTS).await.unwrap(), 1, "announced once");
     let events = bus.jetstream().get_stream(STREAM_EVENTS).await.unwrap();
-    let mut subjects = Vec::new();
-    for sequence in [1, 2] {
-        subjects.push(events.get_raw_message(sequence).await.unwrap().subject.to_string());
-    }
-    subjects.sort();
+    let event = events.get_raw_message(1).await.unwrap();
     assert_eq!(
-        subjects,
-        [
-            "townreports.reports.new.51.5111.511102.511102109.r-1",
-            "townreports.reports.new.51.5111.511102.511102110.r-2"
-        ]
+        event.subject.as_str(),
+        "townreports.reports.new.51.5111.511102.511102109.r-1"
     );
 
     shutdown.trigger();

@@ -2,12 +2,11 @@
 //! SQLite and PostgreSQL. Everything else is written once, with `$N`
 //! placeholders both accept.
 
-use std::collections::HashMap;
 use std::time::Duration;
 
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::sqlite::SqliteConnectOptions;
-use sqlx::{AnyConnection, AnyPool, ConnectOptions, Connection, Executor, Row};
+use sqlx::{AnyConnection, AnyPool, ConnectOptions, Connection, Executor};
 
 use crate::sql::Sql;
 use crate::{Location, StoreError};
@@ -123,70 +122,47 @@ impl Backend {
         })
     }
 
-    /// Replaces the full-text entries of reports: (id, title words, body
-    /// words, whether it may have an entry already).
+    /// Replaces the full-text entry of report `id`.
     pub(crate) async fn write_search(
         self,
         conn: &mut AnyConnection,
-        entries: &[(&str, &str, &str, bool)],
+        id: &str,
+        title_words: &str,
+        body_words: &str,
     ) -> Result<(), StoreError> {
-        if entries.is_empty() {
-            return Ok(());
-        }
         match self {
             Backend::Sqlite => {
-                let ids = entries.iter().map(|e| e.0);
-                let keys = Sql::rows(
-                    "INSERT INTO report_search_keys (report_id) VALUES ",
-                    "(?)",
-                    " ON CONFLICT (report_id) DO NOTHING",
-                    ids.clone().map(|id| vec![id.into()]),
-                );
-                for sql in keys {
-                    sql.execute(conn).await?;
-                }
-                let mut select = Sql::new("SELECT report_id, doc FROM report_search_keys WHERE report_id IN ");
-                select.push_list(ids);
-                let docs: HashMap<String, i64> = select
-                    .query()
-                    .fetch_all(&mut *conn)
-                    .await?
-                    .iter()
-                    .map(|row| Ok((row.try_get(0)?, row.try_get(1)?)))
-                    .collect::<Result<_, sqlx::Error>>()?;
-                let doc = |id: &str| docs.get(id).copied().unwrap_or_default();
-                let stale: Vec<i64> = entries.iter().filter(|e| e.3).map(|e| doc(e.0)).collect();
-                if !stale.is_empty() {
-                    let mut delete = Sql::new("DELETE FROM report_fts WHERE rowid IN ");
-                    delete.push_list(stale).execute(conn).await?;
-                }
-                let rows = entries
-                    .iter()
-                    .map(|(id, title, body, _)| vec![doc(id).into(), (*title).into(), (*body).into()]);
-                for sql in Sql::rows(
-                    "INSERT INTO report_fts (rowid, title, body) VALUES ",
-                    "(?, ?, ?)",
-                    "",
-                    rows,
-                ) {
-                    sql.execute(conn).await?;
-                }
+                sqlx::query(
+                    "INSERT INTO report_search_keys (report_id) VALUES ($1) ON CONFLICT (report_id) DO NOTHING",
+                )
+                .bind(id)
+                .execute(&mut *conn)
+                .await?;
+                let doc: i64 = sqlx::query_scalar("SELECT doc FROM report_search_keys WHERE report_id = $1")
+                    .bind(id)
+                    .fetch_one(&mut *conn)
+                    .await?;
+                sqlx::query("DELETE FROM report_fts WHERE rowid = $1")
+                    .bind(doc)
+                    .execute(&mut *conn)
+                    .await?;
+                sqlx::query("INSERT INTO report_fts (rowid, title, body) VALUES ($1, $2, $3)")
+                    .bind(doc)
+                    .bind(title_words)
+                    .bind(body_words)
+                    .execute(&mut *conn)
+                    .await?;
             }
             Backend::Postgres => {
-                let rows = entries
-                    .iter()
-                    .map(|(id, title, body, _)| vec![(*id).into(), (*title).into(), (*body).into()]);
-                let statements = Sql::rows(
-                    "WITH v (id, title, body) AS (VALUES ",
-                    "(CAST(? AS TEXT), CAST(? AS TEXT), CAST(? AS TEXT))",
-                    ") UPDATE reports SET search = setweight(to_tsvector('simple', v.title), 'A')
-                         || to_tsvector('simple', v.body)
-                       FROM v WHERE reports.id = v.id",
-                    rows,
-                );
-                for sql in statements {
-                    sql.execute(conn).await?;
-                }
+                sqlx::query(
+                    "UPDATE reports SET search = setweight(to_tsvector('simple', $2), 'A') || to_tsvector('simple', $3)
+                     WHERE id = $1",
+                )
+                .bind(id)
+                .bind(title_words)
+                .bind(body_words)
+                .execute(&mut *conn)
+                .await?;
             }
         }
         Ok(())
@@ -199,18 +175,6 @@ impl Backend {
             // bm25 is smaller for better matches; the title weighs more.
             Backend::Sqlite => "-bm25(report_fts, 4.0, 1.0)",
             Backend::Postgres => "CAST(ts_rank(r.search, q.query) AS DOUBLE PRECISION)",
-        }
-    }
-
-    /// The order in which [`Backend::search_from`]'s matches are taken as
-    /// candidates for ranking: one the full-text index yields without
-    /// sorting.
-    pub(crate) fn search_order(self) -> &'static str {
-        match self {
-            // FTS5 walks its doclists by rowid, either way.
-            Backend::Sqlite => " ORDER BY report_fts.rowid DESC",
-            // The GIN bitmap scan's own (physical) order.
-            Backend::Postgres => "",
         }
     }
 

@@ -35,7 +35,7 @@ pub use coverage::{Columns, Coverage, TownshipCoverage, coverage};
 pub use panel::{MetricQuery, MetricRow};
 pub use read::VersionInfo;
 pub use search::{ReportFilter, ReportSummary, SearchPage, SearchQuery};
-pub use write::{Change, Stored, WRITE_BATCH};
+pub use write::{Change, Stored};
 
 /// Why the store could not do what was asked.
 #[derive(Debug, thiserror::Error)]

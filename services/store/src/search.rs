@@ -77,25 +77,11 @@ pub struct ReportSummary {
     pub score: Option<f64>,
 }
 
-/// Matches counted exactly; past this many (beyond the page asked for),
-/// `total` is a lower bound, as search engines give it: counting a common
-/// word's hundreds of thousands of matches is what a search would cost.
-pub const EXACT_TOTAL_UP_TO: i64 = 1_000;
-
-/// Full-text matches ranked for a page: the first this many (beyond the
-/// page's end) in the index's own order, the most recently indexed first.
-/// Ranking every match of a common word costs per match; a page of the
-/// best among the newest thousand is what a reader pages through.
-pub const RANKED_CANDIDATES: i64 = 1_000;
-
 /// One page of results.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct SearchPage {
-    /// Matching reports in all, exactly unless `total_is_estimate`.
+    /// Matching reports in all.
     pub total: i64,
-    /// `total` is a lower bound: more than [`EXACT_TOTAL_UP_TO`] match, and
-    /// they were not all counted.
-    pub total_is_estimate: bool,
     pub limit: i64,
     pub offset: i64,
     /// Pass as `cursor` for the next page; absent on the last.
@@ -238,36 +224,26 @@ impl Store {
             query.push_filters(sql, self.backend)
         };
 
-        // Count one past the bound: enough to say whether it is exact.
-        let bound = EXACT_TOTAL_UP_TO.max(offset + limit);
-        let mut count = Sql::new("SELECT 1");
+        let mut count = Sql::new("SELECT COUNT(*)");
         from(&mut count)?;
-        count.push(" LIMIT ").bind(bound + 1);
-        let count = Sql::wrap("SELECT COUNT(*) FROM (", count, ") matches");
-        let counted: i64 = count.query().fetch_one(&self.pool).await?.try_get(0)?;
-        let (total, total_is_estimate) = (counted.min(bound), counted > bound);
+        let total: i64 = count.query().fetch_one(&self.pool).await?.try_get(0)?;
 
         // The page first, then its rows' details: counting metrics and
         // sources for every match before sorting would cost per match.
-        // Ranked: the best of a bounded set of candidates.
-        let mut select = if ranked {
-            let score = self.backend.search_score();
-            let mut candidates = Sql::new(&format!("SELECT r.id AS page_id, {score} AS score"));
-            from(&mut candidates)?;
-            candidates
-                .push(self.backend.search_order())
-                .push(" LIMIT ")
-                .bind(RANKED_CANDIDATES.max(offset + limit));
-            let mut ranked = Sql::wrap("SELECT page_id, score FROM (", candidates, ") candidates");
-            ranked.push(" ORDER BY score DESC, page_id");
-            ranked
+        let score = if ranked { self.backend.search_score() } else { "NULL" };
+        let mut select = Sql::new(&format!("SELECT r.id AS page_id, {score} AS score"));
+        from(&mut select)?;
+        let order = if ranked {
+            " ORDER BY score DESC, r.id"
         } else {
-            let mut select = Sql::new("SELECT r.id AS page_id, NULL AS score");
-            from(&mut select)?;
-            select.push(" ORDER BY r.review_year DESC, r.plan_year DESC, r.id");
-            select
+            " ORDER BY r.review_year DESC, r.plan_year DESC, r.id"
         };
-        select.push(" LIMIT ").bind(limit).push(" OFFSET ").bind(offset);
+        select
+            .push(order)
+            .push(" LIMIT ")
+            .bind(limit)
+            .push(" OFFSET ")
+            .bind(offset);
         let mut select = Sql::wrap(
             &format!("SELECT {SUMMARY_COLUMNS}, page.score FROM ("),
             select,
@@ -303,7 +279,6 @@ impl Store {
         let next = offset + reports.len() as i64;
         Ok(SearchPage {
             total,
-            total_is_estimate,
             limit,
             offset,
             next_cursor: (next < total).then(|| encode_cursor(next)),

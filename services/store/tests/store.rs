@@ -141,94 +141,6 @@ async fn copies_are_one_report_and_the_official_one_speaks_for_it(location: Loca
     assert_eq!(urls, ["http://agg/1", "http://gov/1", "http://agg2/9"]);
 }
 
-async fn a_batch_is_the_records_one_after_the_other(location: Location) {
-    let store = Store::open(&location).await.unwrap();
-    let blanked = REPORT.replacen("镇人民政府", "XX镇人民政府", 1);
-    let batch = [
-        copy("doc-1", &blanked, "http://agg/1", "aggregator", None),
-        // The same delivery twice in one batch: one report, still owed.
-        copy("doc-1", &blanked, "http://agg/1", "aggregator", None),
-        // The official copy, later in the batch: merged into doc-1.
-        copy("511102109-gwr", REPORT, "http://gov/1", "official", Some("511102109")),
-        record("r2", "另一篇完全不同的报告", "http://b/2"),
-    ];
-    let outcomes: Vec<_> = store
-        .upsert_batch(&batch, 1)
-        .await
-        .into_iter()
-        .map(Result::unwrap)
-        .collect();
-    let summary: Vec<_> = outcomes
-        .iter()
-        .map(|s| (s.id.as_str(), s.change, s.version, s.owed_event))
-        .collect();
-    assert_eq!(
-        summary,
-        [
-            ("doc-1", Change::New, 1, Some(EventKind::New)),
-            ("doc-1", Change::Unchanged, 1, Some(EventKind::New)),
-            ("doc-1", Change::Updated, 2, Some(EventKind::New)),
-            ("r2", Change::New, 1, Some(EventKind::New)),
-        ]
-    );
-    assert_eq!(store.versions("doc-1").await.unwrap(), 2);
-    assert_eq!(store.report("doc-1").await.unwrap().unwrap().text, REPORT);
-
-    // Announced, then the batch redelivered: nothing changes, nothing owed.
-    let announced: Vec<(String, i64)> = outcomes.iter().map(|s| (s.id.clone(), s.version)).collect();
-    store.mark_announced_all(&announced).await.unwrap();
-    for again in store.upsert_batch(&batch, 2).await {
-        let again = again.unwrap();
-        assert_eq!(
-            (again.change, again.owed_event),
-            (Change::Unchanged, None),
-            "{}",
-            again.id
-        );
-    }
-    assert_eq!(store.versions("doc-1").await.unwrap(), 2);
-    assert_eq!(store.count().await.unwrap(), 2);
-    let found = store
-        .search(&townreports_store::SearchQuery {
-            q: Some("高标准农田".into()),
-            ..Default::default()
-        })
-        .await
-        .unwrap();
-    assert_eq!((found.total, found.total_is_estimate), (1, false));
-}
-
-async fn a_bad_record_in_a_batch_fails_alone(location: Location) {
-    let store = Store::open(&location).await.unwrap();
-    store.upsert(&record("broken", "正文", "http://a/1"), 1).await.unwrap();
-    // Its stored record becomes unreadable behind the store's back.
-    sqlx::any::install_default_drivers();
-    let url = match &location {
-        Location::Sqlite(path) => format!("sqlite://{}", path.display()),
-        Location::Postgres(url) => url.clone(),
-    };
-    let mut conn = <sqlx::AnyConnection as sqlx::Connection>::connect(&url).await.unwrap();
-    sqlx::query("UPDATE reports SET record_json = 'not json' WHERE id = 'broken'")
-        .execute(&mut conn)
-        .await
-        .unwrap();
-
-    let batch = [
-        record("a", "第一篇", "http://a/a"),
-        record("broken", "正文", "http://a/1"),
-        record("b", "第二篇", "http://a/b"),
-    ];
-    let outcomes = store.upsert_batch(&batch, 2).await;
-    assert_eq!(outcomes[0].as_ref().unwrap().change, Change::New);
-    assert!(
-        matches!(outcomes[1], Err(townreports_store::StoreError::Corrupt { .. })),
-        "{:?}",
-        outcomes[1]
-    );
-    assert_eq!(outcomes[2].as_ref().unwrap().change, Change::New);
-    assert_eq!(store.count().await.unwrap(), 3);
-}
-
 /// A report of township `code` for `year` (review, or plan for a plan).
 fn dated(code: &str, doc_type: &str, year: i32) -> ReportRecord {
     let id = format!("{code}-{doc_type}-{year}");
@@ -314,8 +226,6 @@ async fn coverage_lays_out_every_township_by_year(location: Location) {
 
 townreports_store::on_both_databases!(
     coverage_lays_out_every_township_by_year,
-    a_batch_is_the_records_one_after_the_other,
-    a_bad_record_in_a_batch_fails_alone,
     stored_once_announced_once_versions_kept,
     reopening_keeps_everything,
     copies_are_one_report_and_the_official_one_speaks_for_it,
