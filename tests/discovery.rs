@@ -22,8 +22,8 @@ use townreports::run::Pipeline;
 use townreports_bus::embedded::NatsServerProcess;
 use townreports_bus::{Bus, NatsOptions, Shutdown};
 use townreports_portals::counties::{self, CountyPortals, LATE_TOWNSHIP, MISSING_TOWNSHIP, UNRESOLVABLE};
-use townreports_scheduler::frontier::{SiteStats, stats_of};
-use townreports_scheduler::worker::{FRONTIER_BUCKET, load_states};
+use townreports_scheduler::frontier::SiteStats;
+use townreports_scheduler::worker::site_stats_in;
 
 /// Stored reports: URL → (division code, doc type).
 async fn stored(data_dir: &Path) -> BTreeMap<String, (String, String)> {
@@ -158,8 +158,7 @@ async fn check_coverage(
 }
 
 async fn county_stats(bus: &Bus) -> BTreeMap<String, SiteStats> {
-    let kv = bus.key_value(FRONTIER_BUCKET, 1).await.unwrap();
-    stats_of(&load_states(&kv).await.unwrap())
+    site_stats_in(bus).await.unwrap()
 }
 
 /// `townreports discover` on every county, as one sites file.

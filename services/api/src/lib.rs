@@ -106,13 +106,34 @@ pub fn router(store: Arc<Store>, crawl: Option<NatsOptions>) -> Router {
         .route("/api/sites", get(sites))
         .merge(web::routes())
         .fallback(|| async { ApiError::not_found("no such endpoint; see /api/openapi.json".into()) })
-        .layer(axum::Extension(Crawl(crawl.map(Arc::new))))
+        .layer(axum::Extension(Crawl(crawl.map(|nats| {
+            Arc::new(CrawlBus {
+                nats,
+                bus: tokio::sync::OnceCell::new(),
+            })
+        }))))
         .with_state(store)
 }
 
-/// The crawl's NATS, if `serve` was given one.
+/// The crawl's NATS, if `serve` was given one: connected on the first
+/// request that needs it and kept (the client reconnects by itself), not
+/// once per request.
 #[derive(Clone)]
-struct Crawl(Option<Arc<NatsOptions>>);
+struct Crawl(Option<Arc<CrawlBus>>);
+
+struct CrawlBus {
+    nats: NatsOptions,
+    bus: tokio::sync::OnceCell<Bus>,
+}
+
+impl CrawlBus {
+    async fn bus(&self) -> Result<&Bus, ApiError> {
+        self.bus
+            .get_or_try_init(|| Bus::connect(&self.nats, "townreports serve"))
+            .await
+            .map_err(crawl_unavailable)
+    }
+}
 
 async fn coverage(
     State(store): State<Arc<Store>>,
@@ -122,7 +143,11 @@ async fn coverage(
     let code = Params::parse(pairs, &["code"])?.required("code")?;
     let columns = match crawl {
         None => None,
-        Some(nats) => Some(read_columns(&nats).await.map_err(crawl_unavailable)?),
+        Some(crawl) => Some(
+            township_columns_in(crawl.bus().await?)
+                .await
+                .map_err(crawl_unavailable)?,
+        ),
     };
     Ok(Json(
         townreports_store::coverage(&store, &code, columns.as_ref()).await?,
@@ -133,16 +158,15 @@ async fn coverage(
 /// read / unsupported / image-only by format, discovery), as `status`
 /// prints them; only the crawl knows them, so `serve` needs its NATS_URL.
 async fn sites(axum::Extension(Crawl(crawl)): axum::Extension<Crawl>) -> ApiResult<Json<BTreeMap<String, SiteStats>>> {
-    let Some(nats) = crawl else {
+    let Some(crawl) = crawl else {
         return Err(ApiError {
             status: StatusCode::SERVICE_UNAVAILABLE,
             message: "site statistics live in the crawl's NATS: start serve with NATS_URL".into(),
         });
     };
-    let bus = Bus::connect(&nats, "townreports serve")
-        .await
-        .map_err(crawl_unavailable)?;
-    Ok(Json(site_stats_in(&bus).await.map_err(crawl_unavailable)?))
+    Ok(Json(
+        site_stats_in(crawl.bus().await?).await.map_err(crawl_unavailable)?,
+    ))
 }
 
 fn crawl_unavailable(e: townreports_bus::BusError) -> ApiError {
@@ -151,11 +175,6 @@ fn crawl_unavailable(e: townreports_bus::BusError) -> ApiError {
         status: StatusCode::SERVICE_UNAVAILABLE,
         message: "the crawl's NATS is unavailable; try again shortly".into(),
     }
-}
-
-async fn read_columns(nats: &NatsOptions) -> Result<townreports_store::Columns, townreports_bus::BusError> {
-    let bus = Bus::connect(nats, "townreports serve").await?;
-    township_columns_in(&bus).await
 }
 
 async fn healthz(State(store): State<Arc<Store>>) -> ApiResult<Json<serde_json::Value>> {

@@ -477,8 +477,9 @@ pub async fn demo(args: DemoArgs, shutdown: Shutdown) -> anyhow::Result<()> {
         println!("  {:<24} {}", site.id, site.start_urls.join(" "));
     }
     println!(
-        "  ({} misbehaves on purpose: its redirect loop, private redirect, oversized page, gzip bomb,\n   \
-         challenge page and old .doc file show up below as handled fetch problems)",
+        "  ({} misbehaves on purpose: its redirect loop, private redirect, oversized page, gzip bomb\n   \
+         and challenge page show up below as handled fetch problems, its broken .doc and scanned PDF\n   \
+         as attachments counted, not read: see `townreports status`)",
         townreports_portals::faults::ID
     );
     let run_args = RunArgs {

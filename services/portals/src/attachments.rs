@@ -13,7 +13,7 @@ mod word;
 use std::io::Write;
 
 use lopdf::content::{Content, Operation};
-use lopdf::{Dictionary, Document as Pdf, Object, Stream, dictionary};
+use lopdf::{Dictionary, Document as Pdf, Object, ObjectId, Stream, dictionary};
 
 pub use ofd::ofd;
 pub use sheet::{Indicator, xls, xlsx};
@@ -87,16 +87,30 @@ pub fn pdf(title: &str, paragraphs: &[String]) -> Vec<u8> {
         }
         operations.push(Operation::new("ET", vec![]));
         let content = Content { operations }.encode().unwrap_or_default();
-        let content_id = doc.add_object(Stream::new(dictionary! {}, content));
-        let page = doc.add_object(dictionary! {
-            "Type" => "Page",
-            "Parent" => pages_id,
-            "Contents" => content_id,
-            "Resources" => resources,
-            "MediaBox" => vec![0.into(), 0.into(), 595.into(), 842.into()],
-        });
-        kids.push(page.into());
+        kids.push(a4_page(&mut doc, pages_id, content, resources));
     }
+    let mut info = Dictionary::new();
+    info.set("Title", Object::string_literal(title.as_bytes().to_vec()));
+    let info_id = doc.add_object(info);
+    doc.trailer.set("Info", info_id);
+    finish(doc, pages_id, kids)
+}
+
+/// An A4 page under `pages_id` drawing `content` with `resources`.
+fn a4_page(doc: &mut Pdf, pages_id: ObjectId, content: Vec<u8>, resources: ObjectId) -> Object {
+    let content_id = doc.add_object(Stream::new(dictionary! {}, content));
+    doc.add_object(dictionary! {
+        "Type" => "Page",
+        "Parent" => pages_id,
+        "Contents" => content_id,
+        "Resources" => resources,
+        "MediaBox" => vec![0.into(), 0.into(), 595.into(), 842.into()],
+    })
+    .into()
+}
+
+/// The page tree over `kids` and the catalog; the file's bytes.
+fn finish(mut doc: Pdf, pages_id: ObjectId, kids: Vec<Object>) -> Vec<u8> {
     let count = kids.len() as i64;
     doc.objects.insert(
         pages_id,
@@ -104,10 +118,6 @@ pub fn pdf(title: &str, paragraphs: &[String]) -> Vec<u8> {
     );
     let catalog = doc.add_object(dictionary! { "Type" => "Catalog", "Pages" => pages_id });
     doc.trailer.set("Root", catalog);
-    let mut info = Dictionary::new();
-    info.set("Title", Object::string_literal(title.as_bytes().to_vec()));
-    let info_id = doc.add_object(info);
-    doc.trailer.set("Info", info_id);
     let mut out = Vec::new();
     // Writing to a Vec cannot fail.
     let _ = doc.save_to(&mut out);
@@ -212,31 +222,11 @@ pub fn scanned_pdf(pages: usize) -> Vec<u8> {
             },
             pixels,
         ));
-        let content = b"q 595 0 0 842 0 0 cm /Im1 Do Q".to_vec();
-        let content_id = doc.add_object(Stream::new(dictionary! {}, content));
         let resources = doc.add_object(dictionary! { "XObject" => dictionary! { "Im1" => image } });
-        kids.push(
-            doc.add_object(dictionary! {
-                "Type" => "Page",
-                "Parent" => pages_id,
-                "Contents" => content_id,
-                "Resources" => resources,
-                "MediaBox" => vec![0.into(), 0.into(), 595.into(), 842.into()],
-            })
-            .into(),
-        );
+        let content = b"q 595 0 0 842 0 0 cm /Im1 Do Q".to_vec();
+        kids.push(a4_page(&mut doc, pages_id, content, resources));
     }
-    let count = kids.len() as i64;
-    doc.objects.insert(
-        pages_id,
-        Object::Dictionary(dictionary! { "Type" => "Pages", "Kids" => kids, "Count" => count }),
-    );
-    let catalog = doc.add_object(dictionary! { "Type" => "Catalog", "Pages" => pages_id });
-    doc.trailer.set("Root", catalog);
-    let mut out = Vec::new();
-    // Writing to a Vec cannot fail.
-    let _ = doc.save_to(&mut out);
-    out
+    finish(doc, pages_id, kids)
 }
 
 /// An RTF file in code page 936 as Chinese word processors save it: the
