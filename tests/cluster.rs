@@ -17,7 +17,7 @@ use common::{LogsOnFailure, crawl_done, events, requests_answered, spawn_worker}
 use tokio::process::Child;
 use townreports_bus::Publish;
 use townreports_bus::embedded::free_port;
-use townreports_proto::topology::{self as names, STREAM_DLQ, Stage};
+use townreports_proto::topology::{self as names, STREAM_DLQ, StageName};
 use townreports_store::Store;
 use townreports_store::testing::ScratchDatabase;
 
@@ -138,13 +138,10 @@ async fn a_cluster_with_killed_nodes_and_replicas_stores_and_announces_every_rep
         assert_eq!(depth, 0, "{} still holds messages", stage.stream());
     }
     assert_eq!(bus.stream_messages(STREAM_DLQ).await.unwrap(), POISON.len() as u64);
-    let dead = bus.jetstream().get_stream(STREAM_DLQ).await.unwrap();
     let mut stages = Vec::new();
-    for seq in 1..=POISON.len() as u64 {
-        let letter = dead.get_raw_message(seq).await.unwrap();
-        let header = |name| letter.headers.get(name).map(|v| v.to_string()).unwrap_or_default();
-        assert_eq!(header(names::HEADER_ERROR_CLASS), "decode");
-        stages.push(header(names::HEADER_STAGE));
+    for letter in bus.dead_letters(&Default::default()).await.unwrap() {
+        assert_eq!(letter.class.as_deref(), Some("decode"));
+        stages.push(letter.stage.map_or("", |s| s.name()));
     }
     stages.sort();
     assert_eq!(stages, ["extractor", "indexer", "parser"]);
@@ -171,7 +168,7 @@ async fn a_cluster_with_killed_nodes_and_replicas_stores_and_announces_every_rep
             .text()
             .await
             .unwrap();
-        let stage = Stage::from_name(replica.worker).unwrap().name();
+        let stage = StageName::from_name(replica.worker).unwrap().name();
         let ok = format!("townreports_messages_total{{stage=\"{stage}\",outcome=\"ok\"}} ");
         let count: f64 = metrics
             .lines()

@@ -14,7 +14,7 @@ use std::time::{Duration, Instant};
 use common::{events, run_args};
 use townreports::run::Pipeline;
 use townreports_bus::embedded::NatsServerProcess;
-use townreports_bus::{Bus, NatsOptions, Shutdown};
+use townreports_bus::{Bus, Shutdown};
 use townreports_portals::Document;
 use townreports_proto::v1::ReportEvent;
 
@@ -113,9 +113,7 @@ async fn published_and_edited_reports_are_announced_within_a_revisit() {
     )
     .await
     .unwrap();
-    let bus = Bus::connect(&NatsOptions::with_url(server.url()), "test")
-        .await
-        .unwrap();
+    let bus = townreports_bus::testing::client(&server.url()).await;
 
     // A durable subscriber, stopped (SIGTERM) once it has printed an event.
     let first = Subscriber::start(&server.url(), "watcher", &[]);

@@ -27,8 +27,8 @@ use std::time::{Duration, Instant};
 
 use common::{LogsOnFailure, Tally, children_named, dead_letters, readyz, servers_on, signal, until};
 use tokio::process::{Child, Command};
-use townreports_bus::embedded::{NatsServerProcess, free_port, url_file};
-use townreports_bus::{Bus, NatsOptions};
+use townreports_bus::Bus;
+use townreports_bus::embedded::{free_port, url_file};
 use townreports_portals::Portals;
 use townreports_proto::topology::STREAM_EVENTS;
 use townreports_store::{Store, sqlite_path};
@@ -160,7 +160,7 @@ impl Run {
 /// A client of the run's embedded server, found where `status` finds it.
 async fn client_of(data: &Path) -> Bus {
     let url = std::fs::read_to_string(url_file(data)).unwrap();
-    Bus::connect(&NatsOptions::with_url(url.trim()), "test").await.unwrap()
+    townreports_bus::testing::client(url.trim()).await
 }
 
 /// Waits until `pid` (a killed run's nats-server) has exited; how long that took.
@@ -184,10 +184,7 @@ async fn tally(dir: &Path, data: &Path, portals: &Portals) -> Tally {
         Vec::<u32>::new(),
         "no nats-server left on the store"
     );
-    let mut server = NatsServerProcess::start(&store_dir).await.unwrap();
-    let bus = Bus::connect(&NatsOptions::with_url(server.url()), "test")
-        .await
-        .unwrap();
+    let (mut server, bus) = townreports_bus::testing::nats(&store_dir).await;
     let store = Store::open_sqlite(&sqlite_path(data)).await.unwrap();
     let tally = Tally::take(&bus, &store, portals).await;
     store.close().await;

@@ -17,7 +17,7 @@ use std::time::Duration;
 
 use serde::Deserialize;
 use serde_json::Value;
-use townreports_proto::topology::Stage;
+use townreports_proto::topology::StageName;
 
 fn repo() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -127,7 +127,7 @@ fn problems(objects: &[Value]) -> Vec<String> {
     let deployments: BTreeMap<&str, &Value> = of_kind(objects, "Deployment").map(|d| (name(d), d)).collect();
 
     // Every worker type and the API run, each in one Deployment.
-    for wanted in Stage::ALL.iter().map(|s| s.name()).chain(["serve"]) {
+    for wanted in StageName::ALL.iter().map(|s| s.name()).chain(["serve"]) {
         let running: Vec<&str> = deployments
             .iter()
             .filter(|(_, d)| subcommand(d) == wanted)
@@ -204,11 +204,11 @@ fn problems(objects: &[Value]) -> Vec<String> {
                 "ScaledObject {so_name}: Deployment {target_name} is scaled twice"
             ));
         }
-        let Some(stage) = Stage::from_name(subcommand(deployment)) else {
+        let Some(stage) = StageName::from_name(subcommand(deployment)) else {
             problems.push(format!("ScaledObject {so_name}: {target_name} runs no worker"));
             continue;
         };
-        if stage == Stage::Scheduler {
+        if stage == StageName::Scheduler {
             problems.push(format!(
                 "ScaledObject {so_name}: the scheduler is one active replica by lease, never autoscaled"
             ));
@@ -225,7 +225,7 @@ fn problems(objects: &[Value]) -> Vec<String> {
                 continue;
             }
             let (stream, consumer) = (meta["stream"].as_str(), meta["consumer"].as_str());
-            if !Stage::ALL
+            if !StageName::ALL
                 .iter()
                 .any(|s| stream == Some(s.stream()) && consumer == Some(s.consumer()))
             {
@@ -365,9 +365,9 @@ fn overlays_agree_with_the_code() {
     let scaled: BTreeSet<&str> = of_kind(&prod, "ScaledObject")
         .map(|so| so["spec"]["triggers"][0]["metadata"]["consumer"].as_str().unwrap())
         .collect();
-    let workers: BTreeSet<&str> = Stage::ALL
+    let workers: BTreeSet<&str> = StageName::ALL
         .iter()
-        .filter(|s| **s != Stage::Scheduler)
+        .filter(|s| **s != StageName::Scheduler)
         .map(|s| s.consumer())
         .collect();
     assert_eq!(scaled, workers);
@@ -447,8 +447,8 @@ fn corrupted_renders_are_rejected() {
 
     // Another worker's stream and consumer: real names, wrong Deployment.
     let crossed = corrupted("ScaledObject", "townreports-indexer", |so| {
-        so["spec"]["triggers"][0]["metadata"]["stream"] = Value::from(Stage::Parser.stream());
-        so["spec"]["triggers"][0]["metadata"]["consumer"] = Value::from(Stage::Parser.consumer());
+        so["spec"]["triggers"][0]["metadata"]["stream"] = Value::from(StageName::Parser.stream());
+        so["spec"]["triggers"][0]["metadata"]["consumer"] = Value::from(StageName::Parser.consumer());
     });
     let found = problems(&crossed);
     assert!(

@@ -231,9 +231,7 @@ async fn counties_alone_crawl_every_township_with_its_code() {
     let pipeline = Pipeline::start(&run_args(&sites, &data, &server.url(), false), &shutdown)
         .await
         .unwrap();
-    let bus = Bus::connect(&NatsOptions::with_url(server.url()), "test")
-        .await
-        .unwrap();
+    let bus = townreports_bus::testing::client(&server.url()).await;
     until(
         "every report stored with its code",
         Duration::from_secs(120),

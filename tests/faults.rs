@@ -24,9 +24,9 @@ use common::{
     requests_answered, signal, until,
 };
 use tokio::process::Child;
+use townreports_bus::Bus;
 use townreports_bus::embedded::{NatsServerProcess, free_port};
-use townreports_bus::{Bus, NatsOptions};
-use townreports_proto::topology::{STREAM_EVENTS, Stage};
+use townreports_proto::topology::{STREAM_EVENTS, StageName};
 use townreports_scheduler::worker::{FRONTIER_BUCKET, load_states};
 use townreports_store::{Store, sqlite_path};
 
@@ -60,7 +60,7 @@ fn scratch() -> tempfile::TempDir {
 /// The last sequence of every stream the crawl writes: the work queues, the
 /// events and the frontier bucket's stream.
 async fn last_sequences(bus: &Bus) -> BTreeMap<String, u64> {
-    let names = Stage::ALL
+    let names = StageName::ALL
         .iter()
         .map(|s| s.stream().to_string())
         .chain([STREAM_EVENTS.to_string(), format!("KV_{FRONTIER_BUCKET}")]);
@@ -121,7 +121,7 @@ async fn embedded_nats_server_killed_mid_crawl_is_restarted_and_nothing_is_lost(
     let servers = children_named(run_pid, "nats-server");
     assert_eq!(servers.len(), 1, "one nats-server child of the run: {servers:?}");
     let old_pid = servers[0];
-    let bus = Bus::connect(&NatsOptions::with_url(&url), "test").await.unwrap();
+    let bus = townreports_bus::testing::client(&url).await;
 
     // Mid-crawl: what the store holds, then the server dies.
     requests_answered(&portals, 15, Duration::from_secs(60)).await;
@@ -400,9 +400,7 @@ async fn twenty_random_worker_kills_lose_nothing_and_announce_nothing_twice() {
     let kills_ended = started.elapsed();
     let requests_at_last_kill = portals.request_log().len();
 
-    let bus = Bus::connect(&NatsOptions::with_url(server.url()), "test")
-        .await
-        .unwrap();
+    let bus = townreports_bus::testing::client(&server.url()).await;
     crawl_finishes(&bus, Duration::from_secs(180)).await;
     let crawl_time = started.elapsed();
     let log = portals.request_log();

@@ -15,7 +15,6 @@ use std::time::Duration;
 use common::{crawl_done, events, politeness_holds, requests_answered};
 use tokio::process::{Child, Command};
 use townreports_bus::embedded::NatsServerProcess;
-use townreports_bus::{Bus, NatsOptions};
 use townreports_store::Store;
 use townreports_store::sqlite_path;
 
@@ -82,9 +81,7 @@ async fn killed_scheduler_and_fetcher_lose_nothing_and_repeat_nothing() {
     fetcher.kill().await.unwrap();
     fetcher = workers.spawn("fetcher");
 
-    let bus = Bus::connect(&NatsOptions::with_url(server.url()), "test")
-        .await
-        .unwrap();
+    let bus = townreports_bus::testing::client(&server.url()).await;
     crawl_done(&bus, Duration::from_secs(180)).await;
 
     // Every report stored once and announced once.

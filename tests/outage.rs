@@ -15,9 +15,9 @@ use common::{LogsOnFailure, events, readyz, spawn_worker};
 use tokio::io::AsyncWriteExt;
 use tokio::process::{Child, Command};
 use townreports_bus::embedded::{NatsServerProcess, free_port};
-use townreports_bus::{Bus, NatsOptions, Publish};
+use townreports_bus::{Bus, Publish};
 use townreports_proto::content_sha256;
-use townreports_proto::topology::{self as names, STREAM_DLQ, Stage};
+use townreports_proto::topology::{self as names, STREAM_DLQ, StageName};
 use townreports_proto::v1::{Division, ReportRecord, Source};
 
 /// A valid record, `filler` characters of text long.
@@ -115,7 +115,7 @@ async fn all_announced_once(bus: &Bus, count: usize) {
         "nothing dead-lettered"
     );
     assert_eq!(
-        bus.stream_messages(Stage::Indexer.stream()).await.unwrap(),
+        bus.stream_messages(StageName::Indexer.stream()).await.unwrap(),
         0,
         "nothing left to index"
     );
@@ -138,7 +138,7 @@ async fn held_in_place(bus: &Bus, announced: u64, after: Duration) -> (usize, u6
         0,
         "nothing dead-lettered"
     );
-    let mut consumer = bus.consumer(Stage::Indexer).await.unwrap();
+    let mut consumer = bus.consumer(StageName::Indexer).await.unwrap();
     let info = consumer.info().await.unwrap();
     let (held, redelivered) = (info.num_ack_pending, info.num_redelivered as u64);
     assert!((2..=4).contains(&held), "both slots hold a record: {held} unacked");
@@ -291,11 +291,7 @@ struct Setup {
 
 async fn setup() -> Setup {
     let dir = tempfile::tempdir().unwrap();
-    let server = NatsServerProcess::start(&dir.path().join("nats")).await.unwrap();
-    let bus = Bus::connect(&NatsOptions::with_url(server.url()), "test")
-        .await
-        .unwrap();
-    bus.ensure_topology().await.unwrap();
+    let (server, bus) = townreports_bus::testing::nats(&dir.path().join("nats")).await;
     Setup { dir, server, bus }
 }
 

@@ -15,7 +15,7 @@ use std::time::Duration;
 use common::{events, politeness_holds, run_args};
 use townreports::run::Pipeline;
 use townreports_bus::embedded::NatsServerProcess;
-use townreports_bus::{Bus, NatsOptions, Publish, Shutdown};
+use townreports_bus::{NatsOptions, Publish, Shutdown};
 use townreports_proto::topology::{self as names, HEADER_ERROR_CLASS, STREAM_DLQ};
 use townreports_proto::v1::ReportEvent;
 use townreports_store::Store;
@@ -35,6 +35,17 @@ async fn exported(data_dir: &Path) -> BTreeMap<String, (String, Vec<String>)> {
             (record.id, (record.content_sha256, sources))
         })
         .collect()
+}
+
+/// Every record the store of `data_dir` holds, by id, as protobuf bytes.
+async fn stored_records(data_dir: &Path) -> BTreeMap<String, Vec<u8>> {
+    use prost::Message;
+    let store = Store::open_sqlite(&townreports_store::sqlite_path(data_dir))
+        .await
+        .unwrap();
+    let records = store.records().await.unwrap();
+    store.close().await;
+    records.into_iter().map(|r| (r.id.clone(), r.encode_to_vec())).collect()
 }
 
 /// `text` percent-encoded for a URL fragment segment.
@@ -61,9 +72,7 @@ async fn crawl_announces_every_report_exactly_once() {
     let mut pipeline = Pipeline::start(&run_args(&sites, &data, &server.url(), true), &shutdown)
         .await
         .unwrap();
-    let bus = Bus::connect(&NatsOptions::with_url(server.url()), "test")
-        .await
-        .unwrap();
+    let bus = townreports_bus::testing::client(&server.url()).await;
     bus.publish(&Publish {
         subject: names::SUBJECT_PAGES_FETCHED.into(),
         payload: bytes::Bytes::from_static(b"\xff\xfe not protobuf"),
@@ -172,7 +181,7 @@ async fn crawl_announces_every_report_exactly_once() {
     // Every attachment format read, the broken old .doc not, the scan image-only.
     assert_eq!(faults.unsupported, [("doc".to_string(), 1)].into(), "{faults:?}");
     assert_eq!(faults.image_only, [("pdf".to_string(), 1)].into(), "{faults:?}");
-    for format in ["pdf", "docx", "doc", "wps", "ofd", "xlsx"] {
+    for format in ["pdf", "docx", "doc", "wps", "ofd", "xlsx", "rtf"] {
         assert_eq!(faults.attachments_read.get(format), Some(&1), "{format}: {faults:?}");
     }
     assert_eq!(faults.failed_by_class.get("too_large"), Some(&2), "{faults:?}");
@@ -190,6 +199,12 @@ async fn crawl_announces_every_report_exactly_once() {
     assert_eq!(replay.unsupported, 2, "the old .doc and the scan: {replay:?}");
     let live = exported(&data).await;
     assert_eq!(exported(&replayed).await, live, "{replay:?}");
+    // Record for record, byte for byte: reprocess reads a response through
+    // the same library calls as the parser and extractor workers.
+    assert!(
+        stored_records(&replayed).await == stored_records(&data).await,
+        "reprocess and the crawl stored different records"
+    );
     assert_eq!(live.len(), expected.len());
 
     // Round two over unchanged portals: nothing new, nothing announced.
@@ -209,9 +224,15 @@ async fn crawl_announces_every_report_exactly_once() {
     assert_eq!(store.count().await.unwrap() as usize, expected.len());
     let records = store.records().await.unwrap();
     store.close().await;
-    // A report published as a DOC, a WPS, an OFD or an XLSX attachment is
+    // A report published as a DOC, RTF, WPS, OFD or XLSX attachment is
     // stored with its township, kind and figures, the file among its sources.
-    for file in ["/files/m11.doc", "/files/m04.wps", "/files/m03.ofd", "/files/m10.xlsx"] {
+    for file in [
+        "/files/m11.doc",
+        "/files/m11.rtf",
+        "/files/m04.wps",
+        "/files/m03.ofd",
+        "/files/m10.xlsx",
+    ] {
         let record = records
             .iter()
             .find(|r| {
@@ -228,6 +249,31 @@ async fn crawl_announces_every_report_exactly_once() {
         );
         assert!(!record.metrics.is_empty(), "{file}: no figures in {}", record.text);
     }
+    // The report that exists only as attachments of a page without a body of
+    // its own takes that page's metadata: publisher and date from its
+    // disclosure block, and the page it was found on in its source.
+    let gwr = records
+        .iter()
+        .find(|r| {
+            r.source
+                .as_ref()
+                .and_then(|s| s.url.as_deref())
+                .is_some_and(|u| u.contains("/files/m11."))
+        })
+        .expect("the work report read from its attachments");
+    let source = gwr.source.clone().unwrap_or_default();
+    let disclosed = |label: &str| {
+        townreports_portals::faults::GWR_DISCLOSURE
+            .iter()
+            .find(|(l, _)| *l == label)
+            .map(|(_, v)| v.to_string())
+    };
+    assert_eq!(source.publisher, disclosed("发布机构"), "{source:?}");
+    assert_eq!(source.published_date, disclosed("发布日期"), "{source:?}");
+    assert!(
+        source.found_on.as_deref().is_some_and(|u| u.ends_with("/art/gwr.html")),
+        "{source:?}"
+    );
 
     // What users touch: the panel CSV in pandas, a report page in a browser.
     let api = web::serve_api(&data, Some(NatsOptions::with_url(server.url()))).await;
@@ -241,7 +287,7 @@ async fn crawl_announces_every_report_exactly_once() {
     let faults_api = &sites[townreports_portals::faults::ID];
     assert_eq!(faults_api["image_only"], serde_json::json!({"pdf": 1}), "{faults_api}");
     assert_eq!(faults_api["unsupported"], serde_json::json!({"doc": 1}), "{faults_api}");
-    for format in ["pdf", "docx", "doc", "wps", "ofd", "xlsx"] {
+    for format in ["pdf", "docx", "doc", "wps", "ofd", "xlsx", "rtf"] {
         assert_eq!(faults_api["attachments_read"][format], 1, "{format}: {faults_api}");
     }
     let csv_path = dir.path().join("metrics.csv");

@@ -13,9 +13,9 @@ use std::time::{Duration, Instant};
 use common::until;
 use prost::Message;
 use tokio::process::{Child, Command};
-use townreports_bus::embedded::{NatsServerProcess, free_port};
-use townreports_bus::{Bus, NatsOptions, Publish};
-use townreports_proto::topology::{self as names, Stage};
+use townreports_bus::Publish;
+use townreports_bus::embedded::free_port;
+use townreports_proto::topology::{self as names, StageName};
 use townreports_proto::v1::{FetchJob, ParsedDocument};
 
 const DOCUMENTS: usize = 60;
@@ -82,17 +82,13 @@ async fn scrape(addr: &str) -> BTreeMap<String, f64> {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_busy_worker_stops_within_its_grace_period_and_nothing_is_lost_or_repeated() {
     let dir = tempfile::tempdir().unwrap();
-    let mut server = NatsServerProcess::start(&dir.path().join("nats")).await.unwrap();
-    let bus = Bus::connect(&NatsOptions::with_url(server.url()), "test")
-        .await
-        .unwrap();
-    bus.ensure_topology().await.unwrap();
+    let (mut server, bus) = townreports_bus::testing::nats(&dir.path().join("nats")).await;
     for doc in documents() {
         bus.publish(&Publish::proto_by_content(names::SUBJECT_DOCS_PARSED, &doc))
             .await
             .unwrap();
     }
-    let records = async || bus.stream_messages(Stage::Indexer.stream()).await.unwrap() as usize;
+    let records = async || bus.stream_messages(StageName::Indexer.stream()).await.unwrap() as usize;
 
     // The first replica is stopped while it works through the queue.
     let first_log = dir.path().join("first.log");
@@ -137,14 +133,14 @@ async fn a_busy_worker_stops_within_its_grace_period_and_nothing_is_lost_or_repe
     let _second = extractor(&server.url(), Some(&metrics_addr), &second_log);
     let start = Instant::now();
     loop {
-        let queued = bus.stream_messages(Stage::Extractor.stream()).await.unwrap();
+        let queued = bus.stream_messages(StageName::Extractor.stream()).await.unwrap();
         if queued == 0 {
             break;
         }
         if start.elapsed() >= Duration::from_secs(120) {
             let mut consumer: townreports_bus::async_nats::jetstream::consumer::PullConsumer = bus
                 .jetstream()
-                .get_consumer_from_stream("extractor", Stage::Extractor.stream())
+                .get_consumer_from_stream("extractor", StageName::Extractor.stream())
                 .await
                 .unwrap();
             eprintln!("{:#?}", consumer.info().await.unwrap());

@@ -30,9 +30,21 @@ pub const MAX_ROBOTS_TXT_BYTES: usize = 512 * 1024;
 /// ones are generated (a trap, or a page appending to its own URL).
 pub const MAX_URL_BYTES: usize = 4_096;
 
+/// Now, in Unix milliseconds: the unit of every `*_ms` field.
+pub fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as i64)
+}
+
 /// Hex SHA-256 of a record's text: `ReportRecord.content_sha256` is defined
 /// as this, and the indexer checks it.
 pub fn content_sha256(text: &str) -> String {
+    sha256_hex(text.as_bytes())
+}
+
+/// Hex SHA-256 of a fetched body: `FetchedPage.body_sha256`.
+pub fn sha256_hex(bytes: &[u8]) -> String {
     use sha2::{Digest, Sha256};
-    hex::encode(Sha256::digest(text.as_bytes()))
+    hex::encode(Sha256::digest(bytes))
 }

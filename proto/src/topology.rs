@@ -43,7 +43,7 @@ pub const HEADER_ORIGINAL_SUBJECT: &str = "Townreports-Original-Subject";
 /// A worker type. Each consumes one work-queue stream through one durable
 /// pull consumer shared by all its replicas.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum Stage {
+pub enum StageName {
     Scheduler,
     Fetcher,
     Parser,
@@ -51,47 +51,47 @@ pub enum Stage {
     Indexer,
 }
 
-impl Stage {
+impl StageName {
     /// In pipeline order.
-    pub const ALL: [Stage; 5] = [
-        Stage::Scheduler,
-        Stage::Fetcher,
-        Stage::Parser,
-        Stage::Extractor,
-        Stage::Indexer,
+    pub const ALL: [StageName; 5] = [
+        StageName::Scheduler,
+        StageName::Fetcher,
+        StageName::Parser,
+        StageName::Extractor,
+        StageName::Indexer,
     ];
 
     /// Lower-case name: the durable consumer's name, the DLQ subject's last
     /// token, the CLI subcommand and the metric label.
     pub const fn name(self) -> &'static str {
         match self {
-            Stage::Scheduler => "scheduler",
-            Stage::Fetcher => "fetcher",
-            Stage::Parser => "parser",
-            Stage::Extractor => "extractor",
-            Stage::Indexer => "indexer",
+            StageName::Scheduler => "scheduler",
+            StageName::Fetcher => "fetcher",
+            StageName::Parser => "parser",
+            StageName::Extractor => "extractor",
+            StageName::Indexer => "indexer",
         }
     }
 
     /// The work-queue stream this stage consumes.
     pub const fn stream(self) -> &'static str {
         match self {
-            Stage::Scheduler => "TOWNREPORTS_FRONTIER",
-            Stage::Fetcher => "TOWNREPORTS_FETCH",
-            Stage::Parser => "TOWNREPORTS_PAGES",
-            Stage::Extractor => "TOWNREPORTS_DOCS",
-            Stage::Indexer => "TOWNREPORTS_RECORDS",
+            StageName::Scheduler => "TOWNREPORTS_FRONTIER",
+            StageName::Fetcher => "TOWNREPORTS_FETCH",
+            StageName::Parser => "TOWNREPORTS_PAGES",
+            StageName::Extractor => "TOWNREPORTS_DOCS",
+            StageName::Indexer => "TOWNREPORTS_RECORDS",
         }
     }
 
     /// The subjects the stream captures (a wildcard over this stage's inputs).
     pub const fn stream_subjects(self) -> &'static str {
         match self {
-            Stage::Scheduler => "townreports.frontier.>",
-            Stage::Fetcher => "townreports.fetch.>",
-            Stage::Parser => "townreports.pages.>",
-            Stage::Extractor => "townreports.docs.>",
-            Stage::Indexer => "townreports.records.>",
+            StageName::Scheduler => "townreports.frontier.>",
+            StageName::Fetcher => "townreports.fetch.>",
+            StageName::Parser => "townreports.pages.>",
+            StageName::Extractor => "townreports.docs.>",
+            StageName::Indexer => "townreports.records.>",
         }
     }
 
@@ -105,8 +105,8 @@ impl Stage {
         format!("{SUBJECT_DLQ}.{}", self.name())
     }
 
-    pub fn from_name(name: &str) -> Option<Stage> {
-        Stage::ALL.into_iter().find(|s| s.name() == name)
+    pub fn from_name(name: &str) -> Option<StageName> {
+        StageName::ALL.into_iter().find(|s| s.name() == name)
     }
 }
 
@@ -206,8 +206,8 @@ mod tests {
 
     #[test]
     fn stage_names_round_trip() {
-        for s in Stage::ALL {
-            assert_eq!(Stage::from_name(s.name()), Some(s));
+        for s in StageName::ALL {
+            assert_eq!(StageName::from_name(s.name()), Some(s));
             assert!(s.stream_subjects().starts_with(PREFIX));
         }
     }

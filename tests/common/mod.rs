@@ -272,21 +272,18 @@ impl Tally {
 
 /// Every dead letter, as `<stage>:<class>: <message>`.
 pub async fn dead_letters(bus: &Bus) -> Vec<String> {
-    use townreports_proto::topology::{HEADER_ERROR_CLASS, HEADER_ERROR_MESSAGE, HEADER_STAGE, STREAM_DLQ};
-    let stream = bus.jetstream().get_stream(STREAM_DLQ).await.unwrap();
-    let last = bus.stream_messages(STREAM_DLQ).await.unwrap();
-    let mut out = Vec::new();
-    for seq in 1..=last {
-        let letter = stream.get_raw_message(seq).await.unwrap();
-        let header = |name| letter.headers.get(name).map(|v| v.to_string()).unwrap_or_default();
-        out.push(format!(
-            "{}:{}: {}",
-            header(HEADER_STAGE),
-            header(HEADER_ERROR_CLASS),
-            header(HEADER_ERROR_MESSAGE)
-        ));
-    }
-    out
+    let letters = bus.dead_letters(&Default::default()).await.unwrap();
+    letters
+        .iter()
+        .map(|l| {
+            format!(
+                "{}:{}: {}",
+                l.stage.map_or("", |s| s.name()),
+                l.class.as_deref().unwrap_or_default(),
+                l.message.as_deref().unwrap_or_default()
+            )
+        })
+        .collect()
 }
 
 /// The processes whose parent is `parent` and whose command name is `name`
@@ -357,7 +354,7 @@ pub fn signal(pid: u32, signal: &str) {
 /// in-flight URLs, and each work stream's messages and consumer state.
 pub async fn open_work(bus: &Bus) -> String {
     use std::fmt::Write;
-    use townreports_proto::topology::Stage;
+    use townreports_proto::topology::StageName;
     use townreports_scheduler::frontier::UrlStatus;
     let mut out = String::new();
     match bus.key_value(FRONTIER_BUCKET, 1).await {
@@ -384,7 +381,7 @@ pub async fn open_work(bus: &Bus) -> String {
             let _ = writeln!(out, "frontier bucket: {e}");
         }
     }
-    for stage in Stage::ALL {
+    for stage in StageName::ALL {
         let Ok(mut stream) = bus.jetstream().get_stream(stage.stream()).await else {
             let _ = writeln!(out, "{}: unreadable", stage.stream());
             continue;

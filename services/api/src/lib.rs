@@ -9,6 +9,10 @@
 //! `/api/reports.jsonl`, `/api/metrics.csv`, `/api/metrics.jsonl`,
 //! `/api/coverage`, `/api/sites` (the last two read the crawl's NATS),
 //! `/healthz`; the web page at `/`.
+//!
+//! Modules: [`export`] streams the bulk exports a page of rows at a time;
+//! [`params`] checks query parameters and says what is wrong with one;
+//! `web` serves the page, its script and style sheet from the binary.
 
 pub mod export;
 pub mod params;

@@ -13,7 +13,7 @@ use async_nats::header::NATS_MESSAGE_ID;
 use async_nats::jetstream::message::StreamMessage;
 use async_nats::jetstream::stream::{self, RawMessageErrorKind};
 use bytes::Bytes;
-use townreports_proto::topology::{self as names, Stage};
+use townreports_proto::topology::{self as names, StageName};
 use townreports_proto::v1;
 
 use crate::publish::{Publish, Published, content_id};
@@ -23,7 +23,7 @@ use crate::{Bus, BusError};
 /// Why a message was dead-lettered.
 #[derive(Debug, Clone)]
 pub struct DeadLetter {
-    pub stage: Stage,
+    pub stage: StageName,
     /// Stable, short (`decode`, `invalid_record`, `max_deliveries`, ...).
     pub class: String,
     pub message: String,
@@ -109,7 +109,7 @@ pub struct StoredLetter {
     pub time: SystemTime,
     /// The stage that gave up on it (from its header, else its subject);
     /// `None` for a message no townreports worker wrote.
-    pub stage: Option<Stage>,
+    pub stage: Option<StageName>,
     pub class: Option<String>,
     pub message: Option<String>,
     pub deliveries: Option<i64>,
@@ -126,7 +126,7 @@ impl StoredLetter {
         let stage = header(names::HEADER_STAGE)
             .as_deref()
             .or_else(|| m.subject.rsplit('.').next())
-            .and_then(Stage::from_name);
+            .and_then(StageName::from_name);
         StoredLetter {
             sequence: m.sequence,
             time: SystemTime::from(m.time),
@@ -187,29 +187,29 @@ impl StoredLetter {
 }
 
 /// The Rust name of the message `stage` consumes.
-pub fn input_type(stage: Stage) -> &'static str {
+pub fn input_type(stage: StageName) -> &'static str {
     match stage {
-        Stage::Scheduler => "FrontierUpdate",
-        Stage::Fetcher => "FetchJob",
-        Stage::Parser => "FetchedPage",
-        Stage::Extractor => "ParsedDocument",
-        Stage::Indexer => "ReportRecord",
+        StageName::Scheduler => "FrontierUpdate",
+        StageName::Fetcher => "FetchJob",
+        StageName::Parser => "FetchedPage",
+        StageName::Extractor => "ParsedDocument",
+        StageName::Indexer => "ReportRecord",
     }
 }
 
 /// `payload` decoded as `stage`'s input (the `Input` of its worker, which
 /// this crate cannot name: the workers depend on it) in proto3 JSON.
-fn decode_input(stage: Stage, payload: &[u8]) -> Result<serde_json::Value, String> {
+fn decode_input(stage: StageName, payload: &[u8]) -> Result<serde_json::Value, String> {
     fn json<M: prost::Message + Default + serde::Serialize>(payload: &[u8]) -> Result<serde_json::Value, String> {
         let message = M::decode(payload).map_err(|e| e.to_string())?;
         serde_json::to_value(&message).map_err(|e| e.to_string())
     }
     match stage {
-        Stage::Scheduler => json::<v1::FrontierUpdate>(payload),
-        Stage::Fetcher => json::<v1::FetchJob>(payload),
-        Stage::Parser => json::<v1::FetchedPage>(payload),
-        Stage::Extractor => json::<v1::ParsedDocument>(payload),
-        Stage::Indexer => json::<v1::ReportRecord>(payload),
+        StageName::Scheduler => json::<v1::FrontierUpdate>(payload),
+        StageName::Fetcher => json::<v1::FetchJob>(payload),
+        StageName::Parser => json::<v1::FetchedPage>(payload),
+        StageName::Extractor => json::<v1::ParsedDocument>(payload),
+        StageName::Indexer => json::<v1::ReportRecord>(payload),
     }
 }
 
@@ -233,7 +233,7 @@ pub fn preview(payload: &[u8], limit: usize) -> String {
 /// Which dead letters: all of them, or one stage's, or one error class's.
 #[derive(Debug, Clone, Default)]
 pub struct LetterFilter {
-    pub stage: Option<Stage>,
+    pub stage: Option<StageName>,
     pub class: Option<String>,
 }
 
@@ -256,7 +256,7 @@ impl LetterFilter {
 pub struct Replayed {
     /// The dead letter's sequence (now deleted).
     pub sequence: u64,
-    pub stage: Option<Stage>,
+    pub stage: Option<StageName>,
     pub subject: String,
     /// `Stored` at the work stream's sequence, or `Duplicate` when an
     /// earlier replay of the same letter had put it back already.
@@ -273,10 +273,26 @@ impl Bus {
 
     /// The dead letters `filter` selects, oldest first.
     pub async fn dead_letters(&self, filter: &LetterFilter) -> Result<Vec<StoredLetter>, DlqError> {
+        self.dead_letters_from(filter, 1).await
+    }
+
+    /// The dead-letter stream's last sequence: a mark to read the letters
+    /// that come after it ([`Bus::dead_letters_after`]).
+    pub async fn dead_letter_mark(&self) -> Result<u64, DlqError> {
+        let mut stream = self.dlq_stream().await?;
+        let info = stream.info().await.map_err(|e| DlqError::Read(e.to_string()))?;
+        Ok(info.state.last_sequence)
+    }
+
+    /// The dead letters stored after `mark`, oldest first.
+    pub async fn dead_letters_after(&self, mark: u64) -> Result<Vec<StoredLetter>, DlqError> {
+        self.dead_letters_from(&LetterFilter::default(), mark + 1).await
+    }
+
+    async fn dead_letters_from(&self, filter: &LetterFilter, mut from: u64) -> Result<Vec<StoredLetter>, DlqError> {
         let stream = self.dlq_stream().await?;
         let subject = filter.subject();
         let mut letters = Vec::new();
-        let mut from = 1;
         // One request per letter, each for the next one on the subject, so
         // the gaps replays leave cost nothing.
         loop {
@@ -355,7 +371,7 @@ impl Bus {
 mod tests {
     use super::*;
 
-    fn letter(stage: Option<Stage>, original_subject: Option<&str>) -> StoredLetter {
+    fn letter(stage: Option<StageName>, original_subject: Option<&str>) -> StoredLetter {
         StoredLetter {
             sequence: 7,
             time: SystemTime::UNIX_EPOCH,
@@ -378,13 +394,13 @@ mod tests {
 
     #[test]
     fn replays_go_only_where_the_stage_reads() {
-        let ok = letter(Some(Stage::Parser), Some(names::SUBJECT_PAGES_FETCHED));
+        let ok = letter(Some(StageName::Parser), Some(names::SUBJECT_PAGES_FETCHED));
         assert_eq!(ok.replay_subject().unwrap(), names::SUBJECT_PAGES_FETCHED);
         for bad in [
-            letter(Some(Stage::Parser), Some(names::SUBJECT_DOCS_PARSED)),
-            letter(Some(Stage::Parser), Some("townreports.dlq.parser")),
-            letter(Some(Stage::Parser), Some("townreports.pages.")),
-            letter(Some(Stage::Parser), None),
+            letter(Some(StageName::Parser), Some(names::SUBJECT_DOCS_PARSED)),
+            letter(Some(StageName::Parser), Some("townreports.dlq.parser")),
+            letter(Some(StageName::Parser), Some("townreports.pages.")),
+            letter(Some(StageName::Parser), None),
             letter(None, Some(names::SUBJECT_PAGES_FETCHED)),
         ] {
             assert!(
@@ -396,7 +412,7 @@ mod tests {
 
     #[test]
     fn a_letter_has_one_replay_id_of_its_own() {
-        let a = letter(Some(Stage::Parser), Some(names::SUBJECT_PAGES_FETCHED));
+        let a = letter(Some(StageName::Parser), Some(names::SUBJECT_PAGES_FETCHED));
         let mut b = a.clone();
         b.sequence = 8;
         let subject = names::SUBJECT_PAGES_FETCHED;
@@ -410,10 +426,10 @@ mod tests {
             url: "https://example.gov.cn/a.html".into(),
             ..Default::default()
         };
-        let mut l = letter(Some(Stage::Fetcher), None);
+        let mut l = letter(Some(StageName::Fetcher), None);
         l.payload = Bytes::from(prost::Message::encode_to_vec(&job));
         assert_eq!(l.decoded().unwrap()["url"], "https://example.gov.cn/a.html");
-        l.stage = Some(Stage::Parser);
+        l.stage = Some(StageName::Parser);
         l.payload = Bytes::from_static(b"<html>");
         assert!(l.decoded().unwrap_err().starts_with("not a valid FetchedPage: "));
     }

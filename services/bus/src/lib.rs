@@ -14,6 +14,13 @@
 //! (`/healthz`, `/readyz`, `/metrics`), [`shutdown`], [`embedded`] (the
 //! private `nats-server` child of the one-machine default) and [`datadir`]
 //! (the lock that keeps it one per data directory).
+//!
+//! Around them: [`publish`] (a message with its content-derived id, and
+//! publishing until JetStream acknowledges it), [`error`] (what can go wrong
+//! talking to NATS), [`locate`] (which NATS an operator's command talks
+//! to), [`service`] (the flags and start-up every worker binary shares),
+//! [`telemetry`] (logging set-up) and, for tests only (feature `testing`),
+//! `testing` (a private nats-server and a bus connected to it).
 
 pub mod blob;
 pub mod connect;
@@ -28,6 +35,8 @@ pub mod publish;
 pub mod service;
 pub mod shutdown;
 pub mod telemetry;
+#[cfg(feature = "testing")]
+pub mod testing;
 pub mod topology;
 pub mod worker;
 

@@ -8,6 +8,8 @@ use async_nats::jetstream::message::PublishMessage;
 use bytes::Bytes;
 use sha2::{Digest, Sha256};
 
+use townreports_proto::v1::FetchJob;
+
 use crate::{Bus, BusError};
 
 /// How long to wait for JetStream's ack of one publish before retrying it.
@@ -41,12 +43,21 @@ impl Publish {
         }
     }
 
+    /// An output of a fetch job (the job itself, its page, its outcome, its
+    /// document, its links): identified by the job's URL and dispatch time,
+    /// not by what a delivery happened to receive, so the outputs of a
+    /// redelivered job dedupe while a revisit is a new message.
+    pub fn of_job(subject: impl Into<String>, message: &impl prost::Message, job: &FetchJob) -> Self {
+        let at = job.scheduled_at_ms.to_string();
+        Self::proto(subject, message, &[&job.url, &at])
+    }
+
     /// A protobuf message whose id is the hash of its own bytes: for outputs
     /// that are a pure function of the input.
     pub fn proto_by_content(subject: impl Into<String>, message: &impl prost::Message) -> Self {
         let subject = subject.into();
         let payload = message.encode_to_vec();
-        let digest = hex::encode(Sha256::digest(&payload));
+        let digest = townreports_proto::sha256_hex(&payload);
         let msg_id = content_id(&subject, &[&digest]);
         Publish {
             subject,

@@ -8,7 +8,7 @@
 use std::time::Duration;
 
 use async_nats::jetstream::{self, consumer, stream};
-use townreports_proto::topology::{self as names, Stage};
+use townreports_proto::topology::{self as names, StageName};
 
 use crate::{Bus, BusError, Shutdown};
 
@@ -28,15 +28,15 @@ pub const DEFAULT_ACK_WAIT: Duration = Duration::from_secs(60);
 
 /// The acknowledgement wait of `stage` given the base: the fetcher retries
 /// with backoff inside one delivery, so it gets three times as long.
-pub fn ack_wait(stage: Stage, base: Duration) -> Duration {
+pub fn ack_wait(stage: StageName, base: Duration) -> Duration {
     match stage {
-        Stage::Fetcher => base * 3,
+        StageName::Fetcher => base * 3,
         _ => base,
     }
 }
 
 /// The work-queue stream a stage consumes.
-pub fn work_stream_config(stage: Stage, replicas: usize) -> stream::Config {
+pub fn work_stream_config(stage: StageName, replicas: usize) -> stream::Config {
     stream::Config {
         name: stage.stream().to_string(),
         subjects: vec![stage.stream_subjects().to_string()],
@@ -81,7 +81,7 @@ pub fn dlq_stream_config(replicas: usize) -> stream::Config {
 }
 
 /// The durable pull consumer every replica of `stage` shares.
-pub fn consumer_config(stage: Stage, replicas: usize, base_ack_wait: Duration) -> consumer::pull::Config {
+pub fn consumer_config(stage: StageName, replicas: usize, base_ack_wait: Duration) -> consumer::pull::Config {
     consumer::pull::Config {
         durable_name: Some(stage.consumer().to_string()),
         description: Some(format!("townreports {} workers", stage.name())),
@@ -99,7 +99,7 @@ impl Bus {
     /// call from every process at start-up, concurrently.
     pub async fn ensure_topology(&self) -> Result<(), BusError> {
         let js = self.jetstream();
-        for stage in Stage::ALL {
+        for stage in StageName::ALL {
             let stream = ensure_stream(js, work_stream_config(stage, self.replicas())).await?;
             stream
                 .get_or_create_consumer(
@@ -115,7 +115,7 @@ impl Bus {
     }
 
     /// The durable consumer of `stage` (created if missing).
-    pub async fn consumer(&self, stage: Stage) -> Result<consumer::PullConsumer, BusError> {
+    pub async fn consumer(&self, stage: StageName) -> Result<consumer::PullConsumer, BusError> {
         let stream = ensure_stream(self.jetstream(), work_stream_config(stage, self.replicas())).await?;
         stream
             .get_or_create_consumer(
@@ -128,9 +128,9 @@ impl Bus {
 
     /// Messages waiting in each stage's work queue (including those being
     /// worked on: a work queue drops a message only when it is acked).
-    pub async fn queue_depths(&self) -> Result<Vec<(Stage, u64)>, BusError> {
-        let mut depths = Vec::with_capacity(Stage::ALL.len());
-        for stage in Stage::ALL {
+    pub async fn queue_depths(&self) -> Result<Vec<(StageName, u64)>, BusError> {
+        let mut depths = Vec::with_capacity(StageName::ALL.len());
+        for stage in StageName::ALL {
             let mut stream = self
                 .jetstream()
                 .get_stream(stage.stream())
@@ -145,7 +145,7 @@ impl Bus {
     /// Messages `stage`'s consumer has not settled yet: waiting plus
     /// delivered and unacknowledged (the lag KEDA's nats-jetstream scaler
     /// reads from the monitoring port).
-    pub async fn consumer_lag(&self, stage: Stage) -> Result<u64, BusError> {
+    pub async fn consumer_lag(&self, stage: StageName) -> Result<u64, BusError> {
         let what = || format!("consumer {}", stage.consumer());
         let mut consumer: consumer::PullConsumer = self
             .jetstream()
@@ -165,7 +165,7 @@ impl Bus {
     /// work, but it stays in the stream's count for good and a crawl
     /// measured by its queues never looks drained. Everything at or below
     /// the floor was acknowledged, so purging up to it loses nothing.
-    pub async fn purge_acknowledged(&self, stage: Stage) -> Result<u64, BusError> {
+    pub async fn purge_acknowledged(&self, stage: StageName) -> Result<u64, BusError> {
         let what = || format!("stream {}", stage.stream());
         let mut stream = self
             .jetstream()
@@ -220,7 +220,7 @@ impl Bus {
     /// count, so a message that crashed the run every time is still
     /// dead-lettered after [`MAX_ATTEMPTS`]; deleting and recreating the
     /// consumer would also bring the messages back, with the counts reset.
-    pub async fn hand_back_abandoned(&self, stage: Stage) -> Result<u64, BusError> {
+    pub async fn hand_back_abandoned(&self, stage: StageName) -> Result<u64, BusError> {
         let what = || format!("consumer {}", stage.consumer());
         let mut stream = self
             .jetstream()
@@ -273,7 +273,7 @@ impl Bus {
                 _ = stop.wait() => return,
                 _ = tokio::time::sleep(SWEEP_EVERY) => {}
             }
-            for stage in Stage::ALL {
+            for stage in StageName::ALL {
                 match self.purge_acknowledged(stage).await {
                     Ok(0) => {}
                     Ok(purged) => tracing::warn!(

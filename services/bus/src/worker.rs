@@ -30,7 +30,7 @@ use futures::{FutureExt, StreamExt};
 use prost::Message as _;
 use tokio::sync::Semaphore;
 use tokio::task::JoinSet;
-use townreports_proto::topology::Stage as StageName;
+use townreports_proto::topology::StageName;
 
 use crate::dlq::DeadLetter;
 use crate::topology::MAX_ATTEMPTS;

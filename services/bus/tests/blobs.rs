@@ -2,16 +2,11 @@
 //! key-value workaround, both on the local nats-server (2.9 on Debian).
 
 use townreports_bus::blob::INLINE_LIMIT;
-use townreports_bus::embedded::NatsServerProcess;
-use townreports_bus::{Bus, NatsOptions};
 
 #[tokio::test]
 async fn large_payloads_round_trip_through_the_object_store() {
     let dir = tempfile::tempdir().unwrap();
-    let mut server = NatsServerProcess::start(dir.path()).await.unwrap();
-    let bus = Bus::connect(&NatsOptions::with_url(server.url()), "test")
-        .await
-        .unwrap();
+    let (mut server, bus) = townreports_bus::testing::nats(dir.path()).await;
     let big: Vec<u8> = (0..3 * INLINE_LIMIT).map(|i| (i % 251) as u8).collect();
     let reference = bus.put_blob(&big).await.unwrap();
     assert_eq!(reference.size as usize, big.len());

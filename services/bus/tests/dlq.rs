@@ -5,10 +5,9 @@
 
 use bytes::Bytes;
 use townreports_bus::dlq::{DeadLetter, DlqError, LetterFilter};
-use townreports_bus::embedded::NatsServerProcess;
 use townreports_bus::publish::Published;
-use townreports_bus::{Bus, NatsOptions, Publish};
-use townreports_proto::topology::{self as names, STREAM_DLQ, Stage};
+use townreports_bus::{Bus, Publish};
+use townreports_proto::topology::{self as names, STREAM_DLQ, StageName};
 use townreports_proto::v1::{ParsedDocument, ReportRecord};
 
 /// Messages ever stored in a stream (its last sequence): a replay dropped
@@ -18,7 +17,7 @@ async fn stored_ever(bus: &Bus, stream: &str) -> u64 {
     stream.info().await.unwrap().state.last_sequence
 }
 
-fn letter(stage: Stage, class: &str, original_subject: &str, origin: &str) -> DeadLetter {
+fn letter(stage: StageName, class: &str, original_subject: &str, origin: &str) -> DeadLetter {
     DeadLetter {
         stage,
         class: class.into(),
@@ -32,11 +31,7 @@ fn letter(stage: Stage, class: &str, original_subject: &str, origin: &str) -> De
 #[tokio::test]
 async fn dead_letters_are_listed_shown_and_replayed_once() {
     let dir = tempfile::tempdir().unwrap();
-    let mut server = NatsServerProcess::start(dir.path()).await.unwrap();
-    let bus = Bus::connect(&NatsOptions::with_url(server.url()), "test")
-        .await
-        .unwrap();
-    bus.ensure_topology().await.unwrap();
+    let (mut server, bus) = townreports_bus::testing::nats(dir.path()).await;
     assert!(bus.dead_letters(&LetterFilter::default()).await.unwrap().is_empty());
 
     // A document as the parser published it (under its content id), then
@@ -49,7 +44,7 @@ async fn dead_letters_are_listed_shown_and_replayed_once() {
     };
     let original = Publish::proto_by_content(names::SUBJECT_DOCS_PARSED, &doc);
     bus.publish(&original).await.unwrap();
-    let docs = Stage::Extractor.stream();
+    let docs = StageName::Extractor.stream();
     assert_eq!(stored_ever(&bus, docs).await, 1);
     let record = ReportRecord {
         id: "r1".into(),
@@ -59,7 +54,7 @@ async fn dead_letters_are_listed_shown_and_replayed_once() {
     for (l, payload) in [
         (
             letter(
-                Stage::Parser,
+                StageName::Parser,
                 "decode",
                 names::SUBJECT_PAGES_FETCHED,
                 "TOWNREPORTS_PAGES:1",
@@ -68,7 +63,7 @@ async fn dead_letters_are_listed_shown_and_replayed_once() {
         ),
         (
             letter(
-                Stage::Extractor,
+                StageName::Extractor,
                 "nats",
                 names::SUBJECT_DOCS_PARSED,
                 "TOWNREPORTS_DOCS:1",
@@ -77,7 +72,7 @@ async fn dead_letters_are_listed_shown_and_replayed_once() {
         ),
         (
             letter(
-                Stage::Indexer,
+                StageName::Indexer,
                 "invalid_record",
                 names::SUBJECT_RECORDS_EXTRACTED,
                 "TOWNREPORTS_RECORDS:1",
@@ -87,7 +82,7 @@ async fn dead_letters_are_listed_shown_and_replayed_once() {
         // The same delivery dead-lettered twice is one dead letter.
         (
             letter(
-                Stage::Indexer,
+                StageName::Indexer,
                 "invalid_record",
                 names::SUBJECT_RECORDS_EXTRACTED,
                 "TOWNREPORTS_RECORDS:1",
@@ -102,7 +97,7 @@ async fn dead_letters_are_listed_shown_and_replayed_once() {
     let seqs: Vec<u64> = all.iter().map(|l| l.sequence).collect();
     assert_eq!(seqs, [1, 2, 3]);
     let parser = &all[0];
-    assert_eq!(parser.stage, Some(Stage::Parser));
+    assert_eq!(parser.stage, Some(StageName::Parser));
     assert_eq!(parser.class.as_deref(), Some("decode"));
     // Header values are one line.
     assert_eq!(parser.message.as_deref(), Some("decode: it failed for a reason"));
@@ -113,7 +108,7 @@ async fn dead_letters_are_listed_shown_and_replayed_once() {
     assert_eq!(all[2].decoded().unwrap()["id"], "r1");
 
     let by_stage = LetterFilter {
-        stage: Some(Stage::Indexer),
+        stage: Some(StageName::Indexer),
         class: None,
     };
     let by_class = LetterFilter {
@@ -121,7 +116,7 @@ async fn dead_letters_are_listed_shown_and_replayed_once() {
         class: Some("nats".into()),
     };
     let both = LetterFilter {
-        stage: Some(Stage::Parser),
+        stage: Some(StageName::Parser),
         class: Some("nats".into()),
     };
     let sequences =
@@ -149,7 +144,7 @@ async fn dead_letters_are_listed_shown_and_replayed_once() {
     // A replay that stopped between its publish and its delete, then the
     // operator's second replay: the message goes back once.
     let indexer = bus.dead_letter_at(3).await.unwrap();
-    let records = Stage::Indexer.stream();
+    let records = StageName::Indexer.stream();
     let before = stored_ever(&bus, records).await;
     assert!(matches!(
         bus.republish(&indexer).await.unwrap(),

@@ -14,7 +14,7 @@ use tokio::sync::Notify;
 use townreports_bus::embedded::NatsServerProcess;
 use townreports_bus::publish::Published;
 use townreports_bus::{Bus, NatsOptions, Publish};
-use townreports_proto::topology::{self as names, Stage};
+use townreports_proto::topology::{self as names, StageName};
 
 /// Forwards loopback connections to `upstream`; while `hold` is set, bytes
 /// from the server are kept back until it is cleared.
@@ -90,7 +90,7 @@ async fn a_publish_whose_ack_is_lost_is_deduplicated_on_retry() {
         msg_id: "lost-ack-1".into(),
         headers: Default::default(),
     };
-    let before = direct.stream_messages(Stage::Parser.stream()).await.unwrap();
+    let before = direct.stream_messages(StageName::Parser.stream()).await.unwrap();
     proxy.hold();
     let started = Instant::now();
     let publishing = tokio::spawn(async move { bus.publish(&publish).await });
@@ -98,7 +98,7 @@ async fn a_publish_whose_ack_is_lost_is_deduplicated_on_retry() {
     // The server stores the message while its ack is held in the proxy.
     let mut stored = before;
     for _ in 0..100 {
-        stored = direct.stream_messages(Stage::Parser.stream()).await.unwrap();
+        stored = direct.stream_messages(StageName::Parser.stream()).await.unwrap();
         if stored > before {
             break;
         }
@@ -119,7 +119,7 @@ async fn a_publish_whose_ack_is_lost_is_deduplicated_on_retry() {
         "the retry was recognised as the stored message"
     );
     assert_eq!(
-        direct.stream_messages(Stage::Parser.stream()).await.unwrap(),
+        direct.stream_messages(StageName::Parser.stream()).await.unwrap(),
         before + 1,
         "one message however many attempts"
     );

@@ -7,7 +7,7 @@ use std::time::Duration;
 use townreports_bus::embedded::NatsServerProcess;
 use townreports_bus::worker::{Label, run_stage};
 use townreports_bus::{Bus, BusError, NatsOptions, Publish, Shutdown, Stage, StageError, WorkerOptions};
-use townreports_proto::topology::{self as names, Stage as StageName};
+use townreports_proto::topology::{self as names, StageName};
 use townreports_proto::v1::{FetchJob, FetchOutcome};
 
 /// A fetcher stand-in: echoes each job as an outcome, fails on request.

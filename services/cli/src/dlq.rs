@@ -9,7 +9,7 @@ use townreports_bus::dlq::{LetterFilter, StoredLetter, input_type, preview};
 use townreports_bus::locate::CrawlNats;
 use townreports_bus::publish::Published;
 use townreports_bus::{Bus, Shutdown};
-use townreports_proto::topology::Stage;
+use townreports_proto::topology::StageName;
 
 use crate::status::CrawlArgs;
 
@@ -63,7 +63,7 @@ pub enum DlqCommand {
 pub struct FilterArgs {
     /// Only this stage's (scheduler, fetcher, parser, extractor, indexer).
     #[arg(long, value_parser = parse_stage)]
-    pub stage: Option<Stage>,
+    pub stage: Option<StageName>,
     /// Only this error class's (decode, invalid_record, max_deliveries, nats, ...).
     #[arg(long)]
     pub class: Option<String>,
@@ -78,9 +78,9 @@ impl FilterArgs {
     }
 }
 
-fn parse_stage(name: &str) -> Result<Stage, String> {
-    Stage::from_name(name).ok_or_else(|| {
-        let names: Vec<&str> = Stage::ALL.iter().map(|s| s.name()).collect();
+fn parse_stage(name: &str) -> Result<StageName, String> {
+    StageName::from_name(name).ok_or_else(|| {
+        let names: Vec<&str> = StageName::ALL.iter().map(|s| s.name()).collect();
         format!("no stage {name:?}: one of {}", names.join(", "))
     })
 }
@@ -126,7 +126,7 @@ async fn run(command: &DlqCommand, bus: &Bus, out: &mut dyn Write) -> anyhow::Re
             };
             for letter in &letters {
                 let replayed = bus.replay(letter).await?;
-                let stage = replayed.stage.map_or("?", Stage::name);
+                let stage = replayed.stage.map_or("?", StageName::name);
                 match replayed.published {
                     Published::Stored { sequence } => writeln!(
                         out,
@@ -194,7 +194,7 @@ fn summary(letter: &StoredLetter) -> Summary<'_> {
     Summary {
         sequence: letter.sequence,
         time: humantime::format_rfc3339_seconds(letter.time).to_string(),
-        stage: letter.stage.map_or("-", Stage::name),
+        stage: letter.stage.map_or("-", StageName::name),
         class: letter.class.as_deref().unwrap_or("-"),
         deliveries: letter.deliveries,
         subject: letter.original_subject.as_deref().unwrap_or("-"),
@@ -263,7 +263,7 @@ mod tests {
         let Ok(DlqCommand::Replay { all, filter, .. }) = parse(&["replay", "--all", "--stage", "parser"]) else {
             panic!("--all --stage")
         };
-        assert!(all && filter.stage == Some(Stage::Parser));
+        assert!(all && filter.stage == Some(StageName::Parser));
         // A filter without --all would replay nothing or everything: refused.
         for refused in [
             &["replay"][..],
@@ -281,7 +281,7 @@ mod tests {
         let letter = StoredLetter {
             sequence: 42,
             time: std::time::SystemTime::UNIX_EPOCH + std::time::Duration::from_secs(86_400),
-            stage: Some(Stage::Extractor),
+            stage: Some(StageName::Extractor),
             class: Some("nats".into()),
             message: Some("x".repeat(200)),
             deliveries: Some(5),

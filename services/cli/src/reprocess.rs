@@ -7,13 +7,12 @@
 use std::path::PathBuf;
 
 use anyhow::Context;
-use townreports_extractor::{Origin, extract};
+use townreports_extractor::extract_crawled;
 use townreports_fetcher::archive::{self, ArchivedResponse};
-use townreports_parser::{Parsed, parse_fetched};
+use townreports_parser::reading::{Response, read_response};
 use townreports_proto::v1::{PageKind, ReportRecord};
 use townreports_store::Store;
 use townreports_store::sqlite_path;
-use url::Url;
 
 #[derive(Debug, Clone, clap::Args)]
 pub struct ReprocessArgs {
@@ -92,31 +91,34 @@ enum Outcome {
     Unreadable,
 }
 
-/// What the parser and extractor workers would have made of one response.
+/// What the parser and extractor workers would have made of one response:
+/// the same two library calls.
 fn record_of(response: &ArchivedResponse) -> Outcome {
     let job = &response.job;
+    // The archive keeps every response; the fetcher passes on only these.
     if response.status != 200 || job.kind() == PageKind::Robots {
         return Outcome::NotADocument;
     }
-    let Ok(url) = Url::parse(&response.final_url) else {
-        return Outcome::Unreadable;
-    };
-    let content_type = (!response.content_type.is_empty()).then_some(response.content_type.as_str());
-    let page = match parse_fetched(&url, &response.body, content_type) {
-        Parsed::Page(page) | Parsed::Attachment { page, .. } => page,
-        Parsed::Unsupported { format, reason } => {
-            tracing::warn!(url = %response.final_url, format, reason, "attachment not read");
-            return Outcome::Unsupported;
+    let body_sha256 = townreports_proto::sha256_hex(&response.body);
+    let reading = match read_response(&Response {
+        job,
+        final_url: &response.final_url,
+        content_type: &response.content_type,
+        body: &response.body,
+        body_sha256: &body_sha256,
+        fetched_at_ms: response.fetched_at_ms,
+    }) {
+        Ok(reading) => reading,
+        Err(e) => {
+            tracing::warn!(error = %e, "skipping an archived response");
+            return Outcome::Unreadable;
         }
-        Parsed::ImageOnly(_) => return Outcome::Unsupported,
     };
-    if !page.is_document(job) {
-        return Outcome::NotADocument;
+    if !reading.links.unsupported_format.is_empty() || !reading.links.image_only_format.is_empty() {
+        return Outcome::Unsupported;
     }
-    let doc = page.into_document(job.clone(), &response.final_url, response.fetched_at_ms);
-    let origin = Origin::Url {
-        url: doc.url.clone(),
-        site_id: job.site_id.clone(),
-    };
-    Outcome::Record(Box::new(extract(&doc, &origin)))
+    match reading.document {
+        Some(doc) => Outcome::Record(Box::new(extract_crawled(&doc))),
+        None => Outcome::NotADocument,
+    }
 }

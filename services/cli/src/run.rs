@@ -22,7 +22,7 @@ use townreports_bus::datadir::{DataDirLock, lock_file};
 use townreports_bus::embedded::EmbeddedNats;
 use townreports_bus::service::ServiceArgs;
 use townreports_bus::{Bus, BusError, NatsOptions, Shutdown};
-use townreports_proto::topology::{HEADER_ERROR_CLASS, HEADER_STAGE, STREAM_DLQ, STREAM_EVENTS, Stage};
+use townreports_proto::topology::{STREAM_EVENTS, StageName};
 use townreports_proto::v1::ReportEvent;
 use townreports_scheduler::frontier::Mode;
 use townreports_scheduler::lease::{self, Lease};
@@ -95,7 +95,7 @@ pub struct Pipeline {
     store: Arc<Store>,
     scheduler: Arc<Scheduler>,
     workers: Shutdown,
-    tasks: tokio::task::JoinSet<(Stage, Result<(), BusError>)>,
+    tasks: tokio::task::JoinSet<(StageName, Result<(), BusError>)>,
     before: Counts,
     grace_period: Duration,
     /// Held until everything is stopped, the embedded server last.
@@ -148,7 +148,7 @@ impl Pipeline {
         let lease = if embedded.is_some() {
             // Our own server, started under the lock: no other client of it
             // is alive. What a crashed run left is taken back now.
-            for stage in Stage::ALL {
+            for stage in StageName::ALL {
                 let outstanding = bus.hand_back_abandoned(stage).await?;
                 if outstanding > 0 {
                     tracing::info!(
@@ -176,7 +176,7 @@ impl Pipeline {
             let (bus, s, o, w) = (bus.clone(), scheduler.clone(), opts.clone(), workers.clone());
             tasks.spawn(async move {
                 (
-                    Stage::Scheduler,
+                    StageName::Scheduler,
                     townreports_scheduler::worker::run(bus, s, lease, o, w).await,
                 )
             });
@@ -186,22 +186,32 @@ impl Pipeline {
             let warc = townreports_fetcher::archive::data_dir_archive(&args.data_dir);
             tasks.spawn(async move {
                 (
-                    Stage::Fetcher,
+                    StageName::Fetcher,
                     townreports_fetcher::worker::run(bus, &sites, Some(&warc), o, w).await,
                 )
             });
         }
         {
             let (bus, o, w) = (bus.clone(), opts.clone(), workers.clone());
-            tasks.spawn(async move { (Stage::Parser, townreports_parser::worker::run(bus, o, w).await) });
+            tasks.spawn(async move { (StageName::Parser, townreports_parser::worker::run(bus, o, w).await) });
         }
         {
             let (bus, o, w) = (bus.clone(), opts.clone(), workers.clone());
-            tasks.spawn(async move { (Stage::Extractor, townreports_extractor::worker::run(bus, o, w).await) });
+            tasks.spawn(async move {
+                (
+                    StageName::Extractor,
+                    townreports_extractor::worker::run(bus, o, w).await,
+                )
+            });
         }
         {
             let (bus, st, o, w) = (bus.clone(), store.clone(), opts, workers.clone());
-            tasks.spawn(async move { (Stage::Indexer, townreports_indexer::worker::run(bus, st, o, w).await) });
+            tasks.spawn(async move {
+                (
+                    StageName::Indexer,
+                    townreports_indexer::worker::run(bus, st, o, w).await,
+                )
+            });
         }
         Ok(Pipeline {
             bus,
@@ -323,42 +333,21 @@ impl Pipeline {
 }
 
 async fn counts(bus: &Bus, store: &Store, scheduler: &Scheduler) -> anyhow::Result<Counts> {
-    let mut dlq = bus
-        .jetstream()
-        .get_stream(STREAM_DLQ)
-        .await
-        .context("dead-letter stream")?;
     Ok(Counts {
         fetches: scheduler.stats().await.values().map(|s| s.fetches).sum(),
         reports: store.count().await?,
         events: bus.stream_messages(STREAM_EVENTS).await?,
-        dead_letters_seq: dlq.info().await.context("dead-letter stream")?.state.last_sequence,
+        dead_letters_seq: bus.dead_letter_mark().await?,
     })
 }
 
 /// Dead letters after sequence `after`, counted by `<stage>:<class>`.
 async fn dead_letters_since(bus: &Bus, after: u64) -> anyhow::Result<BTreeMap<String, u64>> {
-    let mut dlq = bus
-        .jetstream()
-        .get_stream(STREAM_DLQ)
-        .await
-        .context("dead-letter stream")?;
-    let last = dlq.info().await.context("dead-letter stream")?.state.last_sequence;
     let mut counts = BTreeMap::new();
-    for seq in after + 1..=last {
-        let Ok(message) = dlq.get_raw_message(seq).await else {
-            continue;
-        };
-        let header = |name: &str| {
-            message
-                .headers
-                .get(name)
-                .map(|v| v.to_string())
-                .unwrap_or_else(|| "?".into())
-        };
-        *counts
-            .entry(format!("{}:{}", header(HEADER_STAGE), header(HEADER_ERROR_CLASS)))
-            .or_default() += 1;
+    for letter in bus.dead_letters_after(after).await? {
+        let stage = letter.stage.map_or("?", |s| s.name());
+        let class = letter.class.as_deref().unwrap_or("?");
+        *counts.entry(format!("{stage}:{class}")).or_default() += 1;
     }
     Ok(counts)
 }

@@ -10,9 +10,10 @@ use std::path::PathBuf;
 use anyhow::Context;
 use townreports_bus::locate::CrawlNats;
 use townreports_bus::{Bus, NatsOptions, Shutdown};
+use townreports_proto::now_ms;
 use townreports_proto::topology::STREAM_DLQ;
 use townreports_scheduler::frontier::SiteStats;
-use townreports_scheduler::worker::{now_ms, site_stats_in};
+use townreports_scheduler::worker::site_stats_in;
 use townreports_store::Store;
 use townreports_store::sqlite_path;
 

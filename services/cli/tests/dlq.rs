@@ -20,12 +20,11 @@ use std::time::{Duration, Instant};
 use common::until;
 use townreports_bus::async_nats::HeaderMap;
 use townreports_bus::dlq::LetterFilter;
-use townreports_bus::embedded::NatsServerProcess;
 use townreports_bus::publish::Published;
-use townreports_bus::{Bus, NatsOptions, Publish, Shutdown, WorkerOptions};
+use townreports_bus::{Bus, Publish, Shutdown, WorkerOptions};
 use townreports_extractor::{Origin, document_from_bytes, extract};
 use townreports_proto::content_sha256;
-use townreports_proto::topology::{self as names, BLOB_BUCKET, STREAM_DLQ, STREAM_EVENTS, Stage};
+use townreports_proto::topology::{self as names, BLOB_BUCKET, STREAM_DLQ, STREAM_EVENTS, StageName};
 use townreports_proto::v1::{BlobRef, FetchJob, ReportRecord};
 use townreports_store::Store;
 
@@ -80,10 +79,8 @@ async fn poison_messages_are_dead_lettered_listed_shown_and_replayed_once() {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("data");
     std::fs::create_dir_all(&data).unwrap();
-    let mut server = NatsServerProcess::start(&dir.path().join("nats")).await.unwrap();
+    let (mut server, bus) = townreports_bus::testing::nats(&dir.path().join("nats")).await;
     let url = server.url();
-    let bus = Bus::connect(&NatsOptions::with_url(&url), "test").await.unwrap();
-    bus.ensure_topology().await.unwrap();
     let store = Arc::new(Store::open_sqlite(&dir.path().join("store.sqlite")).await.unwrap());
     let shutdown = Shutdown::new();
     let opts = WorkerOptions::default();
@@ -157,7 +154,7 @@ async fn poison_messages_are_dead_lettered_listed_shown_and_replayed_once() {
     bus.publish(&Publish::proto_by_content(names::SUBJECT_DOCS_PARSED, &doc))
         .await
         .unwrap();
-    let docs = Stage::Extractor.stream();
+    let docs = StageName::Extractor.stream();
     assert_eq!(stored_ever(&bus, docs).await, 1);
 
     let started = Instant::now();
@@ -289,7 +286,7 @@ async fn poison_messages_are_dead_lettered_listed_shown_and_replayed_once() {
         "{replayed}"
     );
     let indexer_again = LetterFilter {
-        stage: Some(Stage::Indexer),
+        stage: Some(StageName::Indexer),
         class: None,
     };
     let again = || {

@@ -1,11 +1,24 @@
 //! The extractor: a parsed document in, a report record out — every field
 //! right or honestly empty, each filled one with the evidence it came from.
 //!
-//! Pure logic, one concern per module: [`text`] (chrome out, its metadata
-//! kept), [`classify`] (report or not, which kind, which years), [`meeting`]
-//! (congress session and speaker), [`division`] (which township, via the
-//! national table), [`numerals`]; [`eval`] scores records against labels.
-//! NATS glue: [`worker`].
+//! Pure logic, one concern per module:
+//!
+//! - [`script`]: traditional script read as simplified, spans kept.
+//! - [`text`]: chrome out, its metadata kept.
+//! - [`title`]: the document's own title among the chrome.
+//! - [`meta`]: publisher, date and kind of source.
+//! - [`classify`]: report or not, and which kind.
+//! - [`years`]: the year reviewed and the year planned.
+//! - [`meeting`]: congress session and speaker.
+//! - [`division`]: which township, via the national table.
+//! - [`outline`]: the numbered headings and what each section is.
+//! - [`metrics`]: indicators with value, unit, growth and kind.
+//! - [`entities`]: villages, enterprises, projects.
+//! - [`numerals`]: Chinese numerals to numbers.
+//! - [`eval`]: records scored against labelled pages.
+//!
+//! [`extract`] puts them together; [`extract_crawled`] is what the worker
+//! and `townreports reprocess` call. NATS glue: [`worker`].
 
 pub mod classify;
 pub mod division;
@@ -23,10 +36,6 @@ pub mod worker;
 pub mod years;
 
 use std::sync::LazyLock;
-
-/// Letters and digits below which a page with attachments only announces
-/// the report they hold.
-const MIN_REPORT_LETTERS: usize = 300;
 
 use regex::Regex;
 use townreports_proto::v1::{
@@ -80,6 +89,17 @@ impl Evidence<'_> {
             origin: origin.into(),
         });
     }
+}
+
+/// Extracts the record of a crawled document (its origin the URL and site
+/// of its fetch job): what the extractor worker and `townreports
+/// reprocess` both call.
+pub fn extract_crawled(doc: &ParsedDocument) -> ReportRecord {
+    let origin = Origin::Url {
+        url: doc.url.clone(),
+        site_id: doc.job.as_ref().map(|j| j.site_id.clone()).unwrap_or_default(),
+    };
+    extract(doc, &origin)
 }
 
 /// Extracts the record of one document. A page printed in traditional
@@ -142,8 +162,7 @@ fn extract_simplified(doc: &ParsedDocument, origin: &Origin) -> ReportRecord {
 
     // A page of a sentence or two with a file attached ("the full text is
     // attached") announces a report; the attachment is the report.
-    let substantial = doc.attachments.is_empty()
-        || text.chars().filter(|c| townreports_parser::stats::readable(*c)).count() >= MIN_REPORT_LETTERS;
+    let substantial = doc.attachments.is_empty() || townreports_parser::has_own_body(&text);
     // Without a title, an aggregator's blurb still says what the page holds.
     let blurb = title.is_none().then(|| title::blurb_name(&text)).flatten();
     let type_title = blurb.as_deref().unwrap_or(title_str);
@@ -227,6 +246,11 @@ fn extract_simplified(doc: &ParsedDocument, origin: &Origin) -> ReportRecord {
         charset: doc.charset.clone(),
         site_id,
         fetched_at_ms: doc.fetched_at_ms,
+        found_on: doc
+            .job
+            .as_ref()
+            .and_then(|j| j.found_on.as_ref())
+            .map(|page| page.url.clone()),
     };
     if let Some((p, o)) = &publisher {
         ev.meta("source.publisher", p, o);

@@ -199,7 +199,15 @@ pub fn pick(doc: &ParsedDocument, chrome: &Chrome, text: &str) -> Option<Title> 
             date: GLUED_DATE.captures(line).map(|c| c[1].to_string()),
             line: Some(line.to_string()),
         }),
-        _ => title_like(&page_title).then(|| meta(page_title, "page")),
+        _ if title_like(&page_title) => Some(meta(page_title, "page")),
+        // An attachment without a title line of its own: the title of the
+        // disclosure page it was found on.
+        _ => doc
+            .meta
+            .get(townreports_parser::FOUND_ON_TITLE)
+            .map(|t| strip(t))
+            .filter(|t| title_like(t))
+            .map(|t| meta(t, "found_on:title")),
     }
 }
 
@@ -254,6 +262,21 @@ mod tests {
         let crumbs = ">> 政府信息公开 >> 工作信息 >> 计划总结\n发布机构: 某镇 公开日期: 2025-01-09\n\
                       某镇2024年工作总结和2025年工作思路\n正文。";
         assert_eq!(pick_from(crumbs).as_deref(), Some("某镇2024年工作总结和2025年工作思路"));
+    }
+
+    #[test]
+    fn an_attachment_without_a_title_line_takes_its_pages_title() {
+        let text = "一、2023年工作回顾\n今年来，全乡上下紧紧围绕目标任务。";
+        let (clean, chrome) = text::clean(text);
+        let mut attachment = doc("一、2023年工作回顾");
+        attachment
+            .meta
+            .insert(townreports_parser::FOUND_ON_TITLE.into(), "某乡2023年工作总结".into());
+        let title = pick(&attachment, &chrome, &clean).expect("the page's title");
+        assert_eq!(
+            (title.title.as_str(), title.origin),
+            ("某乡2023年工作总结", "found_on:title")
+        );
     }
 
     #[test]

@@ -7,10 +7,10 @@ use townreports_bus::health::Readiness;
 use townreports_bus::service::{self, ServiceArgs};
 use townreports_bus::worker::{Label, run_stage};
 use townreports_bus::{Bus, BusError, Publish, Shutdown, Stage, StageError, WorkerOptions};
-use townreports_proto::topology::{self as names, Stage as StageName};
+use townreports_proto::topology::{self as names, StageName};
 use townreports_proto::v1::ParsedDocument;
 
-use crate::{Origin, extract};
+use crate::extract_crawled;
 
 pub struct ExtractStage;
 
@@ -26,16 +26,10 @@ impl Stage for ExtractStage {
     }
 
     async fn process(&self, mut doc: ParsedDocument, bus: &Bus) -> Result<Vec<Publish>, StageError> {
-        if let Some(r) = doc.text_ref.take() {
-            let bytes = bus.get_blob(&r).await?;
-            doc.text = String::from_utf8(bytes.to_vec()).map_err(|e| StageError::permanent("invalid_document", e))?;
-        }
-        let origin = Origin::Url {
-            url: doc.url.clone(),
-            site_id: doc.job.as_ref().map(|j| j.site_id.clone()).unwrap_or_default(),
-        };
+        let text_ref = doc.text_ref.take();
+        doc.text = bus.carried(std::mem::take(&mut doc.text), text_ref.as_ref()).await?;
         // Extraction is CPU work: keep it off the async threads.
-        let record = tokio::task::spawn_blocking(move || extract(&doc, &origin))
+        let record = tokio::task::spawn_blocking(move || extract_crawled(&doc))
             .await
             .map_err(|e| StageError::permanent("panic", format!("the extractor failed on this document: {e}")))?;
         if record.is_report != Some(true) {

@@ -172,9 +172,7 @@ impl Fetcher {
     }
 
     fn settle(&self, job: &FetchJob, result: Result<Response, FetchError>) -> Fetched {
-        let now = SystemTime::now()
-            .duration_since(SystemTime::UNIX_EPOCH)
-            .map_or(0, |d| d.as_millis() as i64);
+        let now = townreports_proto::now_ms();
         let mut outcome = FetchOutcome {
             job: Some(job.clone()),
             fetched_at_ms: now,

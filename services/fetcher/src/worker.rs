@@ -4,14 +4,11 @@
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use sha2::{Digest, Sha256};
-
-use townreports_bus::blob::INLINE_LIMIT;
 use townreports_bus::health::Readiness;
 use townreports_bus::service::{self, ServiceArgs};
 use townreports_bus::worker::{Label, run_stage};
 use townreports_bus::{Bus, BusError, Publish, Shutdown, Stage, StageError, WorkerOptions};
-use townreports_proto::topology::{self as names, Stage as StageName};
+use townreports_proto::topology::{self as names, StageName};
 use townreports_proto::v1::{FetchJob, FetchedPage, FrontierUpdate, PageKind, frontier_update::Update};
 use townreports_sites::SitesFile;
 
@@ -78,10 +75,6 @@ impl Stage for FetchStage {
     async fn process(&self, job: FetchJob, bus: &Bus) -> Result<Vec<Publish>, StageError> {
         let mut fetched = self.fetcher.fetch(&job).await;
         self.archive(&job, &fetched).await?;
-        // A job's outputs are identified by the job, not by what this
-        // delivery happened to receive: a redelivered job's outputs dedupe.
-        let at = job.scheduled_at_ms.to_string();
-        let identity = [job.url.as_str(), at.as_str()];
         let mut outputs = Vec::with_capacity(2);
         // robots.txt goes back to the scheduler, which keeps each host's rules.
         if job.kind() == PageKind::Robots
@@ -96,21 +89,17 @@ impl Stage for FetchStage {
                 final_url: page.final_url,
                 http_status: u32::from(page.status),
                 content_type: page.content_type,
-                body_sha256: hex::encode(Sha256::digest(&page.body)),
+                body_sha256: townreports_proto::sha256_hex(&page.body),
                 fetched_at_ms: fetched.outcome.fetched_at_ms,
                 ..Default::default()
             };
-            if page.body.len() > INLINE_LIMIT {
-                message.body_ref = Some(bus.put_blob(&page.body).await?);
-            } else {
-                message.body = page.body.to_vec();
-            }
-            outputs.push(Publish::proto(names::SUBJECT_PAGES_FETCHED, &message, &identity));
+            (message.body, message.body_ref) = bus.carry(page.body.to_vec()).await?;
+            outputs.push(Publish::of_job(names::SUBJECT_PAGES_FETCHED, &message, &job));
         }
         let update = FrontierUpdate {
             update: Some(Update::Outcome(fetched.outcome)),
         };
-        outputs.push(Publish::proto(names::SUBJECT_FRONTIER_OUTCOMES, &update, &identity));
+        outputs.push(Publish::of_job(names::SUBJECT_FRONTIER_OUTCOMES, &update, &job));
         Ok(outputs)
     }
 }

@@ -9,7 +9,8 @@ use townreports_bus::publish::Published;
 use townreports_bus::service::{self, ServiceArgs};
 use townreports_bus::worker::{Label, run_stage};
 use townreports_bus::{Bus, BusError, Publish, Shutdown, Stage, StageError, WorkerOptions};
-use townreports_proto::topology::{EventKind, Stage as StageName, report_event_subject};
+use townreports_proto::now_ms;
+use townreports_proto::topology::{EventKind, StageName, report_event_subject};
 use townreports_proto::v1::{ReportEvent, ReportEventKind, ReportRecord};
 
 use townreports_store::{Change, Location, Store, StoreError, diff};
@@ -24,12 +25,6 @@ impl IndexStage {
     pub fn new(store: Arc<Store>) -> IndexStage {
         IndexStage { store }
     }
-}
-
-fn now_ms() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_millis() as i64)
 }
 
 /// An outage (down, locked, full) holds the record until the database is

@@ -5,12 +5,11 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
-use townreports_bus::embedded::NatsServerProcess;
 use townreports_bus::worker::{Label, run_stage};
-use townreports_bus::{Bus, NatsOptions, Publish, Shutdown, Stage, StageError, WorkerOptions};
+use townreports_bus::{Bus, Publish, Shutdown, Stage, StageError, WorkerOptions};
 use townreports_indexer::worker::IndexStage;
 use townreports_proto::content_sha256;
-use townreports_proto::topology::{self as names, STREAM_EVENTS, Stage as StageName};
+use townreports_proto::topology::{self as names, STREAM_EVENTS, StageName};
 use townreports_proto::v1::{Division, ReportRecord, Source};
 use townreports_store::Store;
 
@@ -45,11 +44,7 @@ impl Stage for DiesBeforeFirstAck {
 #[tokio::test]
 async fn redelivery_after_a_crash_stores_and_announces_once() {
     let dir = tempfile::tempdir().unwrap();
-    let mut server = NatsServerProcess::start(&dir.path().join("nats")).await.unwrap();
-    let bus = Bus::connect(&NatsOptions::with_url(server.url()), "test")
-        .await
-        .unwrap();
-    bus.ensure_topology().await.unwrap();
+    let (mut server, bus) = townreports_bus::testing::nats(&dir.path().join("nats")).await;
     let store = Arc::new(Store::open_sqlite(&dir.path().join("db.sqlite")).await.unwrap());
 
     let text = "某镇2023年政府工作报告正文";

@@ -18,9 +18,10 @@
 //! 5. [`meta`], [`disclosure`], [`title`]: the page's metadata.
 //! 6. [`links`]: anchors, menus and script-only links, classified.
 //!
-//! [`Page`] then gives the extractor's [`ParsedDocument`] and the
-//! scheduler's [`DiscoveredLinks`]. Nothing here touches NATS; the glue is
-//! [`worker`].
+//! `page` holds [`Page`] and [`parse_fetched`]; [`Page`] then gives the
+//! extractor's [`ParsedDocument`] and the scheduler's [`DiscoveredLinks`];
+//! [`reading`] is that whole path for one fetched response, as the worker
+//! and `townreports reprocess` both take it. Nothing here touches NATS; the glue is [`worker`].
 //!
 //! [`ParsedDocument`]: townreports_proto::v1::ParsedDocument
 //! [`DiscoveredLinks`]: townreports_proto::v1::DiscoveredLinks
@@ -34,6 +35,7 @@ pub mod guard;
 pub mod links;
 pub mod meta;
 mod page;
+pub mod reading;
 pub mod stats;
 pub mod text;
 pub mod title;
@@ -41,4 +43,4 @@ pub mod worker;
 
 pub use charset::{CharsetSource, Decoded, decode};
 pub use links::{LinkKind, PageLink};
-pub use page::{Page, Parsed, parse_fetched, parse_page};
+pub use page::{FOUND_ON_TITLE, MIN_BODY_LETTERS, Page, Parsed, has_own_body, parse_fetched, parse_page};

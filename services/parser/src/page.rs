@@ -7,7 +7,7 @@ use std::sync::LazyLock;
 
 use regex::Regex;
 use scraper::Html;
-use townreports_proto::v1::{DiscoveredLinks, FetchJob, PageKind, ParsedDocument};
+use townreports_proto::v1::{DiscoveredLinks, FetchJob, Link, PageContext, PageKind, ParsedDocument};
 use url::Url;
 
 use crate::attachment::{self, AttachmentError, Content};
@@ -48,6 +48,21 @@ const PROSE_LINES: usize = 3;
 const PROSE_LINE: usize = 50;
 /// Letters in an article container that make a page an article.
 const ARTICLE_LETTERS: usize = 100;
+
+/// Letters and digits below which a page's text is no body of its own but
+/// a line announcing its attachments ("全文见附件"): the attachment is the
+/// document.
+pub const MIN_BODY_LETTERS: usize = 300;
+
+/// Whether `text` is a body of its own (see [`MIN_BODY_LETTERS`]).
+pub fn has_own_body(text: &str) -> bool {
+    text.chars().filter(|c| stats::readable(*c)).count() >= MIN_BODY_LETTERS
+}
+
+/// The `meta` key under which an attachment's document carries the title
+/// of the page it was found on: a title to fall back on, never one that
+/// overrides the attachment's own.
+pub const FOUND_ON_TITLE: &str = "FoundOnTitle";
 
 /// Disclosure labels that only government pages print.
 const GOVERNMENT_LABELS: &[&str] = &["索引号", "发布机构", "发文机关", "发文字号", "成文日期"];
@@ -229,9 +244,13 @@ impl Page {
     /// columns to crawl, and following menus would crawl whole sites. A
     /// county portal's page (discovery mode) sends every link: its menus
     /// are where the townships and their columns are.
+    ///
+    /// A page without a body of its own sends its metadata with its
+    /// attachments: the attachment's document is joined with it.
     pub fn discovered_links(&self, job: &FetchJob) -> DiscoveredLinks {
         let listing = self.is_list_page || !self.is_document(job);
         let portal = job.kind() == PageKind::Portal;
+        let context = (!listing && !has_own_body(&self.text)).then(|| self.context(&job.url));
         let links = self
             .links
             .iter()
@@ -240,7 +259,10 @@ impl Page {
                 LinkKind::Article | LinkKind::Pagination => listing,
                 LinkKind::Navigation => portal,
             })
-            .map(PageLink::to_proto)
+            .map(|l| Link {
+                found_on: context.clone().filter(|_| l.kind == LinkKind::Attachment),
+                ..l.to_proto()
+            })
             .collect();
         DiscoveredLinks {
             job: Some(job.clone()),
@@ -250,10 +272,46 @@ impl Page {
         }
     }
 
+    /// What this page says about the documents it links to.
+    fn context(&self, url: &str) -> PageContext {
+        PageContext {
+            url: url.to_string(),
+            title: self.title.clone(),
+            disclosure: self.disclosure.clone(),
+            meta: self.meta.clone(),
+            government_chrome: self.government_chrome,
+        }
+    }
+
+    /// An attachment's text joined with the metadata of the page it was
+    /// found on: the page's disclosure pairs and meta tags where the
+    /// attachment has none of its own, its title as [`FOUND_ON_TITLE`]
+    /// (the page's `ArticleTitle` likewise: a page titled 关于公开…的说明
+    /// must not rename the report it links to).
+    fn joined_with(mut self, page: &PageContext) -> Page {
+        for (label, value) in &page.disclosure {
+            self.disclosure.entry(label.clone()).or_insert_with(|| value.clone());
+        }
+        for (name, value) in page.meta.iter().filter(|(name, _)| *name != "ArticleTitle") {
+            self.meta.entry(name.clone()).or_insert_with(|| value.clone());
+        }
+        if !page.title.is_empty() {
+            self.meta.insert(FOUND_ON_TITLE.to_string(), page.title.clone());
+        }
+        self.government_chrome |= page.government_chrome;
+        self
+    }
+
     /// The document for the extractor. `url` is where the page was found
-    /// after redirects (the job has the URL asked for).
+    /// after redirects (the job has the URL asked for). An attachment found
+    /// on a page without a body of its own is joined with that page's
+    /// metadata.
     pub fn into_document(self, job: FetchJob, url: &str, fetched_at_ms: i64) -> ParsedDocument {
-        let attachments = self
+        let page = match &job.found_on {
+            Some(context) => self.joined_with(context),
+            None => self,
+        };
+        let attachments = page
             .links
             .iter()
             .filter(|l| l.kind == LinkKind::Attachment)
@@ -262,13 +320,13 @@ impl Page {
         ParsedDocument {
             job: Some(job),
             url: url.to_string(),
-            charset: self.charset.to_string(),
-            title: self.title,
-            text: self.text,
-            meta: self.meta,
-            disclosure: self.disclosure,
+            charset: page.charset.to_string(),
+            title: page.title,
+            text: page.text,
+            meta: page.meta,
+            disclosure: page.disclosure,
             attachments,
-            government_chrome: self.government_chrome,
+            government_chrome: page.government_chrome,
             fetched_at_ms,
             text_ref: None,
         }
@@ -401,6 +459,53 @@ mod tests {
             parse_page(&url(), html.as_bytes(), None).clean_text_sha256()
         };
         assert_eq!(page(1, "相关新闻甲"), page(987, "相关新闻乙"));
+    }
+
+    #[test]
+    fn a_page_without_a_body_lends_its_metadata_to_its_attachments() {
+        let page = |body: &str| {
+            let html = format!(
+                r#"<html><head><meta charset="utf-8"><meta name="ArticleTitle" content="关于公开某某镇2024年政府工作报告的说明">
+                <title>某某镇2024年政府工作报告</title></head><body>
+                <div class="xxgk"><table><tr><td>发布机构：</td><td>某某镇人民政府</td></tr>
+                <tr><td>发布日期：</td><td>2024-01-25</td></tr></table></div>
+                <h1>某某镇2024年政府工作报告</h1><div class="TRS_Editor"><p>{body}</p>
+                <p><a href="./P020240125.doc">附件：政府工作报告.doc</a></p></div></body></html>"#
+            );
+            parse_page(&url(), html.as_bytes(), None)
+        };
+        let job = job(PageKind::Article);
+        let links = page("全文见附件。").discovered_links(&job);
+        let context = links.links[0]
+            .found_on
+            .clone()
+            .expect("a body-less page lends its metadata");
+        assert_eq!(context.url, job.url);
+        assert_eq!(context.disclosure["发布机构"], "某某镇人民政府");
+        let with_body = page(&"现在，我代表镇人民政府向大会报告工作，请予审议。".repeat(20));
+        assert!(with_body.discovered_links(&job).links[0].found_on.is_none());
+
+        // The attachment's own text keeps its title; the page's metadata
+        // fills what it lacks, the page's title only as a fallback.
+        let attachment = Url::parse("http://127.0.0.1/zwgk/P020240125.doc").unwrap();
+        let Parsed::Page(read) = parse_fetched(
+            &attachment,
+            "某某镇2024年政府工作报告\n各位代表：".as_bytes(),
+            Some("text/plain"),
+        ) else {
+            panic!("plain text is a page");
+        };
+        let attachment_job = FetchJob {
+            url: attachment.to_string(),
+            kind: PageKind::Attachment as i32,
+            found_on: Some(context),
+            ..Default::default()
+        };
+        let doc = read.into_document(attachment_job, attachment.as_str(), 0);
+        assert_eq!(doc.title, "某某镇2024年政府工作报告");
+        assert_eq!(doc.disclosure["发布日期"], "2024-01-25");
+        assert!(!doc.meta.contains_key("ArticleTitle"), "{:?}", doc.meta);
+        assert_eq!(doc.meta[FOUND_ON_TITLE], "关于公开某某镇2024年政府工作报告的说明");
     }
 
     #[test]

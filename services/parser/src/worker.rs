@@ -3,16 +3,14 @@
 
 use std::sync::Arc;
 
-use townreports_bus::blob::INLINE_LIMIT;
 use townreports_bus::health::Readiness;
 use townreports_bus::service::{self, ServiceArgs};
 use townreports_bus::worker::{Label, run_stage};
 use townreports_bus::{Bus, BusError, Publish, Shutdown, Stage, StageError, WorkerOptions};
-use townreports_proto::topology::{self as names, Stage as StageName};
+use townreports_proto::topology::{self as names, StageName};
 use townreports_proto::v1::{DiscoveredLinks, FetchJob, FetchedPage, FrontierUpdate, frontier_update::Update};
-use url::Url;
 
-use crate::{Parsed, parse_fetched};
+use crate::reading::{Response, read_response};
 
 pub struct ParseStage;
 
@@ -33,85 +31,55 @@ impl Stage for ParseStage {
             .job
             .clone()
             .ok_or_else(|| StageError::permanent("invalid_page", "a fetched page without its job"))?;
-        let final_url = if page.final_url.is_empty() {
-            job.url.clone()
-        } else {
-            page.final_url.clone()
-        };
-        let url = Url::parse(&final_url)
-            .map_err(|e| StageError::permanent("invalid_page", format!("bad URL {final_url}: {e}")))?;
-        let body = match &page.body_ref {
-            Some(r) => bus.get_blob(r).await?.to_vec(),
-            None => page.body.clone(),
-        };
-        let content_type = (!page.content_type.is_empty()).then(|| page.content_type.clone());
+        let body = bus.carried(page.body.clone(), page.body_ref.as_ref()).await?;
         // Parsing is CPU work: keep it off the async threads.
-        let parsed = tokio::task::spawn_blocking(move || parse_fetched(&url, &body, content_type.as_deref()))
+        let reading = {
+            let job = job.clone();
+            tokio::task::spawn_blocking(move || {
+                read_response(&Response {
+                    job: &job,
+                    final_url: &page.final_url,
+                    content_type: &page.content_type,
+                    body: &body,
+                    body_sha256: &page.body_sha256,
+                    fetched_at_ms: page.fetched_at_ms,
+                })
+            })
             .await
-            .map_err(|e| StageError::permanent("panic", format!("the parser failed on this page: {e}")))?;
-
-        let at = job.scheduled_at_ms.to_string();
-        let identity = [job.url.as_str(), at.as_str()];
-        let (parsed, read_format) = match parsed {
-            Parsed::Page(page) => (page, ""),
-            Parsed::Attachment { format, page } => {
-                metrics::counter!("townreports_attachments_read_total", "format" => format).increment(1);
-                (page, format)
-            }
-            Parsed::ImageOnly(format) => {
-                tracing::warn!(url = %job.url, format, "scanned attachment without text; counted, not read");
-                metrics::counter!("townreports_attachments_image_only_total", "format" => format).increment(1);
-                let links = DiscoveredLinks {
-                    image_only_format: format.to_string(),
-                    ..unread(&job, &page)
-                };
-                return Ok(vec![links_update(links, &identity)]);
-            }
-            Parsed::Unsupported { format, reason } => {
-                tracing::warn!(url = %job.url, format, reason, "attachment not read; counted");
-                metrics::counter!("townreports_attachments_unsupported_total", "format" => format).increment(1);
-                let links = DiscoveredLinks {
-                    unsupported_format: format.to_string(),
-                    unsupported_reason: reason,
-                    ..unread(&job, &page)
-                };
-                return Ok(vec![links_update(links, &identity)]);
-            }
+            .map_err(|e| StageError::permanent("panic", format!("the parser failed on this page: {e}")))?
+            .map_err(|e| StageError::permanent("invalid_page", e))?
         };
+        count_attachment(&job, &reading.links);
         let mut outputs = Vec::with_capacity(2);
-        if parsed.is_document(&job) {
-            let mut doc = parsed
-                .clone()
-                .into_document(job.clone(), &final_url, page.fetched_at_ms);
-            if doc.text.len() > INLINE_LIMIT {
-                doc.text_ref = Some(bus.put_blob(doc.text.as_bytes()).await?);
-                doc.text.clear();
-            }
-            outputs.push(Publish::proto(names::SUBJECT_DOCS_PARSED, &doc, &identity));
+        if let Some(mut doc) = reading.document {
+            (doc.text, doc.text_ref) = bus.carry(doc.text).await?;
+            outputs.push(Publish::of_job(names::SUBJECT_DOCS_PARSED, &doc, &job));
         }
-        let links = DiscoveredLinks {
-            read_format: read_format.to_string(),
-            ..parsed.discovered_links(&job)
-        };
-        outputs.push(links_update(links, &identity));
+        outputs.push(links_update(reading.links, &job));
         Ok(outputs)
     }
 }
 
-/// What the scheduler hears of an attachment that gave no text: no links.
-fn unread(job: &FetchJob, page: &FetchedPage) -> DiscoveredLinks {
-    DiscoveredLinks {
-        job: Some(job.clone()),
-        clean_text_sha256: page.body_sha256.clone(),
-        ..Default::default()
+/// An attachment's fate in the metrics and, when it was not read, the log.
+fn count_attachment(job: &FetchJob, links: &DiscoveredLinks) {
+    if !links.read_format.is_empty() {
+        metrics::counter!("townreports_attachments_read_total", "format" => links.read_format.clone()).increment(1);
+    } else if !links.image_only_format.is_empty() {
+        let format = &links.image_only_format;
+        tracing::warn!(url = %job.url, format, "scanned attachment without text; counted, not read");
+        metrics::counter!("townreports_attachments_image_only_total", "format" => format.clone()).increment(1);
+    } else if !links.unsupported_format.is_empty() {
+        let (format, reason) = (&links.unsupported_format, &links.unsupported_reason);
+        tracing::warn!(url = %job.url, format, reason, "attachment not read; counted");
+        metrics::counter!("townreports_attachments_unsupported_total", "format" => format.clone()).increment(1);
     }
 }
 
-fn links_update(links: DiscoveredLinks, identity: &[&str]) -> Publish {
+fn links_update(links: DiscoveredLinks, job: &FetchJob) -> Publish {
     let update = FrontierUpdate {
         update: Some(Update::Links(links)),
     };
-    Publish::proto(names::SUBJECT_FRONTIER_LINKS, &update, identity)
+    Publish::of_job(names::SUBJECT_FRONTIER_LINKS, &update, job)
 }
 
 /// Flags of a parser process.

@@ -59,6 +59,14 @@ const INDICATORS: &[attachments::Indicator] = &[
     ("一般公共预算收入", "万元", 4200.0, 5.0),
 ];
 
+/// The disclosure block of the page that only links the government work
+/// report: the metadata its DOC and RTF attachments are joined with.
+pub const GWR_DISCLOSURE: &[(&str, &str)] = &[
+    ("索引号", "620422108/2024-00012"),
+    ("发布机构", "汉家岔镇人民政府"),
+    ("发布日期", "2024-01-25"),
+];
+
 pub struct FaultPortal {
     texts: Texts,
     bomb: Vec<u8>,
@@ -178,15 +186,23 @@ impl FaultPortal {
             }
             "/art/gwr.html" => html(
                 StatusCode::OK,
-                article(
+                disclosure_article(
                     "汉家岔镇2024年政府工作报告",
                     &["政府工作报告全文见附件。".to_string()],
-                    &[("/files/m11.doc", "附件：2024年政府工作报告.doc")],
+                    &[
+                        ("/files/m11.doc", "附件：2024年政府工作报告.doc"),
+                        ("/files/m11.rtf", "附件：2024年政府工作报告.rtf"),
+                    ],
+                    GWR_DISCLOSURE,
                 ),
             ),
             "/files/m11.doc" => {
                 let (title, body) = split(self.texts.m11);
                 file("application/msword", attachments::doc(title, &body))
+            }
+            "/files/m11.rtf" => {
+                let (title, body) = split(self.texts.m11);
+                file("application/rtf", attachments::rtf(title, &body))
             }
             "/art/tasks.html" => html(
                 StatusCode::OK,
@@ -300,15 +316,18 @@ impl FaultPortal {
                     "work_plan",
                 )
             },
-            report(
-                "/files/m11.doc",
-                split(self.texts.m11).0,
-                "汉家岔镇",
-                "620422108",
-                Some(2023),
-                Some(2024),
-                "government_work_report",
-            ),
+            ExpectedReport {
+                also_at: vec![format!("{base}/files/m11.rtf")],
+                ..report(
+                    "/files/m11.doc",
+                    split(self.texts.m11).0,
+                    "汉家岔镇",
+                    "620422108",
+                    Some(2023),
+                    Some(2024),
+                    "government_work_report",
+                )
+            },
             report(
                 "/files/m10.xlsx",
                 split(self.texts.m10).0,
@@ -396,6 +415,12 @@ fn calendar_page(day: NaiveDate) -> String {
 }
 
 fn article(title: &str, body: &[String], attachments: &[(&str, &str)]) -> String {
+    disclosure_article(title, body, attachments, &[])
+}
+
+/// An article under a disclosure block (索引号, 发布机构, 发布日期 …): what a
+/// 政府信息公开 entry that only links its document looks like.
+fn disclosure_article(title: &str, body: &[String], attachments: &[(&str, &str)], pairs: &[(&str, &str)]) -> String {
     let paragraphs: String = body
         .iter()
         .map(|p| format!("<p>{}</p>\n", html_escape::encode_text(p)))
@@ -404,9 +429,18 @@ fn article(title: &str, body: &[String], attachments: &[(&str, &str)]) -> String
         .iter()
         .map(|(href, name)| format!("<p><a href=\"{href}\">{name}</a></p>"))
         .collect();
+    let rows: String = pairs
+        .iter()
+        .map(|(label, value)| format!("<tr><td>{label}：</td><td>{value}</td></tr>"))
+        .collect();
+    let block = if rows.is_empty() {
+        String::new()
+    } else {
+        format!("<div class=\"xxgk\"><table>{rows}</table></div>")
+    };
     format!(
         "<!DOCTYPE html><html><head><meta charset=\"utf-8\"><title>{title}_{NAME}</title></head><body>\
-         <div class=\"nav\"><a href=\"/\">首页</a> &gt; 通知公告</div>\
+         <div class=\"nav\"><a href=\"/\">首页</a> &gt; 通知公告</div>{block}\
          <div class=\"article\"><h1>{title}</h1><div class=\"content\">\n{paragraphs}{files}</div></div></body></html>"
     )
 }

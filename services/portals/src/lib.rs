@@ -15,6 +15,12 @@
 //! Start with [`start`]; the documents of a running portal can change
 //! ([`Portals::publish`], [`Portals::edit`]) and every request is logged
 //! ([`Portals::request_log`]).
+//!
+//! Modules: `fixtures` loads the sites and texts, `model` is what a portal
+//! serves, `templates` renders a page per CMS family, `server` routes and
+//! encodes, `log` records requests; [`attachments`] builds files in every
+//! format townships attach, [`faults`] is the misbehaving portal and
+//! [`counties`] the county portals of site discovery.
 
 pub mod attachments;
 pub mod counties;

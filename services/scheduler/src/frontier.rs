@@ -14,7 +14,7 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
-use townreports_proto::v1::{DiscoveredLinks, FetchJob, FetchOutcome, FetchStatus, Link, PageKind};
+use townreports_proto::v1::{DiscoveredLinks, FetchJob, FetchOutcome, FetchStatus, Link, PageContext, PageKind};
 use townreports_sites::{Site, SitesFile};
 use url::Url;
 
@@ -98,9 +98,42 @@ pub struct UrlState {
     /// showed at its last visit.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub discovery: Option<Discovered>,
+    /// For an attachment of a page without a body of its own: that page's
+    /// metadata, sent with every fetch job of the attachment.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub found_on: Option<PageContext>,
 }
 
 impl UrlState {
+    /// A URL not fetched yet, due `now`, found at depth 0 with no referrer.
+    fn new(url: &Url, site: &str, kind: PageKind, now: i64, revisit_ms: i64) -> UrlState {
+        UrlState {
+            url: url.to_string(),
+            site_id: site.to_string(),
+            kind: kind as i32,
+            depth: 0,
+            referrer: String::new(),
+            anchor_text: String::new(),
+            status: UrlStatus::Pending,
+            next_due_ms: Some(now),
+            dispatched_at_ms: None,
+            last_fetch_ms: None,
+            http_status: 0,
+            etag: String::new(),
+            last_modified: String::new(),
+            text_sha256: String::new(),
+            revisit_ms,
+            fetches: 0,
+            failures: 0,
+            error_class: String::new(),
+            error_message: String::new(),
+            robots_txt: None,
+            attachment_format: String::new(),
+            discovery: None,
+            found_on: None,
+        }
+    }
+
     fn kind(&self) -> PageKind {
         PageKind::try_from(self.kind).unwrap_or(PageKind::Unspecified)
     }
@@ -289,7 +322,7 @@ impl Frontier {
         for (site, url, revisit, kind) in starts {
             let key = canonical(&url).to_string();
             if !self.urls.contains_key(&key) {
-                self.insert_new(key, &url, &site, kind, 0, String::new(), String::new(), now, revisit);
+                self.insert_new(key, UrlState::new(&url, &site, kind, now, revisit));
             }
         }
         if self.mode == Mode::Once {
@@ -315,49 +348,12 @@ impl Frontier {
         }
     }
 
-    #[allow(clippy::too_many_arguments)]
-    /// `key` is the canonical form (identity); `url` the form to fetch, as
-    /// first seen, since a server need not answer the canonical spelling.
-    fn insert_new(
-        &mut self,
-        key: String,
-        url: &Url,
-        site: &str,
-        kind: PageKind,
-        depth: u32,
-        referrer: String,
-        anchor: String,
-        now: i64,
-        revisit: i64,
-    ) {
-        *self.site_pages.entry(site.to_string()).or_default() += 1;
-        self.urls.insert(
-            key.clone(),
-            UrlState {
-                url: url.to_string(),
-                site_id: site.to_string(),
-                kind: kind as i32,
-                depth,
-                referrer,
-                anchor_text: anchor,
-                status: UrlStatus::Pending,
-                next_due_ms: Some(now),
-                dispatched_at_ms: None,
-                last_fetch_ms: None,
-                http_status: 0,
-                etag: String::new(),
-                last_modified: String::new(),
-                text_sha256: String::new(),
-                revisit_ms: revisit,
-                fetches: 0,
-                failures: 0,
-                error_class: String::new(),
-                error_message: String::new(),
-                robots_txt: None,
-                attachment_format: String::new(),
-                discovery: None,
-            },
-        );
+    /// `key` is the canonical form (identity); the state's `url` the form
+    /// to fetch, as first seen, since a server need not answer the
+    /// canonical spelling.
+    fn insert_new(&mut self, key: String, state: UrlState) {
+        *self.site_pages.entry(state.site_id.clone()).or_default() += 1;
+        self.urls.insert(key.clone(), state);
         self.dirty.insert(key);
     }
 
@@ -460,14 +456,7 @@ impl Frontier {
                 let refresh = robots::REFRESH.as_millis() as i64;
                 self.insert_new(
                     key.clone(),
-                    &robots,
-                    &site,
-                    PageKind::Robots,
-                    0,
-                    String::new(),
-                    String::new(),
-                    now,
-                    refresh,
+                    UrlState::new(&robots, &site, PageKind::Robots, now, refresh),
                 );
             }
             self.hosts.entry(host.to_string()).or_default().robots_key = Some(key.clone());
@@ -740,17 +729,14 @@ impl Frontier {
         if self.site_pages.get(&site.id).copied().unwrap_or(0) >= site.max_pages {
             return Added::OverPageLimit;
         }
-        self.insert_new(
-            key,
-            &url,
-            &site.id,
-            kind,
+        let state = UrlState {
             depth,
-            from.url.clone(),
-            link.anchor_text.clone(),
-            now,
-            site.revisit.as_millis() as i64,
-        );
+            referrer: from.url.clone(),
+            anchor_text: link.anchor_text.clone(),
+            found_on: link.found_on.clone(),
+            ..UrlState::new(&url, &site.id, kind, now, site.revisit.as_millis() as i64)
+        };
+        self.insert_new(key, state);
         Added::Yes
     }
 
@@ -838,6 +824,7 @@ fn job_of(state: &UrlState, scheduled_at_ms: i64, host_delay_ms: u64, division_c
         scheduled_at_ms,
         host_delay_ms,
         division_code,
+        found_on: state.found_on.clone(),
     }
 }
 
@@ -988,7 +975,7 @@ start_urls = ["http://127.0.0.1:2000/"]
                 .map(|(u, k)| Link {
                     url: u.to_string(),
                     kind: *k as i32,
-                    anchor_text: String::new(),
+                    ..Default::default()
                 })
                 .collect(),
             ..Default::default()

@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 use townreports_bus::async_nats::jetstream::kv;
 use townreports_bus::{Bus, BusError, Shutdown};
 
-use crate::worker::now_ms;
+use townreports_proto::now_ms;
 
 pub const LEASE_BUCKET: &str = "townreports_leases";
 const LEASE_KEY: &str = "scheduler";

@@ -14,7 +14,8 @@ use townreports_bus::health::Readiness;
 use townreports_bus::service::{self, ServiceArgs};
 use townreports_bus::worker::{Label, run_stage};
 use townreports_bus::{Bus, BusError, Publish, Shutdown, Stage, StageError, WorkerOptions};
-use townreports_proto::topology::{self as names, Stage as StageName};
+use townreports_proto::now_ms;
+use townreports_proto::topology::{self as names, StageName};
 use townreports_proto::v1::frontier_update::Update;
 use townreports_proto::v1::{FetchJob, FrontierUpdate};
 use townreports_sites::SitesFile;
@@ -34,12 +35,6 @@ pub struct Scheduler {
     frontier: Mutex<Frontier>,
     kv: kv::Store,
     wake: Notify,
-}
-
-pub fn now_ms() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_millis() as i64)
 }
 
 fn kv_key(url: &str) -> String {
@@ -185,10 +180,9 @@ impl Scheduler {
     }
 }
 
-/// A fetch job's message, identified by its URL and dispatch time.
+/// A fetch job's message, identified like every output of the job.
 fn fetch_job(job: &FetchJob) -> Publish {
-    let at = job.scheduled_at_ms.to_string();
-    Publish::proto(names::SUBJECT_FETCH_JOBS, job, &[&job.url, &at])
+    Publish::of_job(names::SUBJECT_FETCH_JOBS, job, job)
 }
 
 impl Stage for Scheduler {

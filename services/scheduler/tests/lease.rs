@@ -6,17 +6,13 @@
 
 use std::time::Duration;
 
-use townreports_bus::embedded::NatsServerProcess;
-use townreports_bus::{Bus, NatsOptions, Shutdown};
+use townreports_bus::Shutdown;
 use townreports_scheduler::lease::{Lease, TTL};
 
 #[tokio::test]
 async fn replicas_take_turns() {
     let dir = tempfile::tempdir().unwrap();
-    let mut server = NatsServerProcess::start(dir.path()).await.unwrap();
-    let bus = Bus::connect(&NatsOptions::with_url(server.url()), "test")
-        .await
-        .unwrap();
+    let (mut server, bus) = townreports_bus::testing::nats(dir.path()).await;
 
     let first_stop = Shutdown::new();
     let first = Lease::acquire(&bus, "first", &first_stop).await.unwrap().unwrap();
@@ -45,10 +41,7 @@ async fn replicas_take_turns() {
 #[tokio::test]
 async fn a_crashed_holder_is_replaced_after_the_ttl() {
     let dir = tempfile::tempdir().unwrap();
-    let mut server = NatsServerProcess::start(dir.path()).await.unwrap();
-    let bus = Bus::connect(&NatsOptions::with_url(server.url()), "test")
-        .await
-        .unwrap();
+    let (mut server, bus) = townreports_bus::testing::nats(dir.path()).await;
     let stop = Shutdown::new();
     let crashed = Lease::acquire(&bus, "crashed", &stop).await.unwrap().unwrap();
     // Never renewed: a process that died.
@@ -71,10 +64,7 @@ async fn a_crashed_holder_is_replaced_after_the_ttl() {
 #[tokio::test]
 async fn the_only_possible_scheduler_takes_a_dead_holders_lease_at_once() {
     let dir = tempfile::tempdir().unwrap();
-    let mut server = NatsServerProcess::start(dir.path()).await.unwrap();
-    let bus = Bus::connect(&NatsOptions::with_url(server.url()), "test")
-        .await
-        .unwrap();
+    let (mut server, bus) = townreports_bus::testing::nats(dir.path()).await;
     let stop = Shutdown::new();
     let crashed = Lease::acquire(&bus, "crashed", &stop).await.unwrap().unwrap();
     let started = std::time::Instant::now();

@@ -6,8 +6,8 @@ use std::time::Duration;
 
 use futures::TryStreamExt;
 use townreports_bus::embedded::NatsServerProcess;
-use townreports_bus::{Bus, NatsOptions, Shutdown};
-use townreports_proto::topology::Stage;
+use townreports_bus::{Bus, Shutdown};
+use townreports_proto::topology::StageName;
 use townreports_scheduler::frontier::Mode;
 use townreports_scheduler::worker::{FRONTIER_BUCKET, Scheduler, load_states};
 use townreports_sites::SitesFile;
@@ -27,18 +27,14 @@ start_urls = ["http://127.0.0.1:2/"]
 "#;
 
 async fn fetch_queue(bus: &Bus) -> u64 {
-    bus.stream_messages(Stage::Fetcher.stream()).await.unwrap()
+    bus.stream_messages(StageName::Fetcher.stream()).await.unwrap()
 }
 
 /// A private nats-server (its store in the returned directory), a bus
 /// connected to it with the topology made, and the sites.
 async fn private_nats() -> (tempfile::TempDir, NatsServerProcess, Bus, SitesFile) {
     let dir = tempfile::tempdir().unwrap();
-    let server = NatsServerProcess::start(dir.path()).await.unwrap();
-    let bus = Bus::connect(&NatsOptions::with_url(server.url()), "test")
-        .await
-        .unwrap();
-    bus.ensure_topology().await.unwrap();
+    let (server, bus) = townreports_bus::testing::nats(dir.path()).await;
     let sites = SitesFile::parse(SITES, Path::new("sites.toml")).unwrap();
     (dir, server, bus, sites)
 }

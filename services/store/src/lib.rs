@@ -14,7 +14,9 @@
 //! `read` loads records, `search` finds reports, `panel` exports metrics,
 //! `segment` cuts Chinese into words, `diff` says what an edit changed,
 //! `dedup` tells copies of one report apart from other reports, `coverage`
-//! lays out a division's townships by year.
+//! lays out a division's townships by year, `sql` holds the statements
+//! both databases share; `testing` (feature `testing`, for tests only)
+//! gives each test a scratch database.
 
 mod backend;
 pub mod coverage;
@@ -25,6 +27,7 @@ mod read;
 pub mod search;
 pub mod segment;
 mod sql;
+#[cfg(feature = "testing")]
 pub mod testing;
 mod write;
 

@@ -54,6 +54,7 @@ impl PageLink {
             url: self.url.to_string(),
             kind: self.kind.page_kind() as i32,
             anchor_text: self.text.clone(),
+            found_on: None,
         }
     }
 }

@@ -152,17 +152,13 @@ impl Frontier {
                 // fetcher's guard and robots.txt still apply.
                 let revisit = county.revisit.as_millis() as i64;
                 let referrer = self.urls.get(key).map(|s| s.url.clone()).unwrap_or_default();
-                self.insert_new(
-                    entry_key,
-                    &url,
-                    &county.id,
-                    PageKind::Portal,
-                    1,
+                let state = UrlState {
+                    depth: 1,
                     referrer,
-                    entry.name.clone(),
-                    now,
-                    revisit,
-                );
+                    anchor_text: entry.name.clone(),
+                    ..UrlState::new(&url, &county.id, PageKind::Portal, now, revisit)
+                };
+                self.insert_new(entry_key, state);
             }
         }
         let not_found = summarise(code, &findings, Gazetteer::global())
@@ -213,17 +209,11 @@ impl Frontier {
             let key = canonical(column).to_string();
             if !self.urls.contains_key(&key) {
                 let revisit = site.revisit.as_millis() as i64;
-                self.insert_new(
-                    key,
-                    column,
-                    &site.id,
-                    PageKind::List,
-                    0,
-                    String::new(),
-                    name.to_string(),
-                    now,
-                    revisit,
-                );
+                let state = UrlState {
+                    anchor_text: name.to_string(),
+                    ..UrlState::new(column, &site.id, PageKind::List, now, revisit)
+                };
+                self.insert_new(key, state);
             }
         }
         self.sites.insert(site.id.clone(), site);
