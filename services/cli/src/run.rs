@@ -21,12 +21,12 @@ use townreports_bus::async_nats::jetstream::consumer::{self, DeliverPolicy};
 use townreports_bus::datadir::{DataDirLock, lock_file};
 use townreports_bus::embedded::EmbeddedNats;
 use townreports_bus::service::ServiceArgs;
-use townreports_bus::{Bus, BusError, NatsOptions, Shutdown};
+use townreports_bus::{Bus, BusError, NatsOptions, Shutdown, WorkerOptions};
 use townreports_proto::topology::{STREAM_EVENTS, StageName};
 use townreports_proto::v1::ReportEvent;
 use townreports_scheduler::frontier::Mode;
-use townreports_scheduler::lease::{self, Lease};
-use townreports_scheduler::worker::Scheduler;
+use townreports_scheduler::lease::Lease;
+use townreports_scheduler::worker::{Leading, Scheduler};
 use townreports_sites::SitesFile;
 use townreports_store::Store;
 use townreports_store::{Location, sqlite_path};
@@ -95,7 +95,7 @@ pub struct Pipeline {
     store: Arc<Store>,
     scheduler: Arc<Scheduler>,
     workers: Shutdown,
-    tasks: tokio::task::JoinSet<(StageName, Result<(), BusError>)>,
+    tasks: WorkerTasks,
     before: Counts,
     grace_period: Duration,
     /// Held until everything is stopped, the embedded server last.
@@ -145,74 +145,25 @@ impl Pipeline {
             let readiness = townreports_indexer::worker::readiness(&bus, &store);
             townreports_bus::health::serve(addr, readiness, shutdown.clone()).await?;
         }
-        let lease = if embedded.is_some() {
-            // Our own server, started under the lock: no other client of it
-            // is alive. What a crashed run left is taken back now.
-            for stage in StageName::ALL {
-                let outstanding = bus.hand_back_abandoned(stage).await?;
-                if outstanding > 0 {
-                    tracing::info!(
-                        stage = stage.name(),
-                        messages = outstanding,
-                        "handed back messages an earlier run had in flight"
-                    );
-                }
-            }
-            Lease::take_over(&bus, &lease::holder_id()).await?
-        } else {
-            Lease::acquire(&bus, &lease::holder_id(), shutdown)
-                .await?
-                .context("interrupted while waiting for the scheduler lease")?
-        };
         let mode = if args.once { Mode::Once } else { Mode::Continuous };
-        let scheduler = Scheduler::start(&bus, &sites, mode).await?;
+        let leading = if embedded.is_some() {
+            Leading::Sole
+        } else {
+            Leading::Wait
+        };
+        let (scheduler, lease) = townreports_scheduler::worker::lead(&bus, &sites, mode, leading, shutdown)
+            .await?
+            .context("interrupted while waiting for the scheduler lease")?;
         let before = counts(&bus, &store, &scheduler).await?;
-
         let workers = shutdown.child();
-        let opts = args.service.worker.clone();
-        let grace_period = opts.grace_period;
-        let mut tasks = tokio::task::JoinSet::new();
-        {
-            let (bus, s, o, w) = (bus.clone(), scheduler.clone(), opts.clone(), workers.clone());
-            tasks.spawn(async move {
-                (
-                    StageName::Scheduler,
-                    townreports_scheduler::worker::run(bus, s, lease, o, w).await,
-                )
-            });
-        }
-        {
-            let (bus, o, w) = (bus.clone(), opts.clone(), workers.clone());
-            let warc = townreports_fetcher::archive::data_dir_archive(&args.data_dir);
-            tasks.spawn(async move {
-                (
-                    StageName::Fetcher,
-                    townreports_fetcher::worker::run(bus, &sites, Some(&warc), o, w).await,
-                )
-            });
-        }
-        {
-            let (bus, o, w) = (bus.clone(), opts.clone(), workers.clone());
-            tasks.spawn(async move { (StageName::Parser, townreports_parser::worker::run(bus, o, w).await) });
-        }
-        {
-            let (bus, o, w) = (bus.clone(), opts.clone(), workers.clone());
-            tasks.spawn(async move {
-                (
-                    StageName::Extractor,
-                    townreports_extractor::worker::run(bus, o, w).await,
-                )
-            });
-        }
-        {
-            let (bus, st, o, w) = (bus.clone(), store.clone(), opts, workers.clone());
-            tasks.spawn(async move {
-                (
-                    StageName::Indexer,
-                    townreports_indexer::worker::run(bus, st, o, w).await,
-                )
-            });
-        }
+        let grace_period = args.service.worker.grace_period;
+        let warc = townreports_fetcher::archive::data_dir_archive(&args.data_dir);
+        let running = Running {
+            bus: &bus,
+            opts: &args.service.worker,
+            stop: &workers,
+        };
+        let tasks = running.spawn_all(scheduler.clone(), lease, sites, warc, store.clone());
         Ok(Pipeline {
             bus,
             embedded,
@@ -329,6 +280,56 @@ impl Pipeline {
         if let Some(server) = self.embedded.take() {
             server.stop().await;
         }
+    }
+}
+
+/// What the five workers of a pipeline share.
+struct Running<'a> {
+    bus: &'a Bus,
+    opts: &'a WorkerOptions,
+    stop: &'a Shutdown,
+}
+
+type WorkerTasks = tokio::task::JoinSet<(StageName, Result<(), BusError>)>;
+
+impl Running<'_> {
+    /// One task per stage, each its worker loop until `stop`.
+    fn spawn_all(
+        &self,
+        scheduler: Arc<Scheduler>,
+        lease: Lease,
+        sites: SitesFile,
+        warc: PathBuf,
+        store: Arc<Store>,
+    ) -> WorkerTasks {
+        let mut tasks = WorkerTasks::new();
+        let (bus, o, w) = (self.bus.clone(), self.opts.clone(), self.stop.clone());
+        tasks.spawn(async move {
+            let result = townreports_scheduler::worker::run(bus, scheduler, lease, o, w).await;
+            (StageName::Scheduler, result)
+        });
+        let (bus, o, w) = (self.bus.clone(), self.opts.clone(), self.stop.clone());
+        tasks.spawn(async move {
+            let result = townreports_fetcher::worker::run(bus, &sites, Some(&warc), o, w).await;
+            (StageName::Fetcher, result)
+        });
+        let (bus, o, w) = (self.bus.clone(), self.opts.clone(), self.stop.clone());
+        tasks.spawn(async move { (StageName::Parser, townreports_parser::worker::run(bus, o, w).await) });
+        let (bus, o, w) = (self.bus.clone(), self.opts.clone(), self.stop.clone());
+        tasks.spawn(async move {
+            (
+                StageName::Extractor,
+                townreports_extractor::worker::run(bus, o, w).await,
+            )
+        });
+        let (bus, o, w) = (self.bus.clone(), self.opts.clone(), self.stop.clone());
+        tasks.spawn(async move {
+            (
+                StageName::Indexer,
+                townreports_indexer::worker::run(bus, store, o, w).await,
+            )
+        });
+        tasks
     }
 }
 

@@ -63,38 +63,9 @@ pub async fn subscribe(args: SubscribeArgs, shutdown: Shutdown) -> anyhow::Resul
 
 /// Writes events to `out` as they arrive; returns how many.
 pub async fn subscribe_to(args: SubscribeArgs, shutdown: Shutdown, out: &mut dyn Write) -> anyhow::Result<u64> {
-    let subject = subject_filter(&args)?;
     let bus = Bus::connect(&args.nats, "townreports-subscribe").await?;
     bus.ensure_topology().await?;
-    let stream = bus
-        .jetstream()
-        .get_stream(STREAM_EVENTS)
-        .await
-        .context("events stream")?;
-    let config = consumer::pull::Config {
-        durable_name: args.durable.clone(),
-        filter_subject: subject,
-        deliver_policy: if args.new_only {
-            DeliverPolicy::New
-        } else {
-            DeliverPolicy::All
-        },
-        ack_policy: consumer::AckPolicy::Explicit,
-        // Few events in flight, handed back on stop (below), redelivered
-        // soon after a crash: a restart neither waits long nor skips.
-        max_ack_pending: 16,
-        ack_wait: Duration::from_secs(10),
-        inactive_threshold: if args.durable.is_some() {
-            Duration::ZERO
-        } else {
-            Duration::from_secs(60)
-        },
-        ..Default::default()
-    };
-    let consumer = match &args.durable {
-        Some(name) => stream.get_or_create_consumer(name, config).await?,
-        None => stream.create_consumer(config).await?,
-    };
+    let consumer = events_consumer(&bus, &args).await?;
     let mut messages = consumer.messages().await?;
     let mut printed = 0u64;
     let idle = args.idle_exit.unwrap_or(Duration::MAX);
@@ -140,10 +111,15 @@ pub async fn subscribe_to(args: SubscribeArgs, shutdown: Shutdown, out: &mut dyn
             .map_err(|e| anyhow::anyhow!("acknowledging an event: {e}"))?;
         printed += u64::from(wanted);
     }
-    // Hand back what the server sent but nobody printed, so that the next
-    // run gets it at once rather than after the ack wait.
-    // (Collected first, then handed back: a nak redelivers at once, and to
-    // this very stream while it is open.)
+    hand_back(messages).await;
+    Ok(printed)
+}
+
+/// Hands back what the server sent but nobody printed, so that the next
+/// run gets it at once rather than after the ack wait. (Collected first,
+/// then handed back: a nak redelivers at once, and to this very stream
+/// while it is open.)
+async fn hand_back(mut messages: consumer::pull::Stream) {
     let deadline = tokio::time::Instant::now() + Duration::from_millis(200);
     let mut unprinted = Vec::new();
     while let Ok(Some(Ok(message))) = tokio::time::timeout_at(deadline, messages.next()).await {
@@ -153,7 +129,44 @@ pub async fn subscribe_to(args: SubscribeArgs, shutdown: Shutdown, out: &mut dyn
     for message in unprinted {
         let _ = message.ack_with(AckKind::Nak(None)).await;
     }
-    Ok(printed)
+}
+
+/// The pull consumer on the events stream that `args` ask for: durable
+/// or not, from the start or new events only, filtered by subject.
+async fn events_consumer(
+    bus: &Bus,
+    args: &SubscribeArgs,
+) -> anyhow::Result<consumer::Consumer<consumer::pull::Config>> {
+    let subject = subject_filter(args)?;
+    let stream = bus
+        .jetstream()
+        .get_stream(STREAM_EVENTS)
+        .await
+        .context("events stream")?;
+    let config = consumer::pull::Config {
+        durable_name: args.durable.clone(),
+        filter_subject: subject,
+        deliver_policy: if args.new_only {
+            DeliverPolicy::New
+        } else {
+            DeliverPolicy::All
+        },
+        ack_policy: consumer::AckPolicy::Explicit,
+        // Few events in flight, handed back on stop (below), redelivered
+        // soon after a crash: a restart neither waits long nor skips.
+        max_ack_pending: 16,
+        ack_wait: Duration::from_secs(10),
+        inactive_threshold: if args.durable.is_some() {
+            Duration::ZERO
+        } else {
+            Duration::from_secs(60)
+        },
+        ..Default::default()
+    };
+    Ok(match &args.durable {
+        Some(name) => stream.get_or_create_consumer(name, config).await?,
+        None => stream.create_consumer(config).await?,
+    })
 }
 
 /// The subject to ask the server for: `--subject` as given, else the

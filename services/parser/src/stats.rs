@@ -125,102 +125,113 @@ struct Open {
 /// container. An article's `div` then beats both its single paragraphs and
 /// the page wrapper around it. Containers inside chrome are never ranked.
 pub fn measure(doc: &Html) -> Stats {
-    let mut counts = HashMap::new();
-    let mut ranked = Vec::new();
-    let mut stack: Vec<Open> = Vec::new();
-    let mut containers: Vec<usize> = Vec::new();
-    let mut links = 0usize;
+    let mut walk = Walk::default();
     let mut skipping: Option<NodeId> = None;
     for edge in doc.root_element().traverse() {
         match edge {
-            Edge::Open(node) => {
-                if skipping.is_some() {
-                    continue;
-                }
-                match node.value() {
-                    Node::Element(e) => {
-                        if SKIPPED.contains(&e.name()) || chrome::is_hidden(e) {
-                            skipping = Some(node.id());
-                            continue;
-                        }
-                        let link = e.name() == "a" && e.attr("href").is_some();
-                        links += usize::from(link);
-                        let container = CONTAINERS.contains(&e.name()) || chrome::hinted(e);
-                        if container {
-                            containers.push(stack.len());
-                        }
-                        stack.push(Open {
-                            id: node.id(),
-                            counts: Counts::default(),
-                            container,
-                            link,
-                            ranked_before: ranked.len(),
-                        });
-                    }
-                    Node::Text(t) => {
-                        let (mut chars, mut letters, mut marks) = (0usize, 0usize, 0usize);
-                        for c in t.chars().filter(|c| !c.is_whitespace()) {
-                            chars += 1;
-                            letters += usize::from(readable(c));
-                            marks += usize::from(sentence_mark(c));
-                        }
-                        if let Some(top) = stack.last_mut() {
-                            top.counts.len += t.len();
-                            top.counts.chars += chars;
-                            top.counts.readable += letters;
-                            if links > 0 {
-                                top.counts.link_readable += letters;
-                            }
-                        }
-                        if let Some(open) = containers.last().and_then(|&i| stack.get_mut(i)) {
-                            open.counts.score += if links > 0 {
-                                -(letters as f64)
-                            } else {
-                                (letters + 3 * marks) as f64
-                            };
-                        }
-                    }
-                    _ => {}
-                }
-            }
+            Edge::Open(_) if skipping.is_some() => {}
+            Edge::Open(node) => match node.value() {
+                Node::Element(e) if SKIPPED.contains(&e.name()) || chrome::is_hidden(e) => skipping = Some(node.id()),
+                Node::Element(e) => walk.open(node.id(), e),
+                Node::Text(t) => walk.text(t),
+                _ => {}
+            },
+            Edge::Close(node) if skipping == Some(node.id()) => skipping = None,
+            Edge::Close(_) if skipping.is_some() => {}
             Edge::Close(node) => {
-                if skipping == Some(node.id()) {
-                    skipping = None;
-                    continue;
+                if let Node::Element(e) = node.value() {
+                    walk.close(e);
                 }
-                if skipping.is_some() {
-                    continue;
-                }
-                let Node::Element(e) = node.value() else { continue };
-                let Some(mut open) = stack.pop() else { continue };
-                links = links.saturating_sub(usize::from(open.link));
-                if open.container {
-                    containers.pop();
-                }
-                let c = &mut open.counts;
-                c.chrome = chrome::is_chrome(e, c.readable, c.link_readable);
-                if c.chrome {
-                    // Nothing inside chrome is the article.
-                    ranked.truncate(open.ranked_before);
-                }
-                if let Some(parent) = stack.last_mut() {
-                    parent.counts.len += c.len;
-                    parent.counts.chars += c.chars;
-                    parent.counts.readable += c.readable;
-                    parent.counts.link_readable += c.link_readable;
-                }
-                if open.container && !c.chrome && c.score > 0.0 {
-                    ranked.push((open.id, c.score));
-                    if let Some(parent) = containers.last().and_then(|&i| stack.get_mut(i)) {
-                        parent.counts.score += c.score / 2.0;
-                    }
-                }
-                counts.insert(open.id, open.counts);
             }
         }
     }
-    ranked.sort_by(|a, b| b.1.total_cmp(&a.1));
-    Stats { counts, ranked }
+    walk.ranked.sort_by(|a, b| b.1.total_cmp(&a.1));
+    Stats {
+        counts: walk.counts,
+        ranked: walk.ranked,
+    }
+}
+
+/// The one walk of [`measure`]: the elements open above the current node,
+/// which of them are containers, how many links enclose it.
+#[derive(Default)]
+struct Walk {
+    counts: HashMap<NodeId, Counts>,
+    ranked: Vec<(NodeId, f64)>,
+    stack: Vec<Open>,
+    /// Indices into `stack` of the open containers.
+    containers: Vec<usize>,
+    links: usize,
+}
+
+impl Walk {
+    fn open(&mut self, id: NodeId, e: &scraper::node::Element) {
+        let link = e.name() == "a" && e.attr("href").is_some();
+        self.links += usize::from(link);
+        let container = CONTAINERS.contains(&e.name()) || chrome::hinted(e);
+        if container {
+            self.containers.push(self.stack.len());
+        }
+        self.stack.push(Open {
+            id,
+            counts: Counts::default(),
+            container,
+            link,
+            ranked_before: self.ranked.len(),
+        });
+    }
+
+    fn text(&mut self, t: &str) {
+        let (mut chars, mut letters, mut marks) = (0usize, 0usize, 0usize);
+        for c in t.chars().filter(|c| !c.is_whitespace()) {
+            chars += 1;
+            letters += usize::from(readable(c));
+            marks += usize::from(sentence_mark(c));
+        }
+        let in_link = self.links > 0;
+        if let Some(top) = self.stack.last_mut() {
+            top.counts.len += t.len();
+            top.counts.chars += chars;
+            top.counts.readable += letters;
+            if in_link {
+                top.counts.link_readable += letters;
+            }
+        }
+        if let Some(open) = self.containers.last().and_then(|&i| self.stack.get_mut(i)) {
+            open.counts.score += if in_link {
+                -(letters as f64)
+            } else {
+                (letters + 3 * marks) as f64
+            };
+        }
+    }
+
+    fn close(&mut self, e: &scraper::node::Element) {
+        let Some(mut open) = self.stack.pop() else { return };
+        self.links = self.links.saturating_sub(usize::from(open.link));
+        if open.container {
+            self.containers.pop();
+        }
+        let c = &mut open.counts;
+        c.chrome = chrome::is_chrome(e, c.readable, c.link_readable);
+        if c.chrome {
+            // Nothing inside chrome is the article.
+            self.ranked.truncate(open.ranked_before);
+        }
+        if let Some(parent) = self.stack.last_mut() {
+            parent.counts.len += c.len;
+            parent.counts.chars += c.chars;
+            parent.counts.readable += c.readable;
+            parent.counts.link_readable += c.link_readable;
+        }
+        if open.container && !c.chrome && c.score > 0.0 {
+            self.ranked.push((open.id, c.score));
+            if let Some(parent) = self.containers.last().and_then(|&i| self.stack.get_mut(i)) {
+                parent.counts.score += c.score / 2.0;
+            }
+        }
+        self.counts.insert(open.id, open.counts);
+    }
 }
 
 #[cfg(test)]

@@ -283,13 +283,56 @@ pub async fn serve(args: Args, shutdown: Shutdown) -> anyhow::Result<()> {
     let sites = SitesFile::load(&args.sites)?;
     let bus = service::connect(&args.service, "townreports-scheduler").await?;
     service::serve_health(&args.service, Readiness::nats(&bus), &shutdown).await?;
-    let Some(lease) = Lease::acquire(&bus, &lease::holder_id(), &shutdown).await? else {
+    let mode = if args.once { Mode::Once } else { Mode::Continuous };
+    let Some((scheduler, lease)) = lead(&bus, &sites, mode, Leading::Wait, &shutdown).await? else {
         return Ok(());
     };
-    let mode = if args.once { Mode::Once } else { Mode::Continuous };
-    let scheduler = service::patiently("loading the frontier", || Scheduler::start(&bus, &sites, mode)).await?;
     run(bus, scheduler, lease, args.service.worker, shutdown).await?;
     Ok(())
+}
+
+/// How a scheduler comes to lead the crawl.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Leading {
+    /// Wait for the lease: replicas take turns.
+    Wait,
+    /// This process started the server itself (the embedded default) and
+    /// holds its data directory, so no other client of it is alive: what
+    /// an earlier run had in flight is handed back and the lease taken over
+    /// at once.
+    Sole,
+}
+
+/// What every scheduler does before [`run`]: take the lead, then load the
+/// frontier. `None` when shut down while waiting for the lease.
+pub async fn lead(
+    bus: &Bus,
+    sites: &SitesFile,
+    mode: Mode,
+    leading: Leading,
+    shutdown: &Shutdown,
+) -> Result<Option<(Arc<Scheduler>, Lease)>, BusError> {
+    let lease = match leading {
+        Leading::Wait => match Lease::acquire(bus, &lease::holder_id(), shutdown).await? {
+            Some(lease) => lease,
+            None => return Ok(None),
+        },
+        Leading::Sole => {
+            for stage in StageName::ALL {
+                let outstanding = bus.hand_back_abandoned(stage).await?;
+                if outstanding > 0 {
+                    tracing::info!(
+                        stage = stage.name(),
+                        messages = outstanding,
+                        "handed back messages an earlier run had in flight"
+                    );
+                }
+            }
+            Lease::take_over(bus, &lease::holder_id()).await?
+        }
+    };
+    let scheduler = service::patiently("loading the frontier", || Scheduler::start(bus, sites, mode)).await?;
+    Ok(Some((scheduler, lease)))
 }
 
 /// Runs a scheduler holding `lease` until shutdown or until the lease is

@@ -211,46 +211,7 @@ impl SitesFile {
 
         let fetch = match raw.fetch {
             None => FetchSettings::default(),
-            Some(fetch) => {
-                let fetch = fetch.into_inner();
-                let mut settings = FetchSettings::default();
-                for net in fetch.allow_private_networks {
-                    let parsed = net.get_ref().parse::<IpNet>().map_err(|e| {
-                        at(
-                            net.span(),
-                            "fetch.allow_private_networks",
-                            format!("{:?} is not a network like \"127.0.0.0/8\": {e}", net.get_ref()),
-                        )
-                    })?;
-                    settings.allow_private_networks.push(parsed);
-                }
-                if let Some(d) = fetch.min_delay {
-                    settings.min_delay = duration(&d).map_err(|m| at(d.span(), "fetch.min_delay", m))?;
-                }
-                if let Some(t) = fetch.timeout {
-                    settings.timeout = duration(&t).map_err(|m| at(t.span(), "fetch.timeout", m))?;
-                    if settings.timeout.is_zero() {
-                        return Err(at(t.span(), "fetch.timeout", "must be more than 0s".into()));
-                    }
-                }
-                if let Some(ua) = fetch.user_agent {
-                    if ua.get_ref().trim().is_empty() {
-                        return Err(at(
-                            ua.span(),
-                            "fetch.user_agent",
-                            "must not be empty: say who crawls and how to reach you".into(),
-                        ));
-                    }
-                    settings.user_agent = ua.into_inner();
-                }
-                if let Some(max) = fetch.max_body {
-                    if *max.get_ref() == 0 {
-                        return Err(at(max.span(), "fetch.max_body", "must be more than 0 bytes".into()));
-                    }
-                    settings.max_body = max.into_inner();
-                }
-                settings
-            }
+            Some(fetch) => validate_fetch(fetch.into_inner(), &at)?,
         };
 
         let mut ids = HashSet::new();
@@ -279,6 +240,9 @@ impl SitesFile {
     }
 }
 
+/// Reports a validation error at a span of the sites file, under a key.
+type At<'a> = &'a dyn Fn(Range<usize>, &str, String) -> SitesError;
+
 /// One `[[site]]` or `[[county]]` table (`table`, the `i`th), validated;
 /// `ids` are the ids taken so far, by sites and counties alike.
 fn validate_site(
@@ -286,79 +250,15 @@ fn validate_site(
     table: &str,
     i: usize,
     ids: &mut HashSet<String>,
-    at: &dyn Fn(Range<usize>, &str, String) -> SitesError,
+    at: At<'_>,
 ) -> Result<Site, SitesError> {
     let key = |k: &str| format!("{table}[{i}].{k}");
-    let id = site.id.get_ref();
-    if id.is_empty()
-        || !id
-            .chars()
-            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
-    {
-        return Err(at(
-            site.id.span(),
-            &key("id"),
-            format!("{id:?} must be non-empty and use only a-z, 0-9 and -"),
-        ));
-    }
-    if !ids.insert(id.clone()) {
-        return Err(at(
-            site.id.span(),
-            &key("id"),
-            format!("duplicate site id {id:?}: ids must be unique"),
-        ));
-    }
+    check_id(&site.id, ids, &key("id"), at)?;
     if site.name.get_ref().trim().is_empty() {
         return Err(at(site.name.span(), &key("name"), "must not be empty".into()));
     }
-    let division_code = match site.division_code {
-        None if table == "county" => {
-            return Err(at(
-                site.id.span(),
-                &key("division_code"),
-                "a county needs its 6-digit code".into(),
-            ));
-        }
-        None => None,
-        Some(code) => {
-            let c = code.get_ref();
-            let (digits, example) = if table == "county" {
-                (6, "511424")
-            } else {
-                (9, "511102109")
-            };
-            if c.len() != digits || !c.chars().all(|c| c.is_ascii_digit()) {
-                return Err(at(
-                    code.span(),
-                    &key("division_code"),
-                    format!("{c:?} must be {digits} digits (e.g. \"{example}\")"),
-                ));
-            }
-            Some(code.into_inner())
-        }
-    };
-    let urls_span = site.start_urls.span();
-    let mut start_urls = Vec::new();
-    for u in site.start_urls.into_inner() {
-        let url = Url::parse(u.get_ref()).map_err(|e| {
-            at(
-                u.span(),
-                &key("start_urls"),
-                format!("{:?} is not a URL: {e}", u.get_ref()),
-            )
-        })?;
-        if !matches!(url.scheme(), "http" | "https") || url.host_str().is_none() {
-            return Err(at(
-                u.span(),
-                &key("start_urls"),
-                format!("{:?} must be an http(s) URL with a host", u.get_ref()),
-            ));
-        }
-        start_urls.push(url);
-    }
-    if start_urls.is_empty() {
-        return Err(at(urls_span, &key("start_urls"), "needs at least one URL".into()));
-    }
+    let division_code = division_code(site.division_code, table, site.id.span(), &key("division_code"), at)?;
+    let start_urls = start_urls(site.start_urls, &key("start_urls"), at)?;
     let allowed_hosts = match site.allowed_hosts {
         Some(hosts) => hosts.into_iter().map(|h| h.into_inner().to_ascii_lowercase()).collect(),
         None => start_urls
@@ -396,16 +296,13 @@ fn validate_site(
     };
     let max_pages = match site.max_pages {
         None => DEFAULT_MAX_PAGES,
-        Some(n) => match usize::try_from(*n.get_ref()) {
-            Ok(n) if n > 0 => n,
-            _ => {
-                return Err(at(
-                    n.span(),
-                    &key("max_pages"),
-                    format!("{} must be at least 1 and fit this machine's memory", n.get_ref()),
-                ));
-            }
-        },
+        Some(n) => usize::try_from(*n.get_ref()).ok().filter(|n| *n > 0).ok_or_else(|| {
+            at(
+                n.span(),
+                &key("max_pages"),
+                format!("{} must be at least 1 and fit this machine's memory", n.get_ref()),
+            )
+        })?,
     };
     Ok(Site {
         id: site.id.into_inner(),
@@ -418,6 +315,126 @@ fn validate_site(
         max_depth,
         max_pages,
     })
+}
+
+/// A site id: a-z, 0-9 and -, not taken yet.
+fn check_id(id: &Spanned<String>, ids: &mut HashSet<String>, key: &str, at: At<'_>) -> Result<(), SitesError> {
+    let value = id.get_ref();
+    if value.is_empty()
+        || !value
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+    {
+        return Err(at(
+            id.span(),
+            key,
+            format!("{value:?} must be non-empty and use only a-z, 0-9 and -"),
+        ));
+    }
+    if !ids.insert(value.clone()) {
+        return Err(at(
+            id.span(),
+            key,
+            format!("duplicate site id {value:?}: ids must be unique"),
+        ));
+    }
+    Ok(())
+}
+
+/// A county's 6-digit code (required) or a site's 9-digit one (optional).
+fn division_code(
+    code: Option<Spanned<String>>,
+    table: &str,
+    id_span: Range<usize>,
+    key: &str,
+    at: At<'_>,
+) -> Result<Option<String>, SitesError> {
+    let Some(code) = code else {
+        if table == "county" {
+            return Err(at(id_span, key, "a county needs its 6-digit code".into()));
+        }
+        return Ok(None);
+    };
+    let c = code.get_ref();
+    let (digits, example) = if table == "county" {
+        (6, "511424")
+    } else {
+        (9, "511102109")
+    };
+    if c.len() != digits || !c.chars().all(|c| c.is_ascii_digit()) {
+        return Err(at(
+            code.span(),
+            key,
+            format!("{c:?} must be {digits} digits (e.g. \"{example}\")"),
+        ));
+    }
+    Ok(Some(code.into_inner()))
+}
+
+/// At least one start URL, each http(s) with a host.
+fn start_urls(urls: Spanned<Vec<Spanned<String>>>, key: &str, at: At<'_>) -> Result<Vec<Url>, SitesError> {
+    let span = urls.span();
+    let mut start_urls = Vec::new();
+    for u in urls.into_inner() {
+        let url =
+            Url::parse(u.get_ref()).map_err(|e| at(u.span(), key, format!("{:?} is not a URL: {e}", u.get_ref())))?;
+        if !matches!(url.scheme(), "http" | "https") || url.host_str().is_none() {
+            return Err(at(
+                u.span(),
+                key,
+                format!("{:?} must be an http(s) URL with a host", u.get_ref()),
+            ));
+        }
+        start_urls.push(url);
+    }
+    if start_urls.is_empty() {
+        return Err(at(span, key, "needs at least one URL".into()));
+    }
+    Ok(start_urls)
+}
+
+/// The `[fetch]` table, validated.
+fn validate_fetch(
+    fetch: RawFetch,
+    at: &dyn Fn(Range<usize>, &str, String) -> SitesError,
+) -> Result<FetchSettings, SitesError> {
+    let mut settings = FetchSettings::default();
+    for net in fetch.allow_private_networks {
+        let parsed = net.get_ref().parse::<IpNet>().map_err(|e| {
+            at(
+                net.span(),
+                "fetch.allow_private_networks",
+                format!("{:?} is not a network like \"127.0.0.0/8\": {e}", net.get_ref()),
+            )
+        })?;
+        settings.allow_private_networks.push(parsed);
+    }
+    if let Some(d) = fetch.min_delay {
+        settings.min_delay = duration(&d).map_err(|m| at(d.span(), "fetch.min_delay", m))?;
+    }
+    if let Some(t) = fetch.timeout {
+        settings.timeout = duration(&t).map_err(|m| at(t.span(), "fetch.timeout", m))?;
+        if settings.timeout.is_zero() {
+            return Err(at(t.span(), "fetch.timeout", "must be more than 0s".into()));
+        }
+    }
+    if let Some(ua) = fetch.user_agent {
+        if ua.get_ref().trim().is_empty() {
+            return Err(at(
+                ua.span(),
+                "fetch.user_agent",
+                "must not be empty: say who crawls and how to reach you".into(),
+            ));
+        }
+        settings.user_agent = ua.into_inner();
+    }
+    if let Some(max) = fetch.max_body {
+        if *max.get_ref() == 0 {
+            return Err(at(max.span(), "fetch.max_body", "must be more than 0 bytes".into()));
+        }
+        settings.max_body = max.into_inner();
+    }
+    Ok(settings)
 }
 
 fn duration(value: &Spanned<String>) -> Result<Duration, String> {
