@@ -2,9 +2,11 @@
 //! start-up (connect, create the topology, serve health and metrics).
 
 use std::net::SocketAddr;
+use std::sync::Arc;
 use std::time::Duration;
 
 use crate::health::{self, Readiness};
+use crate::worker::{Stage, run_stage};
 use crate::{Bus, BusError, NatsOptions, Shutdown, WorkerOptions};
 
 /// Flags of every worker (`townreports fetcher`, `townreports-fetcher`, …).
@@ -23,6 +25,23 @@ pub struct ServiceArgs {
 /// A worker's flags, which include the ones every worker shares.
 pub trait WorkerArgs: clap::Args {
     fn service(&self) -> &ServiceArgs;
+}
+
+/// A worker that needs no flags of its own (parser, extractor) takes these.
+impl WorkerArgs for ServiceArgs {
+    fn service(&self) -> &ServiceArgs {
+        self
+    }
+}
+
+/// A worker process whose stage needs nothing but the bus: connect as
+/// `name`, serve health and metrics (ready while NATS is), run `stage`
+/// until shutdown.
+pub async fn serve_stage<S: Stage>(args: &ServiceArgs, name: &str, stage: S, shutdown: Shutdown) -> anyhow::Result<()> {
+    let bus = connect(args, name).await?;
+    serve_health(args, Readiness::nats(&bus), &shutdown).await?;
+    run_stage(bus, Arc::new(stage), args.worker.clone(), shutdown).await?;
+    Ok(())
 }
 
 /// How long a starting worker retries its start-up requests: a clustered

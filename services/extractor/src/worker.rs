@@ -3,7 +3,6 @@
 
 use std::sync::Arc;
 
-use townreports_bus::health::Readiness;
 use townreports_bus::service::{self, ServiceArgs};
 use townreports_bus::worker::{Label, run_stage};
 use townreports_bus::{Bus, BusError, Publish, Shutdown, Stage, StageError, WorkerOptions};
@@ -45,18 +44,8 @@ impl Stage for ExtractStage {
     }
 }
 
-/// Flags of an extractor process.
-#[derive(Debug, Clone, clap::Args)]
-pub struct Args {
-    #[command(flatten)]
-    pub service: ServiceArgs,
-}
-
-impl townreports_bus::service::WorkerArgs for Args {
-    fn service(&self) -> &ServiceArgs {
-        &self.service
-    }
-}
+/// Flags of an extractor process: the ones every worker has.
+pub type Args = ServiceArgs;
 
 /// Runs extractor workers on `bus` until shutdown.
 pub async fn run(bus: Bus, opts: WorkerOptions, shutdown: Shutdown) -> Result<(), BusError> {
@@ -65,8 +54,5 @@ pub async fn run(bus: Bus, opts: WorkerOptions, shutdown: Shutdown) -> Result<()
 
 /// An extractor process: connect, serve health, run until shutdown.
 pub async fn serve(args: Args, shutdown: Shutdown) -> anyhow::Result<()> {
-    let bus = service::connect(&args.service, "townreports-extractor").await?;
-    service::serve_health(&args.service, Readiness::nats(&bus), &shutdown).await?;
-    run(bus, args.service.worker, shutdown).await?;
-    Ok(())
+    service::serve_stage(&args, "townreports-extractor", ExtractStage, shutdown).await
 }

@@ -3,7 +3,6 @@
 
 use std::sync::Arc;
 
-use townreports_bus::health::Readiness;
 use townreports_bus::service::{self, ServiceArgs};
 use townreports_bus::worker::{Label, run_stage};
 use townreports_bus::{Bus, BusError, Publish, Shutdown, Stage, StageError, WorkerOptions};
@@ -82,18 +81,8 @@ fn links_update(links: DiscoveredLinks, job: &FetchJob) -> Publish {
     Publish::of_job(names::SUBJECT_FRONTIER_LINKS, &update, job)
 }
 
-/// Flags of a parser process.
-#[derive(Debug, Clone, clap::Args)]
-pub struct Args {
-    #[command(flatten)]
-    pub service: ServiceArgs,
-}
-
-impl townreports_bus::service::WorkerArgs for Args {
-    fn service(&self) -> &ServiceArgs {
-        &self.service
-    }
-}
+/// Flags of a parser process: the ones every worker has.
+pub type Args = ServiceArgs;
 
 /// Runs parser workers on `bus` until shutdown.
 pub async fn run(bus: Bus, opts: WorkerOptions, shutdown: Shutdown) -> Result<(), BusError> {
@@ -102,8 +91,5 @@ pub async fn run(bus: Bus, opts: WorkerOptions, shutdown: Shutdown) -> Result<()
 
 /// A parser process: connect, serve health, run until shutdown.
 pub async fn serve(args: Args, shutdown: Shutdown) -> anyhow::Result<()> {
-    let bus = service::connect(&args.service, "townreports-parser").await?;
-    service::serve_health(&args.service, Readiness::nats(&bus), &shutdown).await?;
-    run(bus, args.service.worker, shutdown).await?;
-    Ok(())
+    service::serve_stage(&args, "townreports-parser", ParseStage, shutdown).await
 }

@@ -218,8 +218,6 @@ impl Stage for Scheduler {
     }
 }
 
-/// Township code → its report columns, as the frontier in `bus` holds
-/// them (see [`crate::frontier::township_columns`]).
 /// Each site's crawl statistics, from the frontier in `bus` (what `status`
 /// prints and `/api/sites` returns).
 pub async fn site_stats_in(bus: &Bus) -> Result<BTreeMap<String, crate::frontier::SiteStats>, BusError> {
@@ -227,6 +225,8 @@ pub async fn site_stats_in(bus: &Bus) -> Result<BTreeMap<String, crate::frontier
     Ok(crate::frontier::stats_of(&load_states(&kv).await?))
 }
 
+/// Township code → its report columns, as the frontier in `bus` holds
+/// them (see [`crate::frontier::township_columns`]).
 pub async fn township_columns_in(bus: &Bus) -> Result<BTreeMap<String, Vec<String>>, BusError> {
     let kv = bus.key_value(FRONTIER_BUCKET, 1).await?;
     Ok(crate::frontier::township_columns(&load_states(&kv).await?))

@@ -3,7 +3,7 @@
 //! reward, share, comment and QR widgets whose text sits right after the
 //! body; lists page with plain 上一页 / 下一页 links.
 
-use super::chrome::{self, attr, day, text};
+use super::chrome::{self, day, text};
 use super::{Family, ListPage, Site};
 use crate::model::Document;
 
@@ -45,20 +45,16 @@ impl Family for Aggregator {
     }
 
     fn render_list(&self, site: &Site, list: &ListPage) -> String {
-        let items: String = list
-            .docs
-            .iter()
-            .map(|d| {
-                format!(
-                    "<li><h3><a href=\"{}\" title=\"{}\">{}</a></h3><p class=\"info\"><span>{}</span> <span>阅读({})</span></p></li>\n",
-                    self.article_path(d),
-                    attr(&d.title),
-                    text(&d.title),
-                    text(day(&d.date)),
-                    d.views.unwrap_or(0)
-                )
-            })
-            .collect();
+        let items = self.rows(list.docs, |d, link| {
+            format!(
+                "<li><h3><a href=\"{}\" title=\"{}\">{}</a></h3><p class=\"info\"><span>{}</span> <span>阅读({})</span></p></li>\n",
+                link.href,
+                link.title_attr,
+                link.title,
+                text(day(&d.date)),
+                d.views.unwrap_or(0)
+            )
+        });
         let page = list.number + 1;
         let prev = if page > 1 {
             format!("<a href=\"{LIST_PREFIX}{}.html\">上一页</a> ", page - 1)

@@ -103,16 +103,18 @@ pub fn site_metas(site: &Site) -> String {
     )
 }
 
-/// Article tags; `pub_date` as the family formats PubDate.
+/// An article page's tags: the site's, then the article's; `pub_date` as
+/// the family formats PubDate.
 pub fn article_metas(site: &Site, doc: &Document, pub_date: &str) -> String {
-    format!(
-        "<meta name=\"ArticleTitle\" content=\"{}\">\n<meta name=\"PubDate\" content=\"{}\">\n\
+    site_metas(site)
+        + &format!(
+            "<meta name=\"ArticleTitle\" content=\"{}\">\n<meta name=\"PubDate\" content=\"{}\">\n\
          <meta name=\"ContentSource\" content=\"{}\">\n<meta name=\"Keywords\" content=\"\">\n\
          <meta name=\"Description\" content=\"\">\n",
-        attr(&doc.title),
-        attr(pub_date),
-        attr(&publisher(site, doc)),
-    )
+            attr(&doc.title),
+            attr(pub_date),
+            attr(&publisher(site, doc)),
+        )
 }
 
 /// 发布机构: the document's, else the site's name.
@@ -228,4 +230,23 @@ mod tests {
         assert_eq!(pager_window(4_000, 8_000), 3_995..4_005);
         assert_eq!(pager_window(7_999, 8_000), 7_990..8_000);
     }
+}
+
+/// The plainest related-links row: a titled link in a list item.
+pub fn titled_item(link: &super::Link) -> String {
+    format!(
+        "<li><a href=\"{}\" title=\"{}\">{}</a></li>",
+        link.href, link.title_attr, link.title
+    )
+}
+
+/// Which page of a column `path` names where pages are `DIR/index.html`
+/// (or `DIR/`) and then `DIR/index_1.html`, `DIR/index_2.html` …
+pub fn numbered_index(path: &str, dir: &str) -> Option<usize> {
+    let file = path.strip_prefix(dir)?;
+    if file.is_empty() || file == "index.html" {
+        return Some(0);
+    }
+    let n: usize = file.strip_prefix("index_")?.strip_suffix(".html")?.parse().ok()?;
+    (n > 0).then_some(n)
 }

@@ -3,7 +3,7 @@
 //! a 下载文档 button and VIP upsell; lists page with `?page=N` links
 //! numbered around the current page, and 下一页.
 
-use super::chrome::{self, attr, day, text};
+use super::chrome::{self, day, text};
 use super::{Family, ListPage, Site};
 use crate::model::Document;
 
@@ -70,19 +70,15 @@ impl Family for Docshare {
     }
 
     fn render_list(&self, site: &Site, list: &ListPage) -> String {
-        let items: String = list
-            .docs
-            .iter()
-            .map(|d| {
-                format!(
-                    "<li><i class=\"ico-doc\"></i><a href=\"{}\" title=\"{}\" target=\"_blank\">{}</a><span class=\"date\">{}</span></li>\n",
-                    self.article_path(d),
-                    attr(&d.title),
-                    text(&d.title),
-                    text(day(&d.date))
-                )
-            })
-            .collect();
+        let items = self.rows(list.docs, |d, link| {
+            format!(
+                "<li><i class=\"ico-doc\"></i><a href=\"{}\" title=\"{}\" target=\"_blank\">{}</a><span class=\"date\">{}</span></li>\n",
+                link.href,
+                link.title_attr,
+                link.title,
+                text(day(&d.date))
+            )
+        });
         let mut pager: Vec<String> = chrome::pager_window(list.number, list.count)
             .map(|n| n + 1)
             .map(|n| {
@@ -107,17 +103,7 @@ impl Family for Docshare {
     }
 
     fn render_article(&self, site: &Site, doc: &Document, related: &[&Document]) -> String {
-        let related: String = related
-            .iter()
-            .map(|r| {
-                format!(
-                    "<li><a href=\"{}\" title=\"{}\">{}</a></li>",
-                    self.article_path(r),
-                    attr(&r.title),
-                    text(&r.title)
-                )
-            })
-            .collect();
+        let related = self.rows(related.iter().copied(), |_, link| chrome::titled_item(link));
         format!(
             "{}{}<div class=\"doc\"><div class=\"crumb\"><a href=\"/\">首页</a> &gt; <a href=\"{LIST_PATH}\">{}</a></div>\n\
              <h1>{}</h1>\n<div class=\"docinfo\">更新时间:{} 来源:{}</div>\n<div class=\"doc-content\">\n{}</div>\n\

@@ -74,12 +74,7 @@ impl Family for Handan {
     }
 
     fn list_page(&self, path: &str, _query: &str) -> Option<usize> {
-        let file = path.strip_prefix(COLUMN_DIR)?;
-        if file.is_empty() || file == "index.html" {
-            return Some(0);
-        }
-        let n: usize = file.strip_prefix("index_")?.strip_suffix(".html")?.parse().ok()?;
-        (n > 0).then_some(n)
+        chrome::numbered_index(path, COLUMN_DIR)
     }
 
     fn article_path(&self, doc: &Document) -> String {
@@ -88,22 +83,18 @@ impl Family for Handan {
 
     fn render_list(&self, site: &Site, list: &ListPage) -> String {
         let base = site.base_url();
-        let rows: String = list
-            .docs
-            .iter()
-            .map(|d| {
-                format!(
-                    "<tr>\n<td height=\"35\"><a href=\"{base}{}\" title=\"{}\">\n{}\n</a></td>\n<td height=\"35\">{}</td>\n\
-                     <td height=\"35\">{}</td>\n<td height=\"35\">{}</td>\n</tr>\n",
-                    self.article_path(d),
-                    attr(&d.title),
-                    text(&d.title),
-                    chrome::index_number(site, d),
-                    text(&chrome::publisher(site, d)),
-                    PrintedDate::parse(&d.date).iso(),
-                )
-            })
-            .collect();
+        let rows = self.rows(list.docs, |d, link| {
+            format!(
+                "<tr>\n<td height=\"35\"><a href=\"{base}{}\" title=\"{}\">\n{}\n</a></td>\n<td height=\"35\">{}</td>\n\
+                 <td height=\"35\">{}</td>\n<td height=\"35\">{}</td>\n</tr>\n",
+                link.href,
+                link.title_attr,
+                link.title,
+                chrome::index_number(site, d),
+                text(&chrome::publisher(site, d)),
+                PrintedDate::parse(&d.date).iso(),
+            )
+        });
         format!(
             "{}{}<div class=\"sx-more1\"><a href=\"/\" title=\"首页\">首页</a>-&gt;<a href=\"{COLUMN_DIR}index.html\" title=\"{column_attr}\">{column}</a></div>\n\
              <div class=\"szbmtclb\"><table>\n<tr><th width=\"47%\">名称</th><th width=\"21%\">索引号</th><th width=\"19%\">发布机构</th><th width=\"12%\">发布日期</th></tr>\n\
@@ -123,19 +114,9 @@ impl Family for Handan {
 
     fn render_article(&self, site: &Site, doc: &Document, related: &[&Document]) -> String {
         let date = PrintedDate::parse(&doc.date);
-        let metas = chrome::site_metas(site) + &chrome::article_metas(site, doc, &date.chinese());
+        let metas = chrome::article_metas(site, doc, &date.chinese());
         let publisher = chrome::publisher(site, doc);
-        let related: String = related
-            .iter()
-            .map(|r| {
-                format!(
-                    "<li><a href=\"{}\" title=\"{}\">{}</a></li>",
-                    self.article_path(r),
-                    attr(&r.title),
-                    text(&r.title)
-                )
-            })
-            .collect();
+        let related = self.rows(related.iter().copied(), |_, link| chrome::titled_item(link));
         format!(
             "{}{}<div class=\"bggggg\">{column}</div>\n<div class=\"container content\">\n<div class=\"top cf\"><div class=\"top-l fl\">\n\
              <p><strong>索引号</strong>：{}</p>\n<p><strong>发布机构</strong>：{publisher}</p>\n<p><strong>名称</strong>：{title}</p>\n<p><strong>文号</strong>：无</p>\n\

@@ -78,19 +78,15 @@ impl Family for Hanweb {
     }
 
     fn render_list(&self, site: &Site, list: &ListPage) -> String {
-        let records: String = list
-            .docs
-            .iter()
-            .map(|d| {
-                format!(
-                    "<record><![CDATA[\n<li class=\"clearfix\">    <a target=\"_blank\" href=\"{}\" title=\"{}\">{}</a>    <b>{}</b></li>]]></record>\n",
-                    self.article_path(d),
-                    attr(&d.title),
-                    text(&shorten(&d.title)),
-                    PrintedDate::parse(&d.date).iso()
-                )
-            })
-            .collect();
+        let records = self.rows(list.docs, |d, link| {
+            format!(
+                "<record><![CDATA[\n<li class=\"clearfix\">    <a target=\"_blank\" href=\"{}\" title=\"{}\">{}</a>    <b>{}</b></li>]]></record>\n",
+                link.href,
+                link.title_attr,
+                text(&shorten(&d.title)),
+                PrintedDate::parse(&d.date).iso()
+            )
+        });
         let next = if list.number + 1 < list.count {
             Hanweb::next_group(site, list.number)
         } else {
@@ -116,8 +112,7 @@ impl Family for Hanweb {
 
     fn render_article(&self, site: &Site, doc: &Document, related: &[&Document]) -> String {
         let date = PrintedDate::parse(&doc.date);
-        let metas = chrome::site_metas(site)
-            + &chrome::article_metas(site, doc, &doc.date)
+        let metas = chrome::article_metas(site, doc, &doc.date)
             + &format!(
                 "<meta name=\"i_columnid\" content=\"{COLUMN}\">\n<meta name=\"i_articleid\" content=\"{}\">\n",
                 doc.id

@@ -106,6 +106,32 @@ pub trait Family: Sync {
     /// Paths robots.txt disallows. The server answers them 403: a polite
     /// crawler never asks.
     fn disallowed(&self) -> &'static [&'static str];
+
+    /// Each of `docs` through `row`, which gets the document and its link
+    /// (path, title escaped as an attribute and as text): the rows of a
+    /// list page or of a related-links box, in the family's markup.
+    fn rows<'d>(&self, docs: impl IntoIterator<Item = &'d Document>, row: impl Fn(&Document, &Link) -> String) -> String
+    where
+        Self: Sized,
+    {
+        docs.into_iter()
+            .map(|d| {
+                let link = Link {
+                    href: self.article_path(d),
+                    title_attr: chrome::attr(&d.title).into_owned(),
+                    title: chrome::text(&d.title).into_owned(),
+                };
+                row(d, &link)
+            })
+            .collect()
+    }
+}
+
+/// A document's link as a row shows it, escaped.
+pub struct Link {
+    pub href: String,
+    pub title_attr: String,
+    pub title: String,
 }
 
 /// The page a portal serves for a request, before encoding.

@@ -69,12 +69,7 @@ impl Family for Trs {
     }
 
     fn list_page(&self, path: &str, _query: &str) -> Option<usize> {
-        let file = path.strip_prefix(COLUMN_DIR)?;
-        if file.is_empty() || file == "index.html" {
-            return Some(0);
-        }
-        let n: usize = file.strip_prefix("index_")?.strip_suffix(".html")?.parse().ok()?;
-        (n > 0).then_some(n)
+        chrome::numbered_index(path, COLUMN_DIR)
     }
 
     fn article_path(&self, doc: &Document) -> String {
@@ -124,7 +119,7 @@ impl Family for Trs {
     }
 
     fn render_article(&self, site: &Site, doc: &Document, related: &[&Document]) -> String {
-        let metas = chrome::site_metas(site) + &chrome::article_metas(site, doc, &doc.date);
+        let metas = chrome::article_metas(site, doc, &doc.date);
         let related: String = related
             .iter()
             .map(|r| {

@@ -7,7 +7,7 @@
 //! them) between 首页 / 上一页 and 下一页 / 尾页.
 
 use super::chrome::{self, PrintedDate, attr, text};
-use super::{Family, ListPage, Site};
+use super::{Family, Link, ListPage, Site};
 use crate::model::Document;
 
 const COLUMN_DIR: &str = "/zfxxgk/xzxxgk/";
@@ -80,19 +80,7 @@ impl Family for Ucap {
     }
 
     fn render_list(&self, site: &Site, list: &ListPage) -> String {
-        let items: String = list
-            .docs
-            .iter()
-            .map(|d| {
-                format!(
-                    "<li><a href=\"{}\" target=\"_blank\" title=\"{}\">{}</a><span class=\"time\">{}</span></li>\n",
-                    self.article_path(d),
-                    attr(&d.title),
-                    text(&d.title),
-                    PrintedDate::parse(&d.date).iso()
-                )
-            })
-            .collect();
+        let items = self.rows(list.docs, item);
         let mut pager = vec![format!("<a href=\"{}\">首页</a>", Ucap::page_file(0))];
         if list.number > 0 {
             pager.push(format!("<a href=\"{}\">上一页</a>", Ucap::page_file(list.number - 1)));
@@ -126,8 +114,7 @@ impl Family for Ucap {
 
     fn render_article(&self, site: &Site, doc: &Document, related: &[&Document]) -> String {
         let date = PrintedDate::parse(&doc.date);
-        let metas = chrome::site_metas(site)
-            + &chrome::article_metas(site, doc, &doc.date)
+        let metas = chrome::article_metas(site, doc, &doc.date)
             + &format!("<meta name=\"others\" content=\"页面生成时间 {}\">\n", attr(&doc.date));
         let publisher = chrome::publisher(site, doc);
         let meta_data = [
@@ -139,18 +126,7 @@ impl Family for Ucap {
             field("ReleaseMechanism", "发布机构：", &publisher),
         ]
         .concat();
-        let related: String = related
-            .iter()
-            .map(|r| {
-                format!(
-                    "<li><a href=\"{}\" target=\"_blank\" title=\"{}\">{}</a><span class=\"time\">{}</span></li>\n",
-                    self.article_path(r),
-                    attr(&r.title),
-                    text(&r.title),
-                    PrintedDate::parse(&r.date).iso()
-                )
-            })
-            .collect();
+        let related = self.rows(related.iter().copied(), item);
         format!(
             "{}{}<div class=\"xxgk-container\"><div class=\"xxgk-detail clearfix\">\n<div class=\"meta-main\"><div class=\"meta-data\"><dl class=\"clearfix\">\n{meta_data}</dl></div></div>\n\
              <h1 class=\"article-title\"><ucaptitle>{}</ucaptitle></h1>\n\
@@ -203,4 +179,15 @@ mod tests {
         assert_eq!(id, manuscript_id(1001));
         assert_ne!(id, manuscript_id(1002));
     }
+}
+
+/// A document in a list or a related-links box: the same markup in both.
+fn item(d: &Document, link: &Link) -> String {
+    format!(
+        "<li><a href=\"{}\" target=\"_blank\" title=\"{}\">{}</a><span class=\"time\">{}</span></li>\n",
+        link.href,
+        link.title_attr,
+        link.title,
+        PrintedDate::parse(&d.date).iso()
+    )
 }
