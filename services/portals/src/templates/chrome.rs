@@ -195,6 +195,25 @@ pub fn home(site: &Site, list_path: &str, docs: &[Document]) -> String {
     )
 }
 
+/// The plainest related-links row: a titled link in a list item.
+pub fn titled_item(link: &super::Link) -> String {
+    format!(
+        "<li><a href=\"{}\" title=\"{}\">{}</a></li>",
+        link.href, link.title_attr, link.title
+    )
+}
+
+/// Which page of a column `path` names where pages are `DIR/index.html`
+/// (or `DIR/`) and then `DIR/index_1.html`, `DIR/index_2.html` …
+pub fn numbered_index(path: &str, dir: &str) -> Option<usize> {
+    let file = path.strip_prefix(dir)?;
+    if file.is_empty() || file == "index.html" {
+        return Some(0);
+    }
+    let n: usize = file.strip_prefix("index_")?.strip_suffix(".html")?.parse().ok()?;
+    (n > 0).then_some(n)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -230,23 +249,4 @@ mod tests {
         assert_eq!(pager_window(4_000, 8_000), 3_995..4_005);
         assert_eq!(pager_window(7_999, 8_000), 7_990..8_000);
     }
-}
-
-/// The plainest related-links row: a titled link in a list item.
-pub fn titled_item(link: &super::Link) -> String {
-    format!(
-        "<li><a href=\"{}\" title=\"{}\">{}</a></li>",
-        link.href, link.title_attr, link.title
-    )
-}
-
-/// Which page of a column `path` names where pages are `DIR/index.html`
-/// (or `DIR/`) and then `DIR/index_1.html`, `DIR/index_2.html` …
-pub fn numbered_index(path: &str, dir: &str) -> Option<usize> {
-    let file = path.strip_prefix(dir)?;
-    if file.is_empty() || file == "index.html" {
-        return Some(0);
-    }
-    let n: usize = file.strip_prefix("index_")?.strip_suffix(".html")?.parse().ok()?;
-    (n > 0).then_some(n)
 }

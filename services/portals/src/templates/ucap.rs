@@ -153,6 +153,17 @@ impl Family for Ucap {
     }
 }
 
+/// A document in a list or a related-links box: the same markup in both.
+fn item(d: &Document, link: &Link) -> String {
+    format!(
+        "<li><a href=\"{}\" target=\"_blank\" title=\"{}\">{}</a><span class=\"time\">{}</span></li>\n",
+        link.href,
+        link.title_attr,
+        link.title,
+        PrintedDate::parse(&d.date).iso()
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -179,15 +190,4 @@ mod tests {
         assert_eq!(id, manuscript_id(1001));
         assert_ne!(id, manuscript_id(1002));
     }
-}
-
-/// A document in a list or a related-links box: the same markup in both.
-fn item(d: &Document, link: &Link) -> String {
-    format!(
-        "<li><a href=\"{}\" target=\"_blank\" title=\"{}\">{}</a><span class=\"time\">{}</span></li>\n",
-        link.href,
-        link.title_attr,
-        link.title,
-        PrintedDate::parse(&d.date).iso()
-    )
 }
