@@ -2,9 +2,11 @@
 //! and announces it once — a new-report event for the first version, an
 //! update event for each changed version after.
 //!
-//! Pure logic: [`validate`] here, storage in `townreports-store`. NATS
-//! glue: [`worker`].
+//! Pure logic: [`validate`] here, storage in `townreports-store`, with
+//! the writes of concurrent messages grouped into shared transactions by
+//! [`batch`]. NATS glue: [`worker`].
 
+pub mod batch;
 pub mod worker;
 
 use townreports_proto::content_sha256;

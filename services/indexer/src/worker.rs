@@ -15,15 +15,21 @@ use townreports_proto::v1::{ReportEvent, ReportEventKind, ReportRecord};
 
 use townreports_store::{Change, Location, Store, StoreError, diff};
 
+use crate::batch::WriteQueue;
 use crate::validate;
 
 pub struct IndexStage {
     store: Arc<Store>,
+    writes: WriteQueue,
 }
 
 impl IndexStage {
+    /// Starts the stage's writer task (it must run in a tokio runtime).
     pub fn new(store: Arc<Store>) -> IndexStage {
-        IndexStage { store }
+        IndexStage {
+            writes: WriteQueue::start(store.clone()),
+            store,
+        }
     }
 }
 
@@ -52,7 +58,7 @@ impl Stage for IndexStage {
     async fn process(&self, record: ReportRecord, bus: &Bus) -> Result<Vec<Publish>, StageError> {
         validate(&record).map_err(|e| StageError::permanent("invalid_record", e))?;
         let now = now_ms();
-        let stored = self.store.upsert(&record, now).await.map_err(database_error)?;
+        let stored = self.writes.upsert(record, now).await.map_err(database_error)?;
         let Some(kind) = stored.owed_event else {
             tracing::debug!(id = %stored.id, "unchanged; nothing to announce");
             return Ok(Vec::new());
@@ -92,7 +98,7 @@ impl Stage for IndexStage {
             // Announced before (a redelivery after a crash): nothing new.
             Published::Duplicate | Published::SubjectFull => {}
         }
-        self.store
+        self.writes
             .mark_announced(&record.id, stored.version)
             .await
             .map_err(database_error)?;

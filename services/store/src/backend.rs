@@ -6,10 +6,20 @@ use std::time::Duration;
 
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::sqlite::SqliteConnectOptions;
-use sqlx::{AnyConnection, AnyPool, ConnectOptions, Connection, Executor};
+use sqlx::{AnyConnection, AnyPool, ConnectOptions, Connection, Executor, Row};
 
-use crate::sql::Sql;
+use crate::sql::{Sql, Value};
 use crate::{Location, StoreError};
+
+/// The words of one report's full-text entry.
+#[derive(Debug, Clone)]
+pub(crate) struct SearchEntry {
+    pub id: String,
+    pub title: String,
+    pub body: String,
+    /// Whether the report may have an entry already (to be deleted first).
+    pub replacing: bool,
+}
 
 /// Which database a [`crate::Store`] talks to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -122,47 +132,69 @@ impl Backend {
         })
     }
 
-    /// Replaces the full-text entry of report `id`.
+    /// Replaces the full-text entries of the reports in `entries` (one
+    /// entry per report), a few statements for all of them.
     pub(crate) async fn write_search(
         self,
         conn: &mut AnyConnection,
-        id: &str,
-        title_words: &str,
-        body_words: &str,
+        entries: &[SearchEntry],
     ) -> Result<(), StoreError> {
+        if entries.is_empty() {
+            return Ok(());
+        }
+        let ids = || entries.iter().map(|e| Value::from(e.id.as_str()));
         match self {
             Backend::Sqlite => {
-                sqlx::query(
-                    "INSERT INTO report_search_keys (report_id) VALUES ($1) ON CONFLICT (report_id) DO NOTHING",
-                )
-                .bind(id)
-                .execute(&mut *conn)
-                .await?;
-                let doc: i64 = sqlx::query_scalar("SELECT doc FROM report_search_keys WHERE report_id = $1")
-                    .bind(id)
-                    .fetch_one(&mut *conn)
-                    .await?;
-                sqlx::query("DELETE FROM report_fts WHERE rowid = $1")
-                    .bind(doc)
-                    .execute(&mut *conn)
-                    .await?;
-                sqlx::query("INSERT INTO report_fts (rowid, title, body) VALUES ($1, $2, $3)")
-                    .bind(doc)
-                    .bind(title_words)
-                    .bind(body_words)
-                    .execute(&mut *conn)
-                    .await?;
+                // FTS5 rows are numbered: each report keeps its number.
+                let keys: Vec<Vec<Value>> = ids().map(|id| vec![id]).collect();
+                let insert = "INSERT INTO report_search_keys (report_id) VALUES ";
+                for sql in Sql::insert_rows(insert, &keys, " ON CONFLICT (report_id) DO NOTHING") {
+                    sql.query().persistent(false).execute(&mut *conn).await?;
+                }
+                let mut docs = Sql::new("SELECT report_id, doc FROM report_search_keys WHERE report_id IN ");
+                docs.bind_list(ids());
+                let mut doc_of = std::collections::HashMap::new();
+                for row in docs.query().persistent(false).fetch_all(&mut *conn).await? {
+                    doc_of.insert(row.try_get::<String, _>(0)?, row.try_get::<i64, _>(1)?);
+                }
+                let doc = |id: &str| {
+                    doc_of
+                        .get(id)
+                        .copied()
+                        .ok_or_else(|| StoreError::Rejected(format!("no search key for {id}")))
+                };
+                let replaced = (entries.iter().filter(|e| e.replacing))
+                    .map(|e| doc(&e.id).map(Value::Int))
+                    .collect::<Result<Vec<_>, _>>()?;
+                if !replaced.is_empty() {
+                    let mut delete = Sql::new("DELETE FROM report_fts WHERE rowid IN ");
+                    delete.bind_list(replaced);
+                    delete.query().persistent(false).execute(&mut *conn).await?;
+                }
+                let rows = entries
+                    .iter()
+                    .map(|e| {
+                        Ok(vec![
+                            Value::Int(doc(&e.id)?),
+                            e.title.as_str().into(),
+                            e.body.as_str().into(),
+                        ])
+                    })
+                    .collect::<Result<Vec<_>, StoreError>>()?;
+                for sql in Sql::insert_rows("INSERT INTO report_fts (rowid, title, body) VALUES ", &rows, "") {
+                    sql.query().persistent(false).execute(&mut *conn).await?;
+                }
             }
             Backend::Postgres => {
-                sqlx::query(
-                    "UPDATE reports SET search = setweight(to_tsvector('simple', $2), 'A') || to_tsvector('simple', $3)
-                     WHERE id = $1",
-                )
-                .bind(id)
-                .bind(title_words)
-                .bind(body_words)
-                .execute(&mut *conn)
-                .await?;
+                let rows: Vec<Vec<Value>> = entries
+                    .iter()
+                    .map(|e| vec![e.id.as_str().into(), e.title.as_str().into(), e.body.as_str().into()])
+                    .collect();
+                let head = "UPDATE reports AS r SET search = setweight(to_tsvector('simple', v.title), 'A') || to_tsvector('simple', v.body)
+                     FROM (VALUES ";
+                for sql in Sql::insert_rows(head, &rows, ") AS v(id, title, body) WHERE r.id = v.id") {
+                    sql.query().persistent(false).execute(&mut *conn).await?;
+                }
             }
         }
         Ok(())

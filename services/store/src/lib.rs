@@ -38,7 +38,7 @@ pub use coverage::{Columns, Coverage, TownshipCoverage, coverage};
 pub use panel::{MetricQuery, MetricRow};
 pub use read::VersionInfo;
 pub use search::{ReportFilter, ReportSummary, SearchPage, SearchQuery};
-pub use write::{Change, Stored};
+pub use write::{Change, Prepared, Stored, Write, Written};
 
 /// Why the store could not do what was asked.
 #[derive(Debug, thiserror::Error)]
