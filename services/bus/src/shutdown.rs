@@ -48,6 +48,12 @@ impl Shutdown {
         self.token.cancelled().await
     }
 
+    /// `work`'s output, or None when shutdown is requested first (and
+    /// `work` is dropped).
+    pub async fn unless<T>(&self, work: impl Future<Output = T>) -> Option<T> {
+        self.token.run_until_cancelled(work).await
+    }
+
     /// Runs a command's `work` to its end, or until `allowance` has passed
     /// since shutdown was requested: a backstop, so SIGTERM ends a process
     /// even when a step of its stopping hangs on something it does not

@@ -166,69 +166,104 @@ pub async fn run_stage<S: Stage>(
 ) -> Result<(), BusError> {
     let name = S::NAME.name();
     let concurrency = opts.concurrency.max(1);
-    let permits = Arc::new(Semaphore::new(concurrency));
-    let mut tasks = JoinSet::new();
+    let mut pulling = Pulling {
+        permits: Arc::new(Semaphore::new(concurrency)),
+        tasks: JoinSet::new(),
+        acked: Arc::new(AtomicU64::new(0)),
+        bus,
+        stage,
+        shutdown,
+    };
+    tracing::info!(stage = name, concurrency, "worker started");
+    tokio::spawn(report_lag(pulling.bus.clone(), S::NAME, pulling.shutdown.clone()));
+
     let mut backoff = Duration::from_millis(100);
+    while !pulling.shutdown.is_triggered() {
+        let Some(opened) = pulling
+            .shutdown
+            .unless(open_pull(&pulling.bus, S::NAME, concurrency))
+            .await
+        else {
+            break;
+        };
+        match opened {
+            Ok(messages) => {
+                backoff = Duration::from_millis(100);
+                pulling.until_broken(messages).await;
+            }
+            Err(e) => {
+                tracing::warn!(stage = name, error = %e, "consumer unavailable; retrying");
+                pulling.shutdown.unless(tokio::time::sleep(backoff)).await;
+                backoff = (backoff * 2).min(Duration::from_secs(5));
+            }
+        }
+    }
+    let acked = pulling.acked.clone();
+    finish_in_flight(name, pulling.tasks, opts.grace_period).await;
+    pulling.bus.flush().await;
+    tracing::info!(stage = name, acked = acked.load(Ordering::Relaxed), "worker stopped");
+    Ok(())
+}
+
+/// A pull subscription on `stage`'s durable consumer.
+async fn open_pull(
+    bus: &Bus,
+    stage: StageName,
+    concurrency: usize,
+) -> Result<jetstream::consumer::pull::Stream, BusError> {
+    let consumer = bus.consumer(stage).await?;
+    // A batch of one can stall in async-nats (a message that beats its own
+    // request's confirmation leaves the client counting a request the
+    // server already filled), so ask for at least two; short expiries
+    // bound any stall that remains.
+    consumer
+        .stream()
+        .max_messages_per_batch(concurrency.max(2))
+        .heartbeat(Duration::from_secs(3))
+        .expires(Duration::from_secs(10))
+        .messages()
+        .await
+        .map_err(|e| BusError::Other(format!("cannot pull from {}: {e}", stage.consumer())))
+}
+
+/// A worker's state while it pulls: at most one message per permit in
+/// flight, each on its own task.
+struct Pulling<S> {
+    bus: Bus,
+    stage: Arc<S>,
+    permits: Arc<Semaphore>,
+    tasks: JoinSet<()>,
     // Messages this process processed and acked: logged at stop, so an
     // operator (and the shutdown test) can account for every message.
-    let acked = Arc::new(AtomicU64::new(0));
-    tracing::info!(stage = name, concurrency, "worker started");
-    tokio::spawn(report_lag(bus.clone(), S::NAME, shutdown.clone()));
+    acked: Arc<AtomicU64>,
+    shutdown: Shutdown,
+}
 
-    'connect: while !shutdown.is_triggered() {
-        let messages = async {
-            let consumer = bus.consumer(S::NAME).await?;
-            // A batch of one can stall in async-nats (a message that beats
-            // its own request's confirmation leaves the client counting a
-            // request the server already filled), so ask for at least two;
-            // short expiries bound any stall that remains.
-            consumer
-                .stream()
-                .max_messages_per_batch(concurrency.max(2))
-                .heartbeat(Duration::from_secs(3))
-                .expires(Duration::from_secs(10))
-                .messages()
-                .await
-                .map_err(|e| BusError::Other(format!("cannot pull from {}: {e}", S::NAME.consumer())))
-        };
-        let mut messages = tokio::select! {
-            _ = shutdown.wait() => break 'connect,
-            m = messages => match m {
-                Ok(m) => m,
-                Err(e) => {
-                    tracing::warn!(stage = name, error = %e, "consumer unavailable; retrying");
-                    tokio::select! { _ = shutdown.wait() => break 'connect, _ = tokio::time::sleep(backoff) => {} }
-                    backoff = (backoff * 2).min(Duration::from_secs(5));
-                    continue 'connect;
-                }
-            },
-        };
-        backoff = Duration::from_millis(100);
-
+impl<S: Stage> Pulling<S> {
+    /// Hands each pulled message to a task until shutdown (then gives the
+    /// unstarted ones back) or until the subscription breaks (then the
+    /// caller opens a new one).
+    async fn until_broken(&mut self, mut messages: jetstream::consumer::pull::Stream) {
+        let name = S::NAME.name();
         loop {
             // Take a permit before pulling, so nothing waits in our buffer
             // while its ack deadline runs.
-            let permit = tokio::select! {
-                _ = shutdown.wait() => {
-                    give_back(&bus, stage.as_ref(), &mut messages, &shutdown).await;
-                    break 'connect;
-                }
-                p = permits.clone().acquire_owned() => p.expect("semaphore is never closed"),
-            };
-            let next = tokio::select! {
-                _ = shutdown.wait() => {
-                    give_back(&bus, stage.as_ref(), &mut messages, &shutdown).await;
-                    break 'connect;
-                }
-                n = messages.next() => n,
+            let pulled = self
+                .shutdown
+                .unless(async {
+                    let permit = self.permits.clone().acquire_owned().await;
+                    (permit.expect("semaphore is never closed"), messages.next().await)
+                })
+                .await;
+            let Some((permit, next)) = pulled else {
+                give_back(&self.bus, self.stage.as_ref(), &mut messages, &self.shutdown).await;
+                return;
             };
             match next {
                 Some(Ok(message)) => {
-                    let bus = bus.clone();
-                    let stage = stage.clone();
-                    let acked = acked.clone();
-                    let shutdown = shutdown.clone();
-                    tasks.spawn(async move {
+                    let (bus, stage, acked) = (self.bus.clone(), self.stage.clone(), self.acked.clone());
+                    let shutdown = self.shutdown.clone();
+                    self.tasks.spawn(async move {
                         if handle(&bus, stage.as_ref(), message, &shutdown).await {
                             acked.fetch_add(1, Ordering::Relaxed);
                         }
@@ -239,25 +274,27 @@ pub async fn run_stage<S: Stage>(
                 // server restarting) is not fatal: keep pulling.
                 Some(Err(e)) if e.kind() == MessagesErrorKind::MissingHeartbeat => {
                     tracing::debug!(stage = name, "missed a pull heartbeat; continuing");
-                    drop(permit);
                 }
                 Some(Err(e)) => {
                     tracing::warn!(stage = name, error = %e, "pull failed; reconnecting consumer");
-                    continue 'connect;
+                    return;
                 }
-                None => continue 'connect,
+                None => return,
             }
-            while tasks.try_join_next().is_some() {}
+            while self.tasks.try_join_next().is_some() {}
         }
     }
+}
 
-    // Stop: give the in-flight messages the grace period, then hand them back.
+/// At stop: gives the in-flight messages the grace period, then abandons
+/// them to redelivery.
+async fn finish_in_flight(name: &str, mut tasks: JoinSet<()>, grace_period: Duration) {
     while tasks.try_join_next().is_some() {}
     let in_flight = tasks.len();
     if in_flight > 0 {
         tracing::info!(stage = name, in_flight, "finishing in-flight messages");
     }
-    let finished = tokio::time::timeout(opts.grace_period, async { while tasks.join_next().await.is_some() {} }).await;
+    let finished = tokio::time::timeout(grace_period, async { while tasks.join_next().await.is_some() {} }).await;
     if finished.is_err() {
         tracing::warn!(
             stage = name,
@@ -265,9 +302,6 @@ pub async fn run_stage<S: Stage>(
         );
         tasks.abort_all();
     }
-    bus.flush().await;
-    tracing::info!(stage = name, acked = acked.load(Ordering::Relaxed), "worker stopped");
-    Ok(())
 }
 
 /// How often a worker reads its consumer's lag for `/metrics`.
