@@ -103,11 +103,14 @@ async fn configure_sqlite(conn: &mut AnyConnection) -> Result<(), sqlx::Error> {
     // the indexer holds the message and tries again.
     // A 32 MiB page cache per connection (SQLite's default is 2 MiB): the
     // indexes a write touches outgrow the default after a few thousand
-    // reports, and every write then re-reads their pages from the OS.
+    // reports, and every write then re-reads their pages from the OS;
+    // mapped (mmap) reads of the pages beyond it cost no system call. The
+    // WAL is copied back into the database every 32 MiB (default 4 MiB):
+    // a page that batches of writes touch again and again is copied once.
     conn.execute(
         "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; \
          PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 5000; PRAGMA cache_size = -32768; \
-         PRAGMA mmap_size = 2147418112;",
+         PRAGMA mmap_size = 2147418112; PRAGMA wal_autocheckpoint = 8192;",
     )
     .await?;
     Ok(())
