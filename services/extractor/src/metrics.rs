@@ -421,39 +421,38 @@ fn floor_boundary(text: &str, i: usize) -> usize {
     text.floor_char_boundary(i.min(text.len()))
 }
 
-/// Every indicator statement in `text`. `plan` holds the char ranges of the
-/// plan part (targets); `years` the review and plan years for statements
-/// that name none.
-pub fn find(text: &str, plan: &[(usize, usize)], review_year: Option<i32>, plan_year: Option<i32>) -> Vec<Found> {
-    let mut out: Vec<Found> = Vec::new();
-    let mut floor = 0usize;
-    let mut last_name = String::new();
-    let mut last_end = usize::MAX;
-    let mut last_start = 0usize;
-    let mut cursor = CharCursor {
-        text,
-        byte: 0,
-        chars: 0,
-    };
-    for m in NUMBER.find_iter(text) {
-        if m.start() < floor {
-            continue;
-        }
-        let raw = m.as_str();
-        // Ordinals, dates and codes are not quantities.
-        let before = &text[..m.start()];
-        if before.ends_with('第') || before.ends_with(|c: char| c.is_ascii_digit() || c == '.') {
-            continue;
-        }
-        // The tail of a Chinese numeral longer than the pattern takes is
-        // not a number of its own (nor is its head, which no unit follows).
-        if !raw.starts_with(|c: char| c.is_ascii_digit()) && before.ends_with(|c: char| CHINESE_NUMERAL.contains(c)) {
-            continue;
-        }
-        let mut rest = &text[m.end()..];
-        let mut qualifier: Option<&str> = None;
-        // 4000余万元 / 90万余元 / 550多亩
+/// A figure as printed: its number, magnitude, unit and qualifier.
+struct Figure {
+    /// The number as printed read exactly (0 for a blanked one).
+    value: f64,
+    /// A blanked figure (XX万元).
+    masked: bool,
+    qualifier: Option<&'static str>,
+    /// 万 or 亿 printed before the unit, and the factor it stands for.
+    unit_prefix: &'static str,
+    multiplier: f64,
+    unit: &'static str,
+    normal: &'static str,
+    factor: f64,
+    /// Byte offset after the unit and a qualifier that follows it.
+    end: usize,
+}
+
+/// The words between a number and its unit: 余 or 多 (550多亩), 万 or 亿
+/// (5.9万头), or both (90万余元).
+struct Scale<'a> {
+    qualifier: Option<&'static str>,
+    unit_prefix: &'static str,
+    multiplier: f64,
+    /// What follows them, from the unit on.
+    rest: &'a str,
+}
+
+impl Scale<'_> {
+    fn after(mut rest: &str) -> Scale<'_> {
+        let mut qualifier: Option<&'static str> = None;
         let mut multiplier = 1.0;
+        // 4000余万元 / 90万余元 / 550多亩
         for q in ["余", "多"] {
             if let Some(r) = rest.strip_prefix(q) {
                 qualifier = Some(q);
@@ -488,155 +487,273 @@ pub fn find(text: &str, plan: &[(usize, usize)], review_year: Option<i32>, plan_
                 }
             }
         }
+        Scale {
+            qualifier,
+            unit_prefix,
+            multiplier,
+            rest,
+        }
+    }
+}
+
+impl Figure {
+    /// The figure whose number is at bytes `start..end` of `text`, or
+    /// `None` when no unit makes the number a quantity.
+    fn read(text: &str, start: usize, end: usize) -> Option<Figure> {
+        let raw = &text[start..end];
+        let Scale {
+            mut qualifier,
+            unit_prefix,
+            multiplier,
+            rest,
+        } = Scale::after(&text[end..]);
         let bare_magnitude = !unit_prefix.is_empty()
             && unit_at(rest).is_none()
             && raw.starts_with(|c: char| c.is_ascii_digit())
             && rest.starts_with(|c: char| is_delimiter(c) || c == '。' || c.is_whitespace());
-        let Some((unit, normal, factor)) = unit_at(rest).or(bare_magnitude.then_some(("", "number", 1.0))) else {
-            continue;
-        };
+        let (unit, normal, factor) = unit_at(rest).or(bare_magnitude.then_some(("", "number", 1.0)))?;
         // A blanked figure (XX万元) is kept only for the growth it gives.
         let masked = raw.chars().all(|c| MASK.contains(c));
         let chinese = !masked && !raw.chars().next().is_some_and(|c| c.is_ascii_digit());
         if (chinese && !MEASURES.contains(&normal)) || (masked && matches!(unit, "%" | "％")) {
-            continue;
+            return None;
         }
-        let value = if masked {
-            0.0
-        } else {
-            let Some(value) = parse_value(raw) else { continue };
-            value
-        };
-        let printed_unit = format!("{unit_prefix}{unit}");
-        let unit_end = m.end() + (text.len() - m.end() - rest.len()) + unit.len();
-        let mut end = unit_end;
-        let after = &text[unit_end..];
+        let value = if masked { 0.0 } else { parse_value(raw)? };
+        let unit_end = text.len() - rest.len() + unit.len();
+        let mut figure_end = unit_end;
         if qualifier.is_none() {
+            let after = &text[unit_end..];
             qualifier = QUALIFIERS_AFTER.iter().find(|q| after.starts_with(*q)).copied();
             if let Some(q) = qualifier {
-                end += q.len();
+                figure_end += q.len();
             }
         }
+        Some(Figure {
+            value,
+            masked,
+            qualifier,
+            unit_prefix,
+            multiplier,
+            unit,
+            normal,
+            factor,
+            end: figure_end,
+        })
+    }
+
+    fn percentage(&self) -> bool {
+        self.unit == "%" || self.unit == "％"
+    }
+}
+
+/// Whether the number at byte `start` can open a quantity: ordinals, dates
+/// and codes cannot, nor the tail of a Chinese numeral longer than the
+/// pattern takes (nor its head, which no unit follows).
+fn starts_a_quantity(text: &str, start: usize, raw: &str) -> bool {
+    let before = &text[..start];
+    if before.ends_with('第') || before.ends_with(|c: char| c.is_ascii_digit() || c == '.') {
+        return false;
+    }
+    raw.starts_with(|c: char| c.is_ascii_digit()) || !before.ends_with(|c: char| CHINESE_NUMERAL.contains(c))
+}
+
+/// The indicator's name and the byte where its statement ends (`end` or
+/// later): the words before the figure, or for a bare verb (收取, 拆除)
+/// or a total (共计891亩的征地) the object after it.
+fn indicator_name(text: &str, clause_words: &str, end: usize) -> (String, usize) {
+    let name = name_before(clause_words);
+    let aggregated = ["共计", "合计", "累计", "总计", "共"]
+        .iter()
+        .any(|w| clause_words.trim_end().ends_with(w));
+    let bare = name.chars().count() <= 2 || VERBS.contains(&name.as_str());
+    if (bare || (aggregated && text[end..].starts_with('的')))
+        && let Some((object, object_end)) = name_after(&text[end..])
+    {
+        let name = match name.as_str() {
+            "投入" | "投资" => format!("{object}{name}"),
+            verb if bare && VERBS.contains(&verb) && !aggregated => format!("{verb}{object}"),
+            _ => object,
+        };
+        return (name, end + object_end);
+    }
+    (name, end)
+}
+
+/// A target: in the plan part (`start` a char offset), or announced by its
+/// own clause (计划新建…), or by a sentence that sets goals (力争, 目标) —
+/// not by a passing 拟出让 elsewhere in the sentence.
+fn is_target(plan: &[(usize, usize)], start: usize, clause: &str, sentence: &str, number: &str) -> bool {
+    plan.iter().any(|(a, b)| (*a..*b).contains(&start))
+        || announces_goal(clause, TARGET_WORDS)
+        || announces_goal(
+            &sentence[..sentence.find(number).unwrap_or(sentence.len())],
+            STRONG_TARGET_WORDS,
+        )
+}
+
+/// +1 for a word of growth, -1 for one of decline.
+fn sign_of(word: &str) -> f64 {
+    if matches!(word, "下降" | "减少" | "降低") {
+        -1.0
+    } else {
+        1.0
+    }
+}
+
+/// The growth rate printed right after a figure that ends at byte `end`
+/// (，同比增长12%) and the byte where it ends. A rate whose figure cannot
+/// be read exactly is left out (and left in the text), not read as 0.
+fn growth_after(text: &str, end: usize) -> (Option<f64>, usize) {
+    let growth_here = GROWTH
+        .captures(&text[end..])
+        .and_then(|g| Some((parse_value(&g[2])?, g)));
+    match growth_here {
+        Some((pct, g)) => (Some(sign_of(&g[1]) * pct), end + g.get(0).map_or(0, |x| x.len())),
+        None => (None, end),
+    }
+}
+
+/// What a figure states: its value and unit as printed and normalised, and
+/// its growth.
+#[derive(Debug, Default)]
+struct Reading {
+    value: Option<f64>,
+    unit: Option<String>,
+    value_normalized: Option<f64>,
+    unit_normalized: Option<String>,
+    growth_pct: Option<f64>,
+}
+
+/// What `figure` states, with `growth_pct` printed after it. A percentage
+/// after 增长 (增长5.5%) is a growth rate, not a level: it comes with the
+/// name printed before that word, which replaces the one read before.
+fn reading(figure: &Figure, clause_words: &str, growth_pct: Option<f64>) -> (Reading, Option<String>) {
+    let printed_unit = format!("{}{}", figure.unit_prefix, figure.unit);
+    let value = figure.value;
+    if figure.percentage() {
+        if let Some(g) = GROWTH_BEFORE.captures(clause_words) {
+            let name = strip_words(clause_words[..clause_words.len() - g[0].len()].trim())
+                .chars()
+                .filter(|c| cjk(*c))
+                .collect();
+            let rate = Reading {
+                growth_pct: Some(sign_of(&g[1]) * value),
+                ..Default::default()
+            };
+            return (rate, Some(name));
+        }
+        let level = Reading {
+            value: Some(value),
+            unit: Some(printed_unit),
+            value_normalized: Some(value),
+            unit_normalized: Some(figure.normal.to_string()),
+            growth_pct,
+        };
+        return (level, None);
+    }
+    if figure.masked {
+        return (
+            Reading {
+                growth_pct,
+                ..Default::default()
+            },
+            None,
+        );
+    }
+    let level = Reading {
+        value: Some(value),
+        unit: Some(printed_unit),
+        value_normalized: Some(value * figure.multiplier * figure.factor),
+        unit_normalized: Some(figure.normal.to_string()),
+        growth_pct,
+    };
+    (level, None)
+}
+
+/// The statement found last: a figure with no name of its own in the same
+/// sentence belongs to its indicator.
+struct Previous {
+    name: String,
+    /// Byte offset where it ends.
+    end: usize,
+    /// Char offset where it starts.
+    start: usize,
+}
+
+/// Every indicator statement in `text`. `plan` holds the char ranges of the
+/// plan part (targets); `years` the review and plan years for statements
+/// that name none.
+pub fn find(text: &str, plan: &[(usize, usize)], review_year: Option<i32>, plan_year: Option<i32>) -> Vec<Found> {
+    let mut out: Vec<Found> = Vec::new();
+    let mut floor = 0usize;
+    let mut last = Previous {
+        name: String::new(),
+        end: usize::MAX,
+        start: 0,
+    };
+    let mut cursor = CharCursor {
+        text,
+        byte: 0,
+        chars: 0,
+    };
+    for m in NUMBER.find_iter(text) {
+        if m.start() < floor || !starts_a_quantity(text, m.start(), m.as_str()) {
+            continue;
+        }
+        let Some(mut figure) = Figure::read(text, m.start(), m.end()) else {
+            continue;
+        };
         let clause = clause_before(text, floor, m.start());
         let mut clause_words = clause;
         if let Some(q) = QUALIFIERS_BEFORE.iter().find(|q| clause.ends_with(*q)) {
-            qualifier = Some(q);
+            figure.qualifier = Some(q);
             clause_words = &clause[..clause.len() - q.len()];
         }
-        let mut name = name_before(clause_words);
-        let aggregated = ["共计", "合计", "累计", "总计", "共"]
-            .iter()
-            .any(|w| clause_words.trim_end().ends_with(w));
-        // A bare verb (收取, 拆除) or a total (共计891亩的征地) names its
-        // indicator after the number.
-        let bare = name.chars().count() <= 2 || VERBS.contains(&name.as_str());
-        let mut span_end = end;
-        if (bare || (aggregated && text[end..].starts_with('的')))
-            && let Some((object, object_end)) = name_after(&text[end..])
-        {
-            span_end = end + object_end;
-            name = match name.as_str() {
-                "投入" | "投资" => format!("{object}{name}"),
-                verb if bare && VERBS.contains(&verb) && !aggregated => format!("{verb}{object}"),
-                _ => object,
-            };
-        }
+        let (mut name, span_end) = indicator_name(text, clause_words, figure.end);
         let mut inherited_start = None;
-        if name.is_empty() && same_sentence(text, last_end, m.start()) {
+        if name.is_empty() && same_sentence(text, last.end, m.start()) {
             // 拆迁倒房78户4.1万平方米, 拆除17处违建，共计3580平方米: another
             // figure of the same indicator, whose span starts at its name.
-            name = last_name.clone();
-            inherited_start = Some(last_start);
+            name = last.name.clone();
+            inherited_start = Some(last.start);
         }
         if name.is_empty() {
-            floor = end;
+            floor = figure.end;
             continue;
         }
         let name_start = m.start() - clause.len() + clause.find(name.chars().next().unwrap_or(' ')).unwrap_or(0);
         let start = inherited_start.unwrap_or_else(|| cursor.at(name_start.min(m.start())));
-        let sentence = sentence_around(text, m.start(), end);
-        let start_char = start;
-        // A target: in the plan part, or announced by its own clause (计划新建…),
-        // or by a sentence that sets goals (力争, 目标) — not by a passing
-        // 拟出让 elsewhere in the sentence.
-        let target = plan.iter().any(|(a, b)| (*a..*b).contains(&start_char))
-            || announces_goal(clause, TARGET_WORDS)
-            || announces_goal(
-                &sentence[..sentence.find(m.as_str()).unwrap_or(sentence.len())],
-                STRONG_TARGET_WORDS,
-            );
-        // A growth rate whose figure cannot be read exactly is left out
-        // (and left in the text), not read as 0.
-        let growth_here = GROWTH
-            .captures(&text[end..])
-            .and_then(|g| Some((parse_value(&g[2])?, g)));
-        let (growth_pct, end) = match growth_here {
-            Some((pct, g)) => {
-                let sign = if matches!(&g[1], "下降" | "减少" | "降低") {
-                    -1.0
-                } else {
-                    1.0
-                };
-                (Some(sign * pct), end + g.get(0).map_or(0, |x| x.len()))
-            }
-            None => (None, end),
-        };
+        let sentence = sentence_around(text, m.start(), figure.end);
+        let target = is_target(plan, start, clause, &sentence, m.as_str());
+        let (growth_pct, end) = growth_after(text, figure.end);
         let year = CLAUSE_YEAR
             .captures(clause)
             .and_then(|c| c[1].parse().ok())
             .or(if target { plan_year } else { review_year });
-        let (value, printed_unit, value_normalized, unit_normalized, growth_pct) = if unit == "%" || unit == "％" {
-            match GROWTH_BEFORE.captures(clause_words) {
-                // 增长5.5%: a growth rate, not a level.
-                Some(g) => {
-                    let sign = if matches!(&g[1], "下降" | "减少" | "降低") {
-                        -1.0
-                    } else {
-                        1.0
-                    };
-                    name = strip_words(clause_words[..clause_words.len() - g[0].len()].trim())
-                        .chars()
-                        .filter(|c| cjk(*c))
-                        .collect();
-                    (None, None, None, None, Some(sign * value))
-                }
-                None => (
-                    Some(value),
-                    Some(printed_unit),
-                    Some(value),
-                    Some(normal.to_string()),
-                    growth_pct,
-                ),
-            }
-        } else if masked {
-            (None, None, None, None, growth_pct)
-        } else {
-            (
-                Some(value),
-                Some(printed_unit),
-                Some(value * multiplier * factor),
-                Some(normal.to_string()),
-                growth_pct,
-            )
-        };
-        if name.is_empty() || (masked && growth_pct.is_none()) {
+        let (reading, rate_name) = reading(&figure, clause_words, growth_pct);
+        if let Some(rate_name) = rate_name {
+            name = rate_name;
+        }
+        if name.is_empty() || (figure.masked && reading.growth_pct.is_none()) {
             floor = end;
             continue;
         }
-        last_name = name.clone();
-        last_end = end;
-        last_start = start_char;
+        last = Previous {
+            name: name.clone(),
+            end,
+            start,
+        };
         out.push(Found {
             name,
-            value,
-            unit: printed_unit,
-            value_normalized,
-            unit_normalized,
-            qualifier: qualifier.map(str::to_string),
-            growth_pct,
+            value: reading.value,
+            unit: reading.unit,
+            value_normalized: reading.value_normalized,
+            unit_normalized: reading.unit_normalized,
+            qualifier: figure.qualifier.map(str::to_string),
+            growth_pct: reading.growth_pct,
             target,
             year,
-            start: start_char,
+            start,
             end: cursor.at(end.max(span_end)),
             sentence,
         });

@@ -228,6 +228,41 @@ const TRUNCATION_MARKERS: &[&str] = &[
     "以上为文档前",
 ];
 
+/// Notes the signals of a document-sharing site and of a cut text that
+/// the page shows.
+fn note_signals(raw: &str, lines: &[&str], chrome: &mut Chrome) {
+    for marker in AGGREGATOR_MARKERS {
+        if raw.contains(marker) {
+            chrome.aggregator_signals.push(marker.to_string());
+        }
+    }
+    for marker in AGGREGATOR_BUTTONS {
+        if lines.iter().any(|l| l.chars().count() <= 30 && l.contains(marker)) {
+            chrome.aggregator_signals.push(marker.to_string());
+        }
+    }
+    for marker in TRUNCATION_MARKERS {
+        if raw.contains(marker) {
+            chrome.truncation_signals.push(marker.to_string());
+        }
+    }
+}
+
+/// Where an aggregator's tail starts: the first marker line in the second
+/// half of the text (阅读全文 anywhere: it is the wall itself), else the end.
+fn tail_start(lines: &[&str]) -> usize {
+    let total = lines.len();
+    lines
+        .iter()
+        .enumerate()
+        .position(|(i, l)| {
+            (i * 2 >= total || l.contains("阅读全文"))
+                && l.chars().count() <= 80
+                && TAIL_MARKERS.iter().any(|m| l.contains(m))
+        })
+        .unwrap_or(total)
+}
+
 /// Splits page chrome from the body: header lines with metadata labels,
 /// banners, breadcrumbs, buttons, aggregator tails and hidden-text notices.
 pub fn clean(raw: &str) -> (String, Chrome) {
@@ -244,34 +279,8 @@ pub fn clean(raw: &str) -> (String, Chrome) {
     // its value on the next (发布日期:\n2024-04-07): read them as one.
     let joined: Vec<String> = join_split_labels(&lines);
     let lines: Vec<&str> = joined.iter().map(String::as_str).collect();
-    for marker in AGGREGATOR_MARKERS {
-        if raw.contains(marker) {
-            chrome.aggregator_signals.push(marker.to_string());
-        }
-    }
-    for marker in AGGREGATOR_BUTTONS {
-        if lines.iter().any(|l| l.chars().count() <= 30 && l.contains(marker)) {
-            chrome.aggregator_signals.push(marker.to_string());
-        }
-    }
-    for marker in TRUNCATION_MARKERS {
-        if raw.contains(marker) {
-            chrome.truncation_signals.push(marker.to_string());
-        }
-    }
-    // The tail: from the first marker line in the second half of the text
-    // (阅读全文 anywhere: it is the wall itself).
-    let total = lines.len();
-    let end = lines
-        .iter()
-        .enumerate()
-        .position(|(i, l)| {
-            (i * 2 >= total || l.contains("阅读全文"))
-                && l.chars().count() <= 80
-                && TAIL_MARKERS.iter().any(|m| l.contains(m))
-        })
-        .unwrap_or(total);
-
+    note_signals(raw, &lines, &mut chrome);
+    let end = tail_start(&lines);
     let mut body = Vec::new();
     for (i, line) in lines[..end].iter().enumerate() {
         let head = i < HEAD_LINES;

@@ -88,6 +88,52 @@ fn review_part(text: &str) -> &str {
     text
 }
 
+/// Review and plan years as the title prints them, by the kind of report.
+fn from_title(title: &str, title_years: &[i32], doc_type: Option<DocType>) -> (YearEvidence, YearEvidence) {
+    let quoted = |y: i32| Some((y, title.to_string()));
+    match (doc_type, title_years) {
+        (Some(DocType::WorkSummaryAndPlan), [a, b, ..]) => (quoted(*a), quoted(*b)),
+        (Some(DocType::WorkSummaryAndPlan), [a]) => {
+            // 2023年上半年工作总结和下半年工作计划: both the same year.
+            let plan = if title.contains("下半年") {
+                quoted(*a)
+            } else if title.contains("明年") {
+                quoted(a + 1)
+            } else {
+                None
+            };
+            (quoted(*a), plan)
+        }
+        (Some(DocType::WorkSummary), [a, ..]) => (quoted(*a), None),
+        (Some(DocType::WorkPlan), [a, ..]) => (None, quoted(*a)),
+        _ => (None, None),
+    }
+}
+
+/// The year the review part looks back on, from its phrases (即将过去的
+/// 2020年, 2023年是…) or from an account that opens on its year (2023年以来，
+/// 在区委…; 2022年，全镇…).
+fn review_from_text(text: &str) -> YearEvidence {
+    let looking_back: String = review_part(text).chars().take(3000).collect();
+    let phrase = PASSING_YEAR
+        .captures(&looking_back)
+        .or_else(|| YEAR_IS.captures(&looking_back))
+        .and_then(|c| Some((year_of(&c[1])?, c[0].trim().to_string())));
+    if phrase.is_some() {
+        return phrase;
+    }
+    let opening: String = text.chars().take(300).collect();
+    OPENING_YEAR
+        .captures(&opening)
+        .and_then(|c| Some((year_of(&c[1])?, c[0].trim().to_string())))
+}
+
+/// Whether a report is on a half year (上半年工作).
+fn half_year(title: &str, text: &str) -> bool {
+    let opening: String = text.chars().take(300).collect();
+    title.contains("半年") || opening.contains("上半年工作")
+}
+
 /// Review and plan years with what each rests on. The title and headings
 /// decide first; for a congress report the meeting date next; then phrases
 /// of the review part such as 即将过去的2020年.
@@ -97,30 +143,12 @@ pub fn years(
     doc_type: Option<DocType>,
     meeting: Option<(i32, u32, &str)>,
 ) -> (YearEvidence, YearEvidence) {
-    let mut review: YearEvidence = None;
-    let mut plan: YearEvidence = None;
     let ty = title_years(title);
-    match (doc_type, ty.as_slice()) {
-        (Some(DocType::WorkSummaryAndPlan), [a, b, ..]) => {
-            review = Some((*a, title.to_string()));
-            plan = Some((*b, title.to_string()));
-        }
-        (Some(DocType::WorkSummaryAndPlan), [a]) => {
-            review = Some((*a, title.to_string()));
-            // 2023年上半年工作总结和下半年工作计划: both the same year.
-            if title.contains("下半年") {
-                plan = Some((*a, title.to_string()));
-            } else if title.contains("明年") {
-                plan = Some((a + 1, title.to_string()));
-            }
-        }
-        (Some(DocType::WorkSummary), [a, ..]) => review = Some((*a, title.to_string())),
-        (Some(DocType::WorkPlan), [a, ..]) => plan = Some((*a, title.to_string())),
-        _ => {}
-    }
+    let (mut review, mut plan) = from_title(title, &ty, doc_type);
+    let not_plan = doc_type != Some(DocType::WorkPlan);
     // Short lines are headings.
     let headings: Vec<&str> = text.lines().filter(|l| l.chars().count() <= 40).collect();
-    if review.is_none() && doc_type != Some(DocType::WorkPlan) {
+    if review.is_none() && not_plan {
         review = first_heading(&headings, &REVIEW_HEADING);
     }
     if plan.is_none() {
@@ -136,24 +164,11 @@ pub fn years(
     {
         review = Some((p - 1, "the year before the plan".into()));
     }
-    if review.is_none() && doc_type != Some(DocType::WorkPlan) {
-        let looking_back: String = review_part(text).chars().take(3000).collect();
-        review = PASSING_YEAR
-            .captures(&looking_back)
-            .or_else(|| YEAR_IS.captures(&looking_back))
-            .and_then(|c| Some((year_of(&c[1])?, c[0].trim().to_string())));
-    }
-    // An account that opens on its year: 2023年以来，在区委…; 2022年，全镇….
-    if review.is_none() && doc_type != Some(DocType::WorkPlan) {
-        let opening: String = text.chars().take(300).collect();
-        review = OPENING_YEAR
-            .captures(&opening)
-            .and_then(|c| Some((year_of(&c[1])?, c[0].trim().to_string())));
+    if review.is_none() && not_plan {
+        review = review_from_text(text);
     }
     // A half-year report reviews and plans the same year.
-    let opening: String = text.chars().take(300).collect();
-    let half_year = title.contains("半年") || opening.contains("上半年工作");
-    if half_year
+    if half_year(title, text)
         && matches!(
             doc_type,
             Some(DocType::GovernmentWorkReport | DocType::WorkSummaryAndPlan)
