@@ -335,6 +335,11 @@ fn name_before(clause: &str) -> String {
 /// and the byte offset in `rest` where it ends.
 fn name_after(rest: &str) -> Option<(String, usize)> {
     let rest = &rest[..floor_boundary(rest, WINDOW)];
+    // A figure closing its clause or a list item (生猪86501头、肉牛5141头)
+    // has no object after it.
+    if rest.starts_with(is_delimiter) {
+        return None;
+    }
     let rest = rest.strip_prefix('的').unwrap_or(rest);
     let end = rest.find(|c: char| is_delimiter(c) && c != '、').unwrap_or(rest.len());
     let mut phrase = &rest[..end];
@@ -506,7 +511,7 @@ impl Figure {
             unit_prefix,
             multiplier,
             rest,
-        } = Scale::after(&text[end..]);
+        } = Scale::after(after_spaces(&text[end..]));
         let bare_magnitude = !unit_prefix.is_empty()
             && unit_at(rest).is_none()
             && raw.starts_with(|c: char| c.is_ascii_digit())
@@ -544,6 +549,15 @@ impl Figure {
     fn percentage(&self) -> bool {
         self.unit == "%" || self.unit == "％"
     }
+}
+
+/// `rest` without the spaces a PDF's text puts between a figure and its
+/// unit (8026 万元, 1.2 亿元).
+fn after_spaces(rest: &str) -> &str {
+    let trimmed = rest.trim_start_matches([' ', '\u{3000}', '\u{a0}']);
+    // Only before a unit or magnitude: 2023 年 stays no quantity.
+    let unit_follows = unit_at(trimmed).is_some() || trimmed.starts_with(['万', '亿', '余', '多']);
+    if unit_follows { trimmed } else { rest }
 }
 
 /// Whether the number at byte `start` can open a quantity: ordinals, dates
@@ -793,6 +807,31 @@ mod tests {
             (f.name.as_str(), f.value, f.unit.as_deref(), f.growth_pct),
             ("地区生产总值", None, None, Some(8.0))
         );
+    }
+
+    #[test]
+    fn spaces_before_a_unit_and_lists_of_figures() {
+        let found = find(
+            "工业增加值 1.2 亿元,同比增长 3.09%;财政收入 7352 万元。",
+            &[],
+            Some(2023),
+            None,
+        );
+        let got: Vec<_> = found
+            .iter()
+            .map(|f| (f.name.as_str(), f.value, f.unit.as_deref(), f.growth_pct))
+            .collect();
+        assert_eq!(
+            got,
+            [
+                ("工业增加值", Some(1.2), Some("亿元"), Some(3.09)),
+                ("财政收入", Some(7352.0), Some("万元"), None)
+            ]
+        );
+        assert!(find("2023 年全镇", &[], None, None).is_empty());
+        let found = find("累计出栏生猪86501头、肉牛5141头、家禽53.5万羽。", &[], None, None);
+        let names: Vec<_> = found.iter().map(|f| f.name.as_str()).collect();
+        assert_eq!(names, ["出栏生猪", "肉牛", "家禽"]);
     }
 
     #[test]

@@ -142,6 +142,9 @@ pub fn headings(text: &str) -> Vec<Heading> {
         } else if len <= 30
             && !trimmed.ends_with(['。', '，', ',', '；'])
             && kind_of(trimmed) != SectionKind::Other
+            // A line with a comma in it is a sentence that opens a paragraph
+            // (一年来，…实现全年目标任务), not the heading of the plan part.
+            && !(kind_of(trimmed) == SectionKind::Plan && trimmed.contains(['，', ',']))
             // 某镇2024年工作总结和2025年工作思路 is a title, not the plan part.
             && !(REVIEW.iter().any(|w| trimmed.contains(w)) && PLAN.iter().any(|w| trimmed.contains(w)))
         {
@@ -218,6 +221,16 @@ mod tests {
     use super::*;
 
     const TEXT: &str = "各位代表：\n一、2023年工作回顾\n（一）经济发展。一是项目建设有质效。全年实施项目45个。\n二、2024年工作安排\n1. 抓项目\n三、全面加强政府自身建设";
+
+    #[test]
+    fn a_sentence_naming_goals_opens_no_plan_part() {
+        let text = "一、2023年工作回顾\n一年来，我们实现全年目标任务\n全镇完成投资5亿元。\n二、2024年工作安排\n";
+        let h = headings(text);
+        assert_eq!(h.len(), 2, "{h:?}");
+        let plan = plan_ranges(text, &h);
+        let at = text.find("二、").map(|b| text[..b].chars().count()).unwrap();
+        assert_eq!(plan, [(at, text.chars().count())]);
+    }
 
     #[test]
     fn levels_numbers_and_kinds() {
