@@ -184,7 +184,7 @@ fn extract_simplified(doc: &ParsedDocument, origin: &Origin) -> ReportRecord {
     let headings = outline::headings(&text);
     let sections = section_records(&headings);
     let metrics = if is_report {
-        let plan_ranges = outline::plan_ranges(&text, &headings);
+        let plan_ranges = outline::plan_ranges_of(&text, &headings, doc_type == Some(DocType::WorkPlan));
         metric_records(&text, &plan_ranges, &review, &plan)
     } else {
         Vec::new()
