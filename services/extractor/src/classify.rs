@@ -230,8 +230,26 @@ fn from_body(text: &str) -> Option<DocType> {
         (true, true) => Some(DocType::WorkSummaryAndPlan),
         (true, false) => Some(DocType::WorkSummary),
         (false, true) => Some(DocType::WorkPlan),
+        (false, false) if news_style_plan(&opening) => Some(DocType::WorkPlan),
         (false, false) => None,
     }
+}
+
+/// The township saying what it will do: 某镇将, 我乡将, 某街道党委将.
+static TOWNSHIP_WILL: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"\p{Han}{1,6}(?:镇|乡|街道)(?:党委|党工委|政府)?将").expect("static regex"));
+
+/// A plan told as news or an interview (a leader setting out the year's
+/// work): early on the township says what it will do, and the text lays
+/// the plan out (一是…二是…, 目标任务, 工作计划).
+fn news_style_plan(text: &str) -> bool {
+    let lead: String = text.chars().take(1500).collect();
+    let will = TOWNSHIP_WILL
+        .find_iter(&lead)
+        .any(|m| !["乡镇", "城镇", "村镇", "市镇"].iter().any(|w| m.as_str().contains(w)));
+    let laid_out =
+        (text.contains("一是") && text.contains("二是")) || lead.contains("目标任务") || lead.contains("工作计划");
+    will && laid_out
 }
 
 /// Words only a township government uses of itself.
@@ -345,6 +363,16 @@ mod tests {
             doc_type("", "现将2023年工作开展情况及2024年工作计划报告如下：全镇上下紧紧围绕"),
             Some(DocType::WorkSummaryAndPlan)
         );
+    }
+
+    #[test]
+    fn plans_told_as_news() {
+        let text = "会议明确了发展目标。某镇将立足自身优势，着力打造增长极。\n一是加快产业发展。\n二是推进城镇建设。";
+        assert_eq!(doc_type("勇立潮头 跨越赶超", text), Some(DocType::WorkPlan));
+        assert_eq!(doc_type("", text), Some(DocType::WorkPlan));
+        // Towns in general, or a plan not laid out, are not one.
+        assert_eq!(doc_type("", "全市乡镇将加快发展。一是抓项目。二是抓招商。"), None);
+        assert_eq!(doc_type("", "某镇将举办灯会，欢迎游客。"), None);
     }
 
     #[test]
