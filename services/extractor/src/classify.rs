@@ -183,8 +183,18 @@ static MASKED_FIGURE: LazyLock<Regex> =
 /// report keeps some real figures or places.
 pub fn writing_template(text: &str) -> bool {
     // Cheapest first: most pages print real figures and stop here.
-    let real = REAL_FIGURE.find_iter(text).take(2).count();
-    real <= 1 && MASKED_FIGURE.find_iter(text).take(2).count() >= 2 && crate::division::village_names(text).is_empty()
+    if REAL_FIGURE.find_iter(text).take(2).count() > 1 {
+        return false;
+    }
+    MASKED_FIGURE.find_iter(text).take(2).count() >= 2 && !names_a_real_village(text)
+}
+
+/// Whether the text names a village of the national table. 新农村, 和农村
+/// are the word 农村 (the countryside) after another word, not villages.
+fn names_a_real_village(text: &str) -> bool {
+    crate::division::village_names(text)
+        .iter()
+        .any(|name| !name.ends_with("农村"))
 }
 
 /// How a year's account opens: 2023年以来，在区委、区政府的正确领导下.
@@ -383,6 +393,8 @@ mod tests {
         assert!(!writing_template(
             "全镇粮食播种面积4.5万亩，实现财政收入XX万元，增长8%，XX万元。"
         ));
+        // 新农村 is the countryside, not a village of that name.
+        assert!(writing_template("推进新农村建设，实现生产总值XX万元，增长X%。"));
         let news = "3月30日，某镇第二十届人民代表大会第五次会议胜利召开。会议听取了镇长作的政府工作报告。";
         assert_eq!(doc_type("", news), None);
         assert_eq!(
