@@ -58,9 +58,18 @@ pub enum Origin {
     Url { url: String, site_id: String },
 }
 
+/// A township's name blanked out: XX镇, xx 镇, *街道, **乡, ooo乡, _镇,
+/// 〔...〕乡, 某镇; or a title opening on the bare level word before a year.
 static PLACEHOLDER: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"(?:XX|ＸＸ|××|xx|\*\*|某某|某)(?:镇|乡|街道)|^(?:镇|乡|街道)(?:\d{4}|上半年|下半年)")
-        .expect("static regex")
+    Regex::new(
+        r"(?:[xXＸ×]{1,4}|[*＊]{1,4}|[_＿]{1,4}|o{2,4}|[〇○]{2,4}|某某|某|〔(?:\.{3}|…{1,2})〕)\s?(?:镇|乡|街道)|^(?:镇|乡|街道)(?:\d{4}|上半年|下半年)",
+    )
+    .expect("static regex")
+});
+/// A title whose township's name was cut out: it opens on the bare level
+/// word (镇政府2023年工作总结, 镇“十四五”工作谋划, 乡人民政府…汇报).
+static CUT_OUT_TITLE: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"^(?:镇|乡|街道)(?:人民政府|政府|党委|党工委|办事处|工作|[“\x22「]|\d|二〇)").expect("static regex")
 });
 
 struct Evidence<'a> {
@@ -173,6 +182,9 @@ fn extract_simplified(doc: &ParsedDocument, origin: &Origin) -> ReportRecord {
         PLACEHOLDER.is_match(title_str) || PLACEHOLDER.is_match(&text.chars().take(3000).collect::<String>());
     let issuers = issuer_lines(doc, meeting.as_ref(), speaker.as_ref(), publisher.as_ref());
     let division = township_of(doc, title_str, &text, issuers, placeholder);
+    // A title with the name cut out, when the text names no township
+    // either, is a masked report.
+    let placeholder = placeholder || (CUT_OUT_TITLE.is_match(title_str) && division.township.is_none());
     let source = source_of(doc, origin, &chrome, publisher.as_ref(), published.as_ref());
     ev.source_and_kind(publisher.as_ref(), published.as_ref(), doc_type);
     ev.years(&review, &plan);
@@ -518,4 +530,30 @@ pub fn extract_file(path: &std::path::Path, url: Option<&url::Url>) -> anyhow::R
 /// Extracts every file, in order; a file that cannot be read is an error.
 pub fn extract_files(paths: &[std::path::PathBuf]) -> anyhow::Result<Vec<ReportRecord>> {
     paths.iter().map(|p| extract_file(p, None)).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn masked_township_names() {
+        for masked in [
+            "xx 镇人民政府",
+            "*街道办事处",
+            "全力支持ooo乡发展",
+            "_镇党委",
+            "〔...〕乡",
+            "XX镇",
+        ] {
+            assert!(PLACEHOLDER.is_match(masked), "{masked}");
+        }
+        for real in ["城关镇人民政府", "乡镇企业", "2023年，全镇上下"] {
+            assert!(!PLACEHOLDER.is_match(real), "{real}");
+        }
+        assert!(CUT_OUT_TITLE.is_match("镇政府2023年工作总结"));
+        assert!(CUT_OUT_TITLE.is_match("镇“十四五”工作谋划报告"));
+        assert!(!CUT_OUT_TITLE.is_match("镇长工作报告"));
+        assert!(!CUT_OUT_TITLE.is_match("乡镇2023年工作总结"));
+    }
 }
