@@ -128,6 +128,23 @@ fn review_from_text(text: &str) -> YearEvidence {
         .and_then(|c| Some((year_of(&c[1])?, c[0].trim().to_string())))
 }
 
+/// The year a plan told as news or an interview looks ahead to, from its
+/// opening: 2025年某镇将…, 介绍该镇2025年的工作计划.
+fn plan_ahead(text: &str) -> YearEvidence {
+    let opening: String = text.chars().take(1500).collect();
+    PLAN_AHEAD
+        .captures(&opening)
+        .and_then(|c| Some((year_of(&c[1])?, c[0].trim().to_string())))
+}
+
+/// A year followed, in the same clause, by what will be done in it.
+static PLAN_AHEAD: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(&format!(
+        r"{YEAR}[^。；，,\n\d]{{0,20}}?(?:将|工作计划|目标任务|重点工作|重点项目)"
+    ))
+    .expect("static regex")
+});
+
 /// Whether a report is on a half year (上半年工作).
 fn half_year(title: &str, text: &str) -> bool {
     let opening: String = text.chars().take(300).collect();
@@ -166,6 +183,9 @@ pub fn years(
     }
     if review.is_none() && not_plan {
         review = review_from_text(text);
+    }
+    if plan.is_none() && doc_type == Some(DocType::WorkPlan) {
+        plan = plan_ahead(text);
     }
     // A half-year report reviews and plans the same year.
     if half_year(title, text)
@@ -322,6 +342,24 @@ mod tests {
         assert_eq!(
             both("政府工作报告", text, GovernmentWorkReport, None),
             (Some(2022), Some(2023))
+        );
+    }
+
+    #[test]
+    fn from_a_plan_told_as_news() {
+        use DocType::*;
+        assert_eq!(
+            both(
+                "",
+                "3月14日，某镇召开发布会。2025年某镇将紧紧围绕县委部署",
+                WorkPlan,
+                None
+            ),
+            (None, Some(2025))
+        );
+        assert_eq!(
+            both("", "某镇将立足优势，一是抓项目，二是抓招商。", WorkPlan, None),
+            (None, None)
         );
     }
 
