@@ -94,6 +94,12 @@ const UNITS: &[(&str, &str, f64)] = &[
     ("张", "count", 1.0),
     ("批", "count", 1.0),
     ("院", "count", 1.0),
+    ("剂次", "count", 1.0),
+    ("剂", "count", 1.0),
+    ("袋", "count", 1.0),
+    ("棵", "count", 1.0),
+    ("天", "day", 1.0),
+    ("‰", "per_mille", 1.0),
     ("羽", "head", 1.0),
 ];
 
@@ -215,6 +221,70 @@ const TRAILING: &[&str] = &[
 const VERBS: &[&str] = &[
     "收取", "投入", "投资", "筹集", "争取", "落实", "完成", "实现", "实施", "引进", "新建", "建成", "发放", "兑现",
     "整治", "清理",
+];
+/// Verbs that end the words before a figure whose object follows it
+/// (推动6个重点项目, 建立165亩蔬菜种植基地, 争取1700万元水利项目资金).
+const ACTIONS: &[&str] = &[
+    "推动",
+    "增设",
+    "建立",
+    "培育",
+    "培育壮大",
+    "完善",
+    "打造",
+    "新增",
+    "开展",
+    "举办",
+    "组织",
+    "培训",
+    "帮扶",
+    "种植",
+    "栽植",
+    "改造",
+    "硬化",
+    "安装",
+    "招引",
+    "化解",
+    "走访",
+    "排查",
+    "慰问",
+    "修建",
+    "改建",
+    "扩建",
+    "创建",
+    "成立",
+    "吸纳",
+    "带动",
+    "解决",
+    "租赁",
+    "建设",
+    "引导",
+    "发展",
+    "提供",
+    "储备",
+    "谋划",
+    "申报",
+    "争取",
+    "落实",
+    "建成",
+    "实施",
+    "引进",
+    "新建",
+    "发放",
+];
+/// What follows a figure and is not an object: its growth, its share.
+const NOT_OBJECTS: &[&str] = &[
+    "同比",
+    "比上年",
+    "较上年",
+    "比去年",
+    "增长",
+    "增加",
+    "下降",
+    "占",
+    "的",
+    "以上",
+    "左右",
 ];
 /// 预计 is not among them: in a review it is the year-end estimate of what
 /// was achieved (预计全年实现…); in the plan part the part says target.
@@ -470,7 +540,7 @@ impl Scale<'_> {
                 if let Some(r) = rest.strip_prefix(word) {
                     for q in ["余", "多"] {
                         if let Some(r2) = r.strip_prefix(q)
-                            && unit_at(r2).is_some_and(|(u, _, _)| u == "元")
+                            && unit_at(r2).is_some()
                         {
                             qualifier = Some(q);
                             unit_prefix = word;
@@ -580,8 +650,12 @@ fn indicator_name(text: &str, clause_words: &str, end: usize) -> (String, usize)
         .iter()
         .any(|w| clause_words.trim_end().ends_with(w));
     let bare = name.chars().count() <= 2 || VERBS.contains(&name.as_str());
-    if (bare || (aggregated && text[end..].starts_with('的')))
+    // 全力推动6个重点项目, 沿江路段增设350个停车泊位: a verb before the figure
+    // and its object after it, which names the indicator.
+    let acts = !aggregated && ACTIONS.iter().any(|v| name.ends_with(v));
+    if (bare || acts || (aggregated && text[end..].starts_with('的')))
         && let Some((object, object_end)) = name_after(&text[end..])
+        && !NOT_OBJECTS.iter().any(|w| object.starts_with(w))
     {
         let name = match name.as_str() {
             "投入" | "投资" => format!("{object}{name}"),
@@ -832,6 +906,26 @@ mod tests {
         let found = find("累计出栏生猪86501头、肉牛5141头、家禽53.5万羽。", &[], None, None);
         let names: Vec<_> = found.iter().map(|f| f.name.as_str()).collect();
         assert_eq!(names, ["出栏生猪", "肉牛", "家禽"]);
+    }
+
+    #[test]
+    fn a_verb_before_the_figure_names_it_by_its_object() {
+        let f = one("全力推动6个重点项目，");
+        assert_eq!(
+            (f.name.as_str(), f.value, f.unit.as_deref()),
+            ("重点项目", Some(6.0), Some("个"))
+        );
+        let f = one("建立165亩蔬菜种植基地。");
+        assert_eq!(f.name, "蔬菜种植基地");
+        // Its growth is no object.
+        let f = one("新增10家同比增长5%。");
+        assert_eq!((f.name.as_str(), f.growth_pct), ("新增", Some(5.0)));
+        let f = one("覆盖党员群众1万余人次。");
+        assert_eq!(
+            (f.value, f.unit.as_deref(), f.qualifier.as_deref()),
+            (Some(1.0), Some("万人次"), Some("余"))
+        );
+        assert_eq!(one("加强针接种10万剂次。").unit.as_deref(), Some("万剂次"));
     }
 
     #[test]
