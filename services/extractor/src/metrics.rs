@@ -294,7 +294,21 @@ const TARGET_WORDS: &[&str] = &["力争", "预期", "确保", "计划", "目标"
 const STRONG_TARGET_WORDS: &[&str] = &["力争", "预期", "确保", "目标"];
 
 /// Phrases of achievement built from goal words: 超预期完成, 完成全年目标.
-const ACHIEVED: &[&str] = &["超预期", "完成全年目标", "目标任务完成", "完成目标任务", "超额完成"];
+/// Nor are names that hold a goal word: 计划生育 (family planning), the
+/// share of a target (占目标任务的26%), the targets worked towards
+/// (围绕年度各项目标任务).
+const ACHIEVED: &[&str] = &[
+    "超预期",
+    "完成全年目标",
+    "目标任务完成",
+    "完成目标任务",
+    "超额完成",
+    "计划生育",
+    "占目标",
+    "占年度目标",
+    "占全年目标",
+    "各项目标任务",
+];
 
 /// Whether `words` set a goal: one of `goal_words` outside a phrase of
 /// achievement.
@@ -906,6 +920,17 @@ mod tests {
         let found = find("累计出栏生猪86501头、肉牛5141头、家禽53.5万羽。", &[], None, None);
         let names: Vec<_> = found.iter().map(|f| f.name.as_str()).collect();
         assert_eq!(names, ["出栏生猪", "肉牛", "家禽"]);
+    }
+
+    #[test]
+    fn goal_words_inside_names_set_no_goal() {
+        assert!(!announces_goal("计划生育率", TARGET_WORDS));
+        assert!(!announces_goal(
+            "紧紧围绕年度各项目标任务，完成财政收入",
+            STRONG_TARGET_WORDS
+        ));
+        assert!(announces_goal("力争完成财政收入", STRONG_TARGET_WORDS));
+        assert!(!one("计划生育率96.05%。").target);
     }
 
     #[test]

@@ -83,6 +83,12 @@ const ACCOUNTED: &[&str] = &[
     "落实情况",
     "主要成绩",
     "工作成效",
+    // 经济增长目标如期实现: a goal met is an account.
+    "如期实现",
+    "圆满完成",
+    "全面完成",
+    "超额完成",
+    "顺利完成",
 ];
 const PROBLEMS: &[&str] = &["问题", "不足", "困难", "短板", "差距", "挑战"];
 const SELF: &[&str] = &["自身建设", "政府建设", "作风建设", "廉政建设", "政府自身"];
@@ -246,6 +252,12 @@ mod tests {
     use super::*;
 
     const TEXT: &str = "各位代表：\n一、2023年工作回顾\n（一）经济发展。一是项目建设有质效。全年实施项目45个。\n二、2024年工作安排\n1. 抓项目\n三、全面加强政府自身建设";
+
+    #[test]
+    fn a_goal_met_is_an_account() {
+        assert_eq!(kind_of("经济增长目标如期实现"), SectionKind::Review);
+        assert_eq!(kind_of("2024年主要目标"), SectionKind::Plan);
+    }
 
     #[test]
     fn a_work_plan_is_all_plan_unless_it_reviews() {
