@@ -250,8 +250,11 @@ fn note_signals(raw: &str, lines: &[&str], chrome: &mut Chrome) {
 
 /// Where an aggregator's tail starts: the first marker line in the second
 /// half of the text (阅读全文 anywhere: it is the wall itself), else the end.
+/// A marker with a paragraph after it (a newspaper page's 上一篇 among the
+/// buttons above the article) is page chrome, not the tail.
 fn tail_start(lines: &[&str]) -> usize {
     let total = lines.len();
+    let last_paragraph = lines.iter().rposition(|l| l.chars().count() >= PARAGRAPH_CHARS);
     lines
         .iter()
         .enumerate()
@@ -259,9 +262,13 @@ fn tail_start(lines: &[&str]) -> usize {
             (i * 2 >= total || l.contains("阅读全文"))
                 && l.chars().count() <= 80
                 && TAIL_MARKERS.iter().any(|m| l.contains(m))
+                && last_paragraph.is_none_or(|p| p < i)
         })
         .unwrap_or(total)
 }
+
+/// A line this long is a paragraph of the document, not a link or button.
+const PARAGRAPH_CHARS: usize = 150;
 
 /// Splits page chrome from the body: header lines with metadata labels,
 /// banners, breadcrumbs, buttons, aggregator tails and hidden-text notices.
@@ -467,6 +474,31 @@ pub fn char_span(text: &str, needle: &str) -> Option<(u32, u32)> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn buttons_above_the_article_are_not_its_tail() {
+        let paragraph = "多祥镇将立足自身优势，".repeat(20);
+        let lines = [
+            "首版",
+            "上一版",
+            "下一版",
+            "文章标题",
+            "上一篇",
+            "下一篇",
+            paragraph.as_str(),
+            "一是加快构建特色产业体系。",
+        ];
+        assert_eq!(tail_start(&lines), lines.len());
+        let lines = [
+            paragraph.as_str(),
+            "二是推进城镇建设。",
+            "相关文章",
+            "上一篇",
+            "下一篇",
+            "某镇召开会议",
+        ];
+        assert_eq!(tail_start(&lines), 3);
+    }
 
     #[test]
     fn a_figure_broken_over_lines_is_joined_back() {
