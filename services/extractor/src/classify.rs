@@ -204,7 +204,7 @@ static REVIEW_OPENING: LazyLock<Regex> = LazyLock::new(|| {
 });
 /// How a year's plan opens: 今年工作的总体要求是.
 static PLAN_OPENING: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"(?:今年|明年|(?:19|20)\d{2}年)工作的?总体要求|(?:及|和|与|、)(?:下一步|明年|下半年|(?:19|20)\d{2}\s*年)(?:的)?(?:工作)?(?:计划|打算|思路|安排|设想)[^。]{0,8}(?:报告|汇报)如下")
+    Regex::new(r"(?:今年|明年|(?:19|20)\d{2}年)工作的?总体要求|(?:及|和|与|、)(?:下一步|明年|下半年|(?:19|20)\d{2}\s*年)(?:的)?(?:工作)?(?:计划|打算|思路|安排|设想|目标)[^。]{0,8}(?:报告|汇报|公布)")
             .expect("static regex")
 });
 /// A report delivered to the congress: 向大会报告工作, 向大会作…报告.
@@ -371,6 +371,17 @@ mod tests {
         );
         assert_eq!(
             doc_type("", "现将2023年工作开展情况及2024年工作计划报告如下：全镇上下紧紧围绕"),
+            Some(DocType::WorkSummaryAndPlan)
+        );
+        assert_eq!(
+            doc_type(
+                "某街道2022年半年度工作总结",
+                "现将上半年工作进度及下半年工作计划公布如下："
+            ),
+            Some(DocType::WorkSummaryAndPlan)
+        );
+        assert_eq!(
+            doc_type("某镇半年工作总结", "现将半年工作开展情况及下一步工作计划作简要汇报。"),
             Some(DocType::WorkSummaryAndPlan)
         );
     }
