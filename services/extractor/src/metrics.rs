@@ -222,6 +222,23 @@ const VERBS: &[&str] = &[
     "收取", "投入", "投资", "筹集", "争取", "落实", "完成", "实现", "实施", "引进", "新建", "建成", "发放", "兑现",
     "整治", "清理",
 ];
+/// Measures that name no subject of their own.
+const GENERIC_HEADS: &[&str] = &[
+    "产值",
+    "总产值",
+    "产量",
+    "总产量",
+    "收入",
+    "总收入",
+    "营业收入",
+    "投资",
+    "总投资",
+    "投入",
+    "总投入",
+    "金额",
+    "资金",
+];
+
 /// Verbs that end the words before a figure whose object follows it
 /// (推动6个重点项目, 建立165亩蔬菜种植基地, 争取1700万元水利项目资金).
 const ACTIONS: &[&str] = &[
@@ -782,6 +799,26 @@ struct Previous {
     start: usize,
 }
 
+/// A name completed from the sentence's previous figure, and the start of
+/// that figure's span when the name comes from it.
+fn with_context(text: &str, name: String, last: &Previous, start: usize) -> (String, Option<usize>) {
+    if !same_sentence(text, last.end, start) {
+        return (name, None);
+    }
+    if name.is_empty() {
+        // 拆迁倒房78户4.1万平方米, 拆除17处违建，共计3580平方米: another
+        // figure of the same indicator, whose span starts at its name.
+        return (last.name.clone(), Some(last.start));
+    }
+    // 规模以上企业14家，完成产值30.68亿元: a bare measure (产值, 投资) is
+    // of what the sentence's previous figure counted; its span starts
+    // there, to hold all of its name.
+    if GENERIC_HEADS.contains(&name.as_str()) {
+        return (format!("{}{name}", last.name), Some(last.start));
+    }
+    (name, None)
+}
+
 /// Every indicator statement in `text`. `plan` holds the char ranges of the
 /// plan part (targets); `years` the review and plan years for statements
 /// that name none.
@@ -811,19 +848,14 @@ pub fn find(text: &str, plan: &[(usize, usize)], review_year: Option<i32>, plan_
             figure.qualifier = Some(q);
             clause_words = &clause[..clause.len() - q.len()];
         }
-        let (mut name, span_end) = indicator_name(text, clause_words, figure.end);
-        let mut inherited_start = None;
-        if name.is_empty() && same_sentence(text, last.end, m.start()) {
-            // 拆迁倒房78户4.1万平方米, 拆除17处违建，共计3580平方米: another
-            // figure of the same indicator, whose span starts at its name.
-            name = last.name.clone();
-            inherited_start = Some(last.start);
-        }
+        let (name, span_end) = indicator_name(text, clause_words, figure.end);
+        let (mut name, inherited_start) = with_context(text, name, &last, m.start());
         if name.is_empty() {
             floor = figure.end;
             continue;
         }
-        let name_start = m.start() - clause.len() + clause.find(name.chars().next().unwrap_or(' ')).unwrap_or(0);
+        let first = name.chars().next().unwrap_or(' ');
+        let name_start = m.start() - clause.len() + clause.find(first).unwrap_or(0);
         let start = inherited_start.unwrap_or_else(|| cursor.at(name_start.min(m.start())));
         let sentence = sentence_around(text, m.start(), figure.end);
         let target = is_target(plan, start, clause, &sentence, m.as_str());
@@ -920,6 +952,13 @@ mod tests {
         let found = find("累计出栏生猪86501头、肉牛5141头、家禽53.5万羽。", &[], None, None);
         let names: Vec<_> = found.iter().map(|f| f.name.as_str()).collect();
         assert_eq!(names, ["出栏生猪", "肉牛", "家禽"]);
+    }
+
+    #[test]
+    fn a_bare_measure_is_of_what_the_sentence_counted() {
+        let found = find("规模以上企业14家，完成产值30.68亿元。实现产值5亿元。", &[], None, None);
+        let names: Vec<_> = found.iter().map(|f| f.name.as_str()).collect();
+        assert_eq!(names, ["规模以上企业", "规模以上企业产值", "产值"]);
     }
 
     #[test]
