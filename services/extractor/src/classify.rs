@@ -136,7 +136,9 @@ pub fn doc_type(title: &str, text: &str) -> Option<DocType> {
         (false, true) if t.contains("工作") => Some(DocType::WorkPlan),
         // A title that names no kind (none, a news headline, a survey)
         // leaves it to the body's own headings.
-        _ if !names_a_document(&t) || SURVEY_WORDS.iter().any(|w| t.contains(w)) => from_body(text),
+        _ if !names_a_document(&t) || SURVEY_WORDS.iter().any(|w| t.contains(w)) => {
+            from_body(text).or_else(|| t.is_empty().then(|| untitled_slice(text)).flatten())
+        }
         _ => None,
     }
 }
@@ -243,6 +245,40 @@ fn from_body(text: &str) -> Option<DocType> {
         (false, false) if news_style_plan(&opening) => Some(DocType::WorkPlan),
         (false, false) => None,
     }
+}
+
+/// Points of an account: 一是, 二是, 三是.
+static POINT: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"[一二三四五六七八九十]是").expect("static regex"));
+/// What a news item prints: its reporter, its lead, its day.
+static NEWS_MARKS: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"记者|本报讯|\d{1,2}月\d{1,2}日").expect("static regex"));
+
+/// A page of a paginated report that starts mid-way, with no title: the
+/// township's own voice (全乡, 我镇), points made one by one (二是, 三是),
+/// real figures, and nothing of a news item. A plan when it speaks more of
+/// what it will do (确保, 力争, 年内) than of what it did (了).
+fn untitled_slice(text: &str) -> Option<DocType> {
+    let opening: String = text.chars().take(6000).collect();
+    let points: std::collections::BTreeSet<&str> = POINT.find_iter(&opening).map(|m| m.as_str()).collect();
+    let voiced = ["全镇", "我镇", "本镇", "全乡", "我乡", "本乡", "全街道", "我街道"]
+        .iter()
+        .any(|w| opening.contains(w));
+    let account = points.len() >= 2
+        && voiced
+        && REAL_FIGURE.find_iter(&opening).take(3).count() >= 3
+        && !NEWS_MARKS.is_match(&opening.chars().take(2000).collect::<String>());
+    if !account {
+        return None;
+    }
+    let future: usize = ["确保", "力争", "争创", "年内", "计划", "将"]
+        .iter()
+        .map(|w| opening.matches(w).count())
+        .sum();
+    Some(if future > opening.matches('了').count() {
+        DocType::WorkPlan
+    } else {
+        DocType::WorkSummary
+    })
 }
 
 /// The township saying what it will do: 某镇将, 我乡将, 某街道党委将.
@@ -384,6 +420,16 @@ mod tests {
             doc_type("某镇半年工作总结", "现将半年工作开展情况及下一步工作计划作简要汇报。"),
             Some(DocType::WorkSummaryAndPlan)
         );
+    }
+
+    #[test]
+    fn untitled_pages_of_an_account() {
+        let done = "（六）组织建设进一步加强。一是狠抓了干部培训，全乡选派了30名指导员。二是发展党员32名，植树40万棵，公开率95%。";
+        assert_eq!(doc_type("", done), Some(DocType::WorkSummary));
+        let ahead = "二是确保全镇新建小康屋64户，年内改造危房220户。三是力争修复提灌站4处。";
+        assert_eq!(doc_type("", ahead), Some(DocType::WorkPlan));
+        let news = "3月5日，记者从某镇获悉：一是全镇新建道路5公里，二是改造危房20户，植树30亩。";
+        assert_eq!(doc_type("", news), None);
     }
 
     #[test]
