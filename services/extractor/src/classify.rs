@@ -424,9 +424,10 @@ mod tests {
 
     #[test]
     fn untitled_pages_of_an_account() {
-        let done = "（六）组织建设进一步加强。一是狠抓了干部培训，全乡选派了30名指导员。二是发展党员32名，植树40万棵，公开率95%。";
+        let done =
+            "（六）组织建设进一步加强。一是狠抓了干部培训，全乡选派了30人。二是发展党员32人，植树40亩，公开率95%。";
         assert_eq!(doc_type("", done), Some(DocType::WorkSummary));
-        let ahead = "二是确保全镇新建小康屋64户，年内改造危房220户。三是力争修复提灌站4处。";
+        let ahead = "二是确保全镇新建小康屋64户，年内改造危房220户。三是力争修复提灌站4个。";
         assert_eq!(doc_type("", ahead), Some(DocType::WorkPlan));
         let news = "3月5日，记者从某镇获悉：一是全镇新建道路5公里，二是改造危房20户，植树30亩。";
         assert_eq!(doc_type("", news), None);
