@@ -35,6 +35,12 @@ const UNITS: &[(&str, &str, f64)] = &[
     ("立方米", "m3", 1.0),
     ("万人次", "person_time", 1e4),
     ("人次", "person_time", 1.0),
+    ("万千瓦时", "kwh", 1e4),
+    ("千瓦时", "kwh", 1.0),
+    ("万户次", "household_time", 1e4),
+    ("户次", "household_time", 1.0),
+    ("家次", "count", 1.0),
+    ("台次", "count", 1.0),
     ("万千瓦", "kw", 1e4),
     ("千瓦", "kw", 1.0),
     ("万亩", "mu", 1e4),
@@ -94,6 +100,12 @@ const UNITS: &[(&str, &str, f64)] = &[
     ("张", "count", 1.0),
     ("批", "count", 1.0),
     ("院", "count", 1.0),
+    ("盏", "count", 1.0),
+    ("眼", "count", 1.0),
+    ("篇", "count", 1.0),
+    ("支", "count", 1.0),
+    ("册", "count", 1.0),
+    ("块", "count", 1.0),
     ("剂次", "count", 1.0),
     ("剂", "count", 1.0),
     ("袋", "count", 1.0),
@@ -127,7 +139,7 @@ static NUMBER: LazyLock<Regex> = LazyLock::new(|| {
 /// What a copy prints for a figure it blanks out (XX万元, **亿元).
 const MASK: &str = "xX×Ｘ*＊";
 static GROWTH: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"^[，,]?\s*(?:同比|比上年|较上年|比去年|年均)?(增长|增加|提高|提升|上升|下降|减少|降低|增速|增幅)(?:了|为|达到|达)?\s*(\d+(?:\.\d+)?)\s*(%|％|个百分点)(以上|左右)?").expect("static regex")
+    Regex::new(r"^[，,]?\s*(?:同比|比上年|较上年|比去年|年均)?(增长|增加|提高|提升|上升|上涨|下降|减少|降低|下滑|回落|增速|增幅)(?:了|为|达到|达)?\s*(\d+(?:\.\d+)?)\s*(%|％|个百分点)(以上|左右)?").expect("static regex")
 });
 
 const QUALIFIERS_BEFORE: &[&str] = &["超过", "突破", "不低于", "不少于", "不足", "近", "约", "超", "逾"];
@@ -712,7 +724,7 @@ fn is_target(plan: &[(usize, usize)], start: usize, clause: &str, sentence: &str
 
 /// +1 for a word of growth, -1 for one of decline.
 fn sign_of(word: &str) -> f64 {
-    if matches!(word, "下降" | "减少" | "降低") {
+    if matches!(word, "下降" | "减少" | "降低" | "下滑" | "回落") {
         -1.0
     } else {
         1.0
@@ -900,7 +912,8 @@ static TRAILING_YEAR: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"(?:19|20)\d{2}\s*年(?:底|末|度)?$").expect("static regex"));
 static CLAUSE_YEAR: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"((?:19|20)\d{2})\s*年").expect("static regex"));
 static GROWTH_BEFORE: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"(增长|增加|提高|提升|上升|下降|减少|降低|增速|增幅)(?:了|为|达到|达)?$").expect("static regex")
+    Regex::new(r"(增长|增加|提高|提升|上升|上涨|下降|减少|降低|下滑|回落|增速|增幅)(?:了|为|达到|达)?$")
+        .expect("static regex")
 });
 
 #[cfg(test)]
@@ -952,6 +965,16 @@ mod tests {
         let found = find("累计出栏生猪86501头、肉牛5141头、家禽53.5万羽。", &[], None, None);
         let names: Vec<_> = found.iter().map(|f| f.name.as_str()).collect();
         assert_eq!(names, ["出栏生猪", "肉牛", "家禽"]);
+    }
+
+    #[test]
+    fn more_units_and_words_of_growth() {
+        assert_eq!(one("安装路灯200盏。").unit.as_deref(), Some("盏"));
+        assert_eq!(one("全年用电量1.2万千瓦时。").unit.as_deref(), Some("万千瓦时"));
+        assert_eq!(one("慰问困难群众300户次。").unit.as_deref(), Some("户次"));
+        let f = one("工业用电量同比下滑3.5%。");
+        assert_eq!((f.name.as_str(), f.growth_pct), ("工业用电量", Some(-3.5)));
+        assert_eq!(one("税收收入1200万元，同比上涨8%。").growth_pct, Some(8.0));
     }
 
     #[test]
