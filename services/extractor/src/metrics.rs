@@ -758,9 +758,24 @@ struct Reading {
 /// What `figure` states, with `growth_pct` printed after it. A percentage
 /// after 增长 (增长5.5%) is a growth rate, not a level: it comes with the
 /// name printed before that word, which replaces the one read before.
-fn reading(figure: &Figure, clause_words: &str, growth_pct: Option<f64>) -> (Reading, Option<String>) {
+/// `rate` is the sign of a growth a list of rates states (分别增长).
+fn reading(
+    figure: &Figure,
+    clause_words: &str,
+    growth_pct: Option<f64>,
+    rate: Option<f64>,
+) -> (Reading, Option<String>) {
     let printed_unit = format!("{}{}", figure.unit_prefix, figure.unit);
     let value = figure.value;
+    if figure.percentage()
+        && let Some(sign) = rate
+    {
+        let rate = Reading {
+            growth_pct: Some(sign * value),
+            ..Default::default()
+        };
+        return (rate, None);
+    }
     if figure.percentage() {
         if let Some(g) = GROWTH_BEFORE.captures(clause_words) {
             let name = strip_words(clause_words[..clause_words.len() - g[0].len()].trim())
@@ -831,6 +846,69 @@ fn with_context(text: &str, name: String, last: &Previous, start: usize) -> (Str
     (name, None)
 }
 
+/// 分别 closing the words before a figure, with what is stated of them.
+static RESPECTIVELY: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"分别(为|是|达到|达|(?:增长|增加|提高|下降|减少|降低)了?|完成了?|实现了?)?$").expect("static regex")
+});
+
+/// Names listed before 分别 (A、B和C年均增长分别为6.8%、5.5%和2%), handed
+/// out in turn to the figures of that sentence.
+#[derive(Debug, Default)]
+struct Respective {
+    names: Vec<String>,
+    next: usize,
+    /// The sign of the growth the figures are rates of, when they are.
+    rate: Option<f64>,
+    /// Byte offset where the sentence ends.
+    until: usize,
+}
+
+impl Respective {
+    /// The listed name of the figure at byte `at`, and whether it is a rate.
+    fn next_name(&mut self, text: &str, clause_words: &str, at: usize) -> Option<(String, Option<f64>)> {
+        if let Some(c) = RESPECTIVELY.captures(clause_words.trim_end()) {
+            let subject = &clause_words.trim_end()[..c.get(0).map_or(0, |m| m.start())];
+            let growth = GROWTH_BEFORE.captures(subject);
+            let subject = growth
+                .as_ref()
+                .map_or(subject, |g| &subject[..g.get(0).map_or(0, |m| m.start())]);
+            let said = c.get(1).map_or("", |m| m.as_str());
+            let word = growth.as_ref().map(|g| g[1].to_string()).or_else(|| {
+                GROWTH_BEFORE
+                    .captures(said.trim_end_matches('了'))
+                    .map(|g| g[1].to_string())
+            });
+            let names: Vec<String> = subject
+                .split(['、', '和', '及', '与'])
+                .map(|n| strip_words(n.trim()).chars().filter(|c| cjk(*c)).collect::<String>())
+                .collect();
+            *self = Respective::default();
+            if names.len() < 2 || names.iter().any(|n| n.chars().count() < 2) {
+                return None;
+            }
+            let end = text[at..].find(['。', '；', ';', '\n']).map_or(text.len(), |i| at + i);
+            *self = Respective {
+                names,
+                next: 1,
+                rate: word.map(|w| sign_of(&w)),
+                until: end,
+            };
+            return Some((self.names[0].clone(), self.rate));
+        }
+        let between = clause_words.trim();
+        if at < self.until
+            && self.next < self.names.len()
+            && between
+                .chars()
+                .all(|c| matches!(c, '、' | '和' | '及' | '与' | '，' | ','))
+        {
+            self.next += 1;
+            return Some((self.names[self.next - 1].clone(), self.rate));
+        }
+        None
+    }
+}
+
 /// Every indicator statement in `text`. `plan` holds the char ranges of the
 /// plan part (targets); `years` the review and plan years for statements
 /// that name none.
@@ -847,6 +925,7 @@ pub fn find(text: &str, plan: &[(usize, usize)], review_year: Option<i32>, plan_
         byte: 0,
         chars: 0,
     };
+    let mut listed = Respective::default();
     for m in NUMBER.find_iter(text) {
         if m.start() < floor || !starts_a_quantity(text, m.start(), m.as_str()) {
             continue;
@@ -861,7 +940,10 @@ pub fn find(text: &str, plan: &[(usize, usize)], review_year: Option<i32>, plan_
             clause_words = &clause[..clause.len() - q.len()];
         }
         let (name, span_end) = indicator_name(text, clause_words, figure.end);
-        let (mut name, inherited_start) = with_context(text, name, &last, m.start());
+        let (name, inherited_start) = with_context(text, name, &last, m.start());
+        let (mut name, rate) = listed
+            .next_name(text, clause_words, m.start())
+            .map_or((name, None), |(n, rate)| (n, rate));
         if name.is_empty() {
             floor = figure.end;
             continue;
@@ -876,7 +958,7 @@ pub fn find(text: &str, plan: &[(usize, usize)], review_year: Option<i32>, plan_
             .captures(clause)
             .and_then(|c| c[1].parse().ok())
             .or(if target { plan_year } else { review_year });
-        let (reading, rate_name) = reading(&figure, clause_words, growth_pct);
+        let (reading, rate_name) = reading(&figure, clause_words, growth_pct, rate);
         if let Some(rate_name) = rate_name {
             name = rate_name;
         }
@@ -965,6 +1047,28 @@ mod tests {
         let found = find("累计出栏生猪86501头、肉牛5141头、家禽53.5万羽。", &[], None, None);
         let names: Vec<_> = found.iter().map(|f| f.name.as_str()).collect();
         assert_eq!(names, ["出栏生猪", "肉牛", "家禽"]);
+    }
+
+    #[test]
+    fn figures_stated_respectively() {
+        let found = find(
+            "工业总产值、规模以上工业产值和公共财政预算收入五年年均增长分别为6.8%、5.5%和2%。",
+            &[],
+            None,
+            None,
+        );
+        let got: Vec<_> = found.iter().map(|f| (f.name.as_str(), f.value, f.growth_pct)).collect();
+        assert_eq!(
+            got,
+            [
+                ("工业总产值", None, Some(6.8)),
+                ("规模以上工业产值", None, Some(5.5)),
+                ("公共财政预算收入", None, Some(2.0))
+            ]
+        );
+        let found = find("粮食面积和蔬菜面积分别达到5000亩、3000亩。", &[], None, None);
+        let got: Vec<_> = found.iter().map(|f| (f.name.as_str(), f.value)).collect();
+        assert_eq!(got, [("粮食面积", Some(5000.0)), ("蔬菜面积", Some(3000.0))]);
     }
 
     #[test]
