@@ -226,7 +226,30 @@ const TRUNCATION_MARKERS: &[&str] = &[
     "剩余内容",
     "下载完整文档",
     "以上为文档前",
+    "正式会员可完整阅读",
+    "超出免费预览",
 ];
+
+/// A numbered part that is not the first, opening the text: the page is a
+/// later slice of a paginated report ((六)农村基层组织…, 二是…).
+static LATER_PART: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"^(?:[（(][二三四五六七八九十]{1,3}[）)]|[二三四五六七八九十]{1,3}[、.．]|[二三四五六七八九十]{1,2}是)")
+        .expect("static regex")
+});
+
+/// Notes the cuts the text itself shows: it ends in an ellipsis (the
+/// preview stops there), or it opens on a later part of the report.
+fn note_cuts(body: &[String], chrome: &mut Chrome) {
+    if body
+        .last()
+        .is_some_and(|l| l.trim_end().ends_with("...") || l.trim_end().ends_with('…'))
+    {
+        chrome.truncation_signals.push("ends in an ellipsis".into());
+    }
+    if body.first().is_some_and(|l| LATER_PART.is_match(l)) {
+        chrome.truncation_signals.push("opens on a later part".into());
+    }
+}
 
 /// Notes the signals of a document-sharing site and of a cut text that
 /// the page shows.
@@ -328,6 +351,7 @@ pub fn clean(raw: &str) -> (String, Chrome) {
         }
         body.push(line.to_string());
     }
+    note_cuts(&body, &mut chrome);
     (rejoin_broken_figures(&body).join("\n"), chrome)
 }
 
@@ -474,6 +498,17 @@ pub fn char_span(text: &str, needle: &str) -> Option<(u32, u32)> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn cuts_the_page_shows() {
+        let cut = |t: &str| !clean(t).1.truncation_signals.is_empty();
+        assert!(cut("全镇完成投资5亿元。\n全面启动工业园区基础..."));
+        assert!(cut("（六）农村基层组织建设进一步加强。\n一是狠抓培训。"));
+        assert!(cut(
+            "全镇完成投资。\n……(某某网省略932字,正式会员可完整阅读)……\n工业增长。"
+        ));
+        assert!(!cut("一、2023年工作回顾\n全镇完成投资5亿元。"));
+    }
 
     #[test]
     fn buttons_above_the_article_are_not_its_tail() {
