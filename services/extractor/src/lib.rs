@@ -421,7 +421,8 @@ impl Evidence<'_> {
         self.text("speaker", &s.line);
         Speaker {
             name: s.name.clone(),
-            title: Some(s.title.clone()),
+            // A speaker printed by name alone has no title.
+            title: (!s.title.is_empty()).then(|| s.title.clone()),
             span: char_span(self.text, &s.line).map(|(start, end)| Span { start, end }),
         }
     }

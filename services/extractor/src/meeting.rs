@@ -178,7 +178,37 @@ pub fn speaker(text: &str, meeting: Option<&Meeting>) -> Option<Speaker> {
         }
         None => (0..lines.len()).collect(),
     };
-    order.into_iter().find_map(|i| speaker_line(lines[i]))
+    order
+        .into_iter()
+        .find_map(|i| speaker_line(lines[i]))
+        .or_else(|| bare_name(&lines, meeting?))
+}
+
+/// Common surnames: a bare name is only read where one opens it.
+const SURNAMES: &str = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕丁任沈姚卢姜崔钟谭陆汪范金石廖贾夏韦付方白邹孟熊秦邱江尹薛闫段雷侯龙史陶黎贺顾毛郝龚邵万钱严覃武戴莫孔向汤卜舒";
+
+/// A speaker printed by name alone, with no title: on the meeting line
+/// after it (…会议上 夏幼华) or on the line right after it (王展招).
+fn bare_name(lines: &[&str], meeting: &Meeting) -> Option<Speaker> {
+    let at = lines.iter().position(|l| *l == meeting.line)?;
+    let tail = meeting
+        .line
+        .rsplit([' ', '\u{3000}'])
+        .next()
+        .filter(|t| *t != meeting.line);
+    let candidates = tail.into_iter().chain(lines.get(at + 1).copied());
+    candidates.into_iter().find_map(|line| {
+        let name = crate::text::unspaced(line.trim());
+        let chars = name.chars().count();
+        let is_name = (2..=3).contains(&chars)
+            && name.chars().all(|c| ('\u{4e00}'..='\u{9fff}').contains(&c))
+            && name.chars().next().is_some_and(|c| SURNAMES.contains(c));
+        is_name.then(|| Speaker {
+            line: line.to_string(),
+            name,
+            title: String::new(),
+        })
+    })
 }
 
 fn speaker_line(line: &str) -> Option<Speaker> {
@@ -229,6 +259,17 @@ mod tests {
         assert_eq!((m.term, m.session), (Some(11), Some(3)));
         let s = speaker(text, Some(&m)).unwrap();
         assert_eq!((s.name.as_str(), s.title.as_str()), ("黄海燕", "乡人民政府乡长"));
+    }
+
+    #[test]
+    fn a_speaker_named_without_a_title() {
+        let text = "政府工作报告\n——2023年1月16日在某镇第十一届人民代表大会第三次会议上\n王展招\n各位代表：";
+        let s = speaker(text, meeting(text).as_ref()).unwrap();
+        assert_eq!((s.name.as_str(), s.title.as_str()), ("王展招", ""));
+        let text = "——2020年7月7日在某镇第七届人民代表大会第二次会议上 夏幼华\n各位代表：";
+        assert_eq!(speaker(text, meeting(text).as_ref()).unwrap().name, "夏幼华");
+        let text = "——在某镇第七届人民代表大会第二次会议上\n各位代表\n现在";
+        assert!(speaker(text, meeting(text).as_ref()).is_none());
     }
 
     #[test]
