@@ -71,7 +71,17 @@ const NOT_REPORTS: &[&str] = &[
 
 /// A year's account of work; 工作报告 without a congress and 工作汇报 are the
 /// same kind of document as a 工作总结.
-const SUMMARY_WORDS: &[&str] = &["工作总结", "总结", "工作报告", "工作汇报", "汇报", "工作情况"];
+const SUMMARY_WORDS: &[&str] = &[
+    "工作总结",
+    "总结",
+    "工作报告",
+    "工作汇报",
+    "汇报",
+    "工作情况",
+    "开展情况",
+    "完成情况",
+    "推进情况",
+];
 /// Titles of a township's account of itself that name no kind of report:
 /// 调研报告, 情况的调查 (the body says what it is).
 const SURVEY_WORDS: &[&str] = &["调研", "调查"];

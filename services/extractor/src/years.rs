@@ -14,7 +14,8 @@ use crate::numerals::parse_integer;
 pub type YearEvidence = Option<(i32, String)>;
 
 /// A year in digits or Chinese numerals (二〇二三年), before 年.
-const YEAR: &str = r"((?:19|20)\d{2}|二[〇○零Ｏ][〇○零Ｏ一二三四五六七八九]{2})\s*年";
+/// 2023上半年 leaves out the 年 of the year.
+const YEAR: &str = r"((?:19|20)\d{2}|二[〇○零Ｏ][〇○零Ｏ一二三四五六七八九]{2})\s*(?:年|[上下]半年)";
 
 static YEAR_SPAN: LazyLock<Regex> = LazyLock::new(|| Regex::new(YEAR).expect("static regex"));
 /// No digit between the year and the words: in 2023年工作总结和2024年工作计划
@@ -145,10 +146,11 @@ static PLAN_AHEAD: LazyLock<Regex> = LazyLock::new(|| {
     .expect("static regex")
 });
 
-/// Whether a report is on a half year (上半年工作).
+/// Whether a report is on part of a year: a half (上半年工作) or a
+/// quarter (第一季度工作总结和第二季度工作计划).
 fn half_year(title: &str, text: &str) -> bool {
     let opening: String = text.chars().take(300).collect();
-    title.contains("半年") || opening.contains("上半年工作")
+    title.contains("半年") || title.contains("季度") || opening.contains("上半年工作")
 }
 
 /// Review and plan years with what each rests on. The title and headings
@@ -276,6 +278,19 @@ mod tests {
         );
         assert_eq!(
             both("乡人民政府2022年上半年工作汇报", "", WorkSummaryAndPlan, None),
+            (Some(2022), Some(2022))
+        );
+        assert_eq!(
+            both("镇2023上半年工作开展情况和下半年工作打算", "", WorkSummaryAndPlan, None),
+            (Some(2023), Some(2023))
+        );
+        assert_eq!(
+            both(
+                "乡镇2022年第一季度工作总结和第二季度工作计划",
+                "",
+                WorkSummaryAndPlan,
+                None
+            ),
             (Some(2022), Some(2022))
         );
     }
