@@ -40,6 +40,9 @@ static OPENING_YEAR: LazyLock<Regex> = LazyLock::new(|| {
 });
 static PASSING_YEAR: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(&format!(r"(?:即将过去的|刚刚过去的|过去的|回顾){YEAR}")).expect("static regex"));
+/// The state of things at the end of the year reviewed: 截至2007年底.
+static YEAR_END: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(&format!(r"(?:截至|截止)(?:到)?{YEAR}(?:底|末)")).expect("static regex"));
 static YEAR_IS: LazyLock<Regex> = LazyLock::new(|| Regex::new(&format!(r"(?:^|\n){YEAR}是")).expect("static regex"));
 /// Words that open the plan part: what comes after looks ahead.
 const PLAN_OPENERS: &[&str] = &[
@@ -119,6 +122,7 @@ fn review_from_text(text: &str) -> YearEvidence {
     let phrase = PASSING_YEAR
         .captures(&looking_back)
         .or_else(|| YEAR_IS.captures(&looking_back))
+        .or_else(|| YEAR_END.captures(&looking_back))
         .and_then(|c| Some((year_of(&c[1])?, c[0].trim().to_string())));
     if phrase.is_some() {
         return phrase;
@@ -375,6 +379,19 @@ mod tests {
         assert_eq!(
             both("", "某镇将立足优势，一是抓项目，二是抓招商。", WorkPlan, None),
             (None, None)
+        );
+    }
+
+    #[test]
+    fn from_the_state_at_the_year_end() {
+        assert_eq!(
+            both(
+                "某镇工作汇报",
+                "截止2007年底，全镇完成投资5亿元。",
+                DocType::WorkSummary,
+                None
+            ),
+            (Some(2007), None)
         );
     }
 
