@@ -81,7 +81,7 @@ static BLURB: LazyLock<Regex> = LazyLock::new(|| {
 /// A title at the head of a line that runs on: it ends on the kind of
 /// document, before a dash, a space, a bracket or the text itself.
 static GLUED_TITLE: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"^(\S{4,40}?(?:工作报告|情况报告|调研报告|工作总结|工作汇报|情况汇报|工作计划|工作要点|工作思路|工作规划)(?:[及和暨与]\S{0,20}?(?:计划|规划|思路|打算|安排|要点))?)(?:\s|—|-|[（(]|$|\p{Han})")
+    Regex::new(r"^(\S{4,40}?(?:工作报告|情况报告|调研报告|工作总结|工作汇报|情况汇报|工作计划|工作要点|工作思路|工作规划)(?:[及和暨与]\S{0,20}?(?:计划|规划|思路|打算|安排|要点))?)(?:\s|—|-|[（(]|$|\p{Han}|(?:19|20)\d{2}\s*年[，,])")
         .expect("static regex")
 });
 
@@ -234,6 +234,14 @@ pub fn blurb_name(text: &str) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_title_glued_to_the_year_that_opens_the_text() {
+        let c = GLUED_TITLE
+            .captures("镇2016年半年工作总结2016年,我镇紧紧围绕目标")
+            .unwrap();
+        assert_eq!(&c[1], "镇2016年半年工作总结");
+    }
 
     #[test]
     fn meeting_lines_and_sample_tags_are_not_the_title() {
