@@ -71,6 +71,10 @@ static PLACE_PREFIX: LazyLock<Regex> = LazyLock::new(|| {
         .expect("static regex")
 });
 
+/// The place before a town's head: 湖镇镇镇长, 某县某乡乡长.
+static PLACE_BEFORE_HEAD: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"^[\u4e00-\u9fa5]{0,8}[市县区旗镇乡]((?:镇|乡)长)$").expect("static regex"));
+
 /// Whether a line names a congress meeting.
 fn is_meeting_line(line: &str) -> bool {
     ["人民代表大会", "人大", "人代会"].iter().any(|w| line.contains(w))
@@ -226,6 +230,7 @@ fn speaker_line(line: &str) -> Option<Speaker> {
     let title = caps[1].trim().to_string();
     let title = PLACE_PREFIX
         .captures(&title)
+        .or_else(|| PLACE_BEFORE_HEAD.captures(&title))
         .map_or(title.clone(), |c| c[1].to_string());
     Some(Speaker {
         line: line.to_string(),
@@ -259,6 +264,13 @@ mod tests {
         assert_eq!((m.term, m.session), (Some(11), Some(3)));
         let s = speaker(text, Some(&m)).unwrap();
         assert_eq!((s.name.as_str(), s.title.as_str()), ("黄海燕", "乡人民政府乡长"));
+    }
+
+    #[test]
+    fn a_place_before_the_heads_title() {
+        let s = speaker_line("湖镇镇镇长  钟罗谊").unwrap();
+        assert_eq!((s.name.as_str(), s.title.as_str()), ("钟罗谊", "镇长"));
+        assert_eq!(speaker_line("代镇长 王建").unwrap().title, "代镇长");
     }
 
     #[test]
