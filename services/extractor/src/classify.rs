@@ -71,7 +71,17 @@ const NOT_REPORTS: &[&str] = &[
 
 /// A year's account of work; 工作报告 without a congress and 工作汇报 are the
 /// same kind of document as a 工作总结.
-const SUMMARY_WORDS: &[&str] = &["工作总结", "总结", "工作报告", "工作汇报", "汇报", "工作情况"];
+const SUMMARY_WORDS: &[&str] = &[
+    "工作总结",
+    "总结",
+    "工作报告",
+    "工作汇报",
+    "汇报",
+    "工作情况",
+    "开展情况",
+    "完成情况",
+    "推进情况",
+];
 /// Titles of a township's account of itself that name no kind of report:
 /// 调研报告, 情况的调查 (the body says what it is).
 const SURVEY_WORDS: &[&str] = &["调研", "调查"];
@@ -136,7 +146,9 @@ pub fn doc_type(title: &str, text: &str) -> Option<DocType> {
         (false, true) if t.contains("工作") => Some(DocType::WorkPlan),
         // A title that names no kind (none, a news headline, a survey)
         // leaves it to the body's own headings.
-        _ if !names_a_document(&t) || SURVEY_WORDS.iter().any(|w| t.contains(w)) => from_body(text),
+        _ if !names_a_document(&t) || SURVEY_WORDS.iter().any(|w| t.contains(w)) => {
+            from_body(text).or_else(|| t.is_empty().then(|| untitled_slice(text)).flatten())
+        }
         _ => None,
     }
 }
@@ -183,8 +195,18 @@ static MASKED_FIGURE: LazyLock<Regex> =
 /// report keeps some real figures or places.
 pub fn writing_template(text: &str) -> bool {
     // Cheapest first: most pages print real figures and stop here.
-    let real = REAL_FIGURE.find_iter(text).take(2).count();
-    real <= 1 && MASKED_FIGURE.find_iter(text).take(2).count() >= 2 && crate::division::village_names(text).is_empty()
+    if REAL_FIGURE.find_iter(text).take(2).count() > 1 {
+        return false;
+    }
+    MASKED_FIGURE.find_iter(text).take(2).count() >= 2 && !names_a_real_village(text)
+}
+
+/// Whether the text names a village of the national table. 新农村, 和农村
+/// are the word 农村 (the countryside) after another word, not villages.
+fn names_a_real_village(text: &str) -> bool {
+    crate::division::village_names(text)
+        .iter()
+        .any(|name| !name.ends_with("农村"))
 }
 
 /// How a year's account opens: 2023年以来，在区委、区政府的正确领导下.
@@ -194,7 +216,7 @@ static REVIEW_OPENING: LazyLock<Regex> = LazyLock::new(|| {
 });
 /// How a year's plan opens: 今年工作的总体要求是.
 static PLAN_OPENING: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"(?:今年|明年|(?:19|20)\d{2}年)工作的?总体要求|(?:及|和|与|、)(?:下一步|明年|下半年|(?:19|20)\d{2}\s*年)(?:的)?(?:工作)?(?:计划|打算|思路|安排|设想)[^。]{0,8}(?:报告|汇报)如下")
+    Regex::new(r"(?:今年|明年|(?:19|20)\d{2}年)工作的?总体要求|(?:及|和|与|、)(?:下一步|明年|下半年|(?:19|20)\d{2}\s*年)(?:的)?(?:工作)?(?:计划|打算|思路|安排|设想|目标)[^。]{0,8}(?:报告|汇报|公布)")
             .expect("static regex")
 });
 /// A report delivered to the congress: 向大会报告工作, 向大会作…报告.
@@ -230,8 +252,60 @@ fn from_body(text: &str) -> Option<DocType> {
         (true, true) => Some(DocType::WorkSummaryAndPlan),
         (true, false) => Some(DocType::WorkSummary),
         (false, true) => Some(DocType::WorkPlan),
+        (false, false) if news_style_plan(&opening) => Some(DocType::WorkPlan),
         (false, false) => None,
     }
+}
+
+/// Points of an account: 一是, 二是, 三是.
+static POINT: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"[一二三四五六七八九十]是").expect("static regex"));
+/// What a news item prints: its reporter, its lead, its day.
+static NEWS_MARKS: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"记者|本报讯|\d{1,2}月\d{1,2}日").expect("static regex"));
+
+/// A page of a paginated report that starts mid-way, with no title: the
+/// township's own voice (全乡, 我镇), points made one by one (二是, 三是),
+/// real figures, and nothing of a news item. A plan when it speaks more of
+/// what it will do (确保, 力争, 年内) than of what it did (了).
+fn untitled_slice(text: &str) -> Option<DocType> {
+    let opening: String = text.chars().take(6000).collect();
+    let points: std::collections::BTreeSet<&str> = POINT.find_iter(&opening).map(|m| m.as_str()).collect();
+    let voiced = ["全镇", "我镇", "本镇", "全乡", "我乡", "本乡", "全街道", "我街道"]
+        .iter()
+        .any(|w| opening.contains(w));
+    let account = points.len() >= 2
+        && voiced
+        && REAL_FIGURE.find_iter(&opening).take(3).count() >= 3
+        && !NEWS_MARKS.is_match(&opening.chars().take(2000).collect::<String>());
+    if !account {
+        return None;
+    }
+    let future: usize = ["确保", "力争", "争创", "年内", "计划", "将"]
+        .iter()
+        .map(|w| opening.matches(w).count())
+        .sum();
+    Some(if future > opening.matches('了').count() {
+        DocType::WorkPlan
+    } else {
+        DocType::WorkSummary
+    })
+}
+
+/// The township saying what it will do: 某镇将, 我乡将, 某街道党委将.
+static TOWNSHIP_WILL: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"\p{Han}{1,6}(?:镇|乡|街道)(?:党委|党工委|政府)?将").expect("static regex"));
+
+/// A plan told as news or an interview (a leader setting out the year's
+/// work): early on the township says what it will do, and the text lays
+/// the plan out (一是…二是…, 目标任务, 工作计划).
+fn news_style_plan(text: &str) -> bool {
+    let lead: String = text.chars().take(1500).collect();
+    let will = TOWNSHIP_WILL
+        .find_iter(&lead)
+        .any(|m| !["乡镇", "城镇", "村镇", "市镇"].iter().any(|w| m.as_str().contains(w)));
+    let laid_out =
+        (text.contains("一是") && text.contains("二是")) || lead.contains("目标任务") || lead.contains("工作计划");
+    will && laid_out
 }
 
 /// Words only a township government uses of itself.
@@ -345,6 +419,38 @@ mod tests {
             doc_type("", "现将2023年工作开展情况及2024年工作计划报告如下：全镇上下紧紧围绕"),
             Some(DocType::WorkSummaryAndPlan)
         );
+        assert_eq!(
+            doc_type(
+                "某街道2022年半年度工作总结",
+                "现将上半年工作进度及下半年工作计划公布如下："
+            ),
+            Some(DocType::WorkSummaryAndPlan)
+        );
+        assert_eq!(
+            doc_type("某镇半年工作总结", "现将半年工作开展情况及下一步工作计划作简要汇报。"),
+            Some(DocType::WorkSummaryAndPlan)
+        );
+    }
+
+    #[test]
+    fn untitled_pages_of_an_account() {
+        let done =
+            "（六）组织建设进一步加强。一是狠抓了干部培训，全乡选派了30人。二是发展党员32人，植树40亩，公开率95%。";
+        assert_eq!(doc_type("", done), Some(DocType::WorkSummary));
+        let ahead = "二是确保全镇新建小康屋64户，年内改造危房220户。三是力争修复提灌站4个。";
+        assert_eq!(doc_type("", ahead), Some(DocType::WorkPlan));
+        let news = "3月5日，记者从某镇获悉：一是全镇新建道路5公里，二是改造危房20户，植树30亩。";
+        assert_eq!(doc_type("", news), None);
+    }
+
+    #[test]
+    fn plans_told_as_news() {
+        let text = "会议明确了发展目标。某镇将立足自身优势，着力打造增长极。\n一是加快产业发展。\n二是推进城镇建设。";
+        assert_eq!(doc_type("勇立潮头 跨越赶超", text), Some(DocType::WorkPlan));
+        assert_eq!(doc_type("", text), Some(DocType::WorkPlan));
+        // Towns in general, or a plan not laid out, are not one.
+        assert_eq!(doc_type("", "全市乡镇将加快发展。一是抓项目。二是抓招商。"), None);
+        assert_eq!(doc_type("", "某镇将举办灯会，欢迎游客。"), None);
     }
 
     #[test]
@@ -355,6 +461,8 @@ mod tests {
         assert!(!writing_template(
             "全镇粮食播种面积4.5万亩，实现财政收入XX万元，增长8%，XX万元。"
         ));
+        // 新农村 is the countryside, not a village of that name.
+        assert!(writing_template("推进新农村建设，实现生产总值XX万元，增长X%。"));
         let news = "3月30日，某镇第二十届人民代表大会第五次会议胜利召开。会议听取了镇长作的政府工作报告。";
         assert_eq!(doc_type("", news), None);
         assert_eq!(

@@ -185,18 +185,18 @@ fn scan_text(inputs: &Inputs) -> String {
     scan
 }
 
-/// The division and its evidence.
 /// Township names that are everyday words too.
 const EVERYDAY_NAMES: &[&str] = &["小城镇", "中心镇", "新城镇", "城关镇", "工业园区", "开发区"];
 
-pub fn resolve(inputs: &Inputs) -> Division {
+/// The places above the township the document states as its own — in its
+/// text (but not those named as someone else's), in its issuers' lines and
+/// as province abbreviations — and the evidence of what was set aside.
+fn higher_places(inputs: &Inputs, scan: &str, mentions: &[PlaceMention]) -> (Higher, Vec<String>) {
     let g = Gazetteer::global();
-    let scan = scan_text(inputs);
     let chars: Vec<char> = scan.chars().collect();
-    let mentions = g.find_places(&scan);
     let mut higher = Higher::default();
     let mut evidence = Vec::new();
-    for m in &mentions {
+    for m in mentions {
         let Some(level) = level_digits(m.level) else { continue };
         if foreign(&chars, m) {
             evidence.push(format!("{} is named as someone else's place", m.name));
@@ -212,22 +212,28 @@ pub fn resolve(inputs: &Inputs) -> Division {
             }
         }
     }
-    for caps in PROVINCE_ABBREVIATION.captures_iter(&scan) {
+    for caps in PROVINCE_ABBREVIATION.captures_iter(scan) {
         higher.add(2, [abbreviation_code(&caps[1]).to_string()]);
         evidence.push(format!("{} names the province", &caps[0]));
     }
+    (higher, evidence)
+}
 
-    // Stated township names, strongest first.
+/// Township names the text states, strongest first, with their codes: a
+/// mention counts once, the title or an issuer line five times.
+fn ranked_townships(inputs: &Inputs, mentions: &[PlaceMention]) -> Vec<(String, i32, Vec<String>)> {
     let mut scores: BTreeMap<String, (i32, Vec<String>)> = BTreeMap::new();
     for m in mentions.iter().filter(|m| m.level == Level::Township) {
         let entry = scores.entry(m.name.clone()).or_insert((0, m.codes.clone()));
         entry.0 += 1;
     }
+    let in_title = |name: &str| inputs.title.contains(name);
+    let in_issuer = |name: &str| inputs.issuers.iter().any(|l| l.contains(name));
     for (name, (score, _)) in scores.iter_mut() {
-        if inputs.title.contains(name.as_str()) {
+        if in_title(name) {
             *score += 5;
         }
-        if inputs.issuers.iter().any(|l| l.contains(name.as_str())) {
+        if in_issuer(name) {
             *score += 5;
         }
     }
@@ -236,24 +242,25 @@ pub fn resolve(inputs: &Inputs) -> Division {
     // an issuer line, or recur.
     let mut ranked: Vec<(String, i32, Vec<String>)> = scores
         .into_iter()
-        .filter(|(name, (score, _))| *score >= 2 || inputs.title.contains(name.as_str()))
+        .filter(|(name, (score, _))| *score >= 2 || in_title(name))
         // 小城镇建设 is town planning, not 小城镇 of 舒兰市, unless the title
         // or the issuer says so.
-        .filter(|(name, _)| {
-            !EVERYDAY_NAMES.contains(&name.as_str())
-                || inputs.title.contains(name.as_str())
-                || inputs.issuers.iter().any(|l| l.contains(name.as_str()))
-        })
-        .filter(|(name, _)| {
-            !inputs.placeholder
-                || inputs.title.contains(name.as_str())
-                || inputs.issuers.iter().any(|l| l.contains(name.as_str()))
-        })
+        .filter(|(name, _)| !EVERYDAY_NAMES.contains(&name.as_str()) || in_title(name) || in_issuer(name))
+        .filter(|(name, _)| !inputs.placeholder || in_title(name) || in_issuer(name))
         .map(|(n, (s, c))| (n, s, c))
         .collect();
     ranked.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+    ranked
+}
 
-    if let Some((name, _, codes)) = ranked.first() {
+/// The division and its evidence: the township the text states, else the
+/// one its recurring core name gives, else (for a masked report) what the
+/// unmasked places say, else the province alone.
+pub fn resolve(inputs: &Inputs) -> Division {
+    let scan = scan_text(inputs);
+    let mentions = Gazetteer::global().find_places(&scan);
+    let (higher, evidence) = higher_places(inputs, &scan, &mentions);
+    if let Some((name, _, codes)) = ranked_townships(inputs, &mentions).first() {
         return stated(name, codes, &higher, inputs, evidence);
     }
     // A masked report's recurring words are its slogans, not its name.

@@ -277,8 +277,8 @@ fn record_key(record: &Value) -> Option<String> {
     None
 }
 
-/// Scores `records` (their JSON form) against every `*.json` label in `gold_dir`.
-pub fn score(gold_dir: &Path, records: &[Value]) -> anyhow::Result<Report> {
+/// Every `*.json` label in `gold_dir`, by file stem.
+fn read_golds(gold_dir: &Path) -> anyhow::Result<BTreeMap<String, Value>> {
     let mut golds: BTreeMap<String, Value> = BTreeMap::new();
     let mut entries: Vec<_> = std::fs::read_dir(gold_dir)
         .map_err(|e| anyhow::anyhow!("cannot read the gold directory {}: {e}", gold_dir.display()))?
@@ -296,6 +296,113 @@ pub fn score(gold_dir: &Path, records: &[Value]) -> anyhow::Result<Report> {
             .unwrap_or_default();
         golds.insert(stem, value);
     }
+    Ok(golds)
+}
+
+/// What a record filled in for a page it lacks.
+const MISSING: &str = "<missing>";
+
+/// The gold and the predicted value of `field` (read at `paths` of the
+/// record), normalised. A record that resolved its division by inference
+/// is held to the label's inferred division; a label without a congress
+/// or a speaker expects neither.
+fn field_values(field: &str, paths: &[&str], gold: &Value, record: Option<&Value>) -> (Option<Value>, Option<Value>) {
+    let mut gv = norm(get(gold, field), field);
+    if DIVISION.contains(&field)
+        && gold.get("inferred_division").is_some_and(|v| !v.is_null())
+        && record
+            .and_then(|r| get(r, "division.resolution"))
+            .and_then(Value::as_str)
+            == Some("inferred")
+    {
+        gv = norm(gold.get("inferred_division").and_then(|d| get(d, field)), field);
+    }
+    if field.starts_with("congress.") && gold.get("congress").is_none_or(Value::is_null) {
+        gv = None;
+    }
+    if field.starts_with("speaker.") && gold.get("speaker").is_none_or(Value::is_null) {
+        gv = None;
+    }
+    let pv = match record {
+        Some(r) => paths.iter().find_map(|p| norm(get(r, p), field)),
+        None => Some(Value::String(MISSING.into())),
+    };
+    (gv, pv)
+}
+
+/// Whether a predicted value matches the gold one: equal, both empty, a
+/// false flag left unset, or numbers within rounding.
+fn field_ok(field: &str, gv: &Option<Value>, pv: &Option<Value>) -> bool {
+    if let (Some(Value::Number(g)), Some(Value::Number(p))) = (gv, pv) {
+        return (g.as_f64().unwrap_or(f64::NAN) - p.as_f64().unwrap_or(f64::NAN)).abs() < 1e-9;
+    }
+    gv == pv
+        || (gv.is_none() && empty(pv))
+        || (*gv == Some(Value::Bool(false)) && pv.is_none() && (field == "truncated" || field == "placeholder_names"))
+}
+
+impl Report {
+    /// Scores the scalar fields of one page (only is_report for a page
+    /// that is no report).
+    fn score_fields(&mut self, key: &str, gold: &Value, record: Option<&Value>, gold_is_report: bool) {
+        for (field, paths) in FIELDS {
+            if !gold_is_report && *field != "is_report" {
+                continue;
+            }
+            if *field == "division_code" && gold.get("division_code").is_none() {
+                continue;
+            }
+            let (gv, pv) = field_values(field, paths, gold, record);
+            let ok = field_ok(field, &gv, &pv);
+            self.fields_total += 1;
+            self.fields_ok += usize::from(ok);
+            let missing_marker = Some(Value::String(MISSING.into()));
+            let filled = !empty(&pv) && pv != missing_marker && pv != Some(Value::Bool(false));
+            if filled {
+                self.filled += 1;
+                if !ok {
+                    self.wrong_filled += 1;
+                    self.wrong_codes += usize::from(*field == "division_code");
+                }
+            }
+            let entry = self.per_field.entry(field.to_string()).or_default();
+            entry.0 += usize::from(ok);
+            entry.1 += 1;
+            if !ok {
+                let show = |v: &Option<Value>| v.as_ref().map_or("None".to_string(), |v| v.to_string());
+                self.misses
+                    .push(format!("{key} {field}: gold={} got={}", show(&gv), show(&pv)));
+            }
+        }
+    }
+
+    /// Scores the labelled metrics of one report.
+    fn score_metrics(&mut self, key: &str, gold: &Value, record: Option<&Value>) {
+        let predicted = record
+            .and_then(|r| r.get("metrics"))
+            .and_then(Value::as_array)
+            .cloned()
+            .unwrap_or_default();
+        for metric in gold.get("metrics").and_then(Value::as_array).into_iter().flatten() {
+            self.metrics_total += 1;
+            let hit = metric_found(metric, &predicted);
+            self.metrics_found += usize::from(hit);
+            if !hit {
+                self.misses.push(format!(
+                    "{key} metric missed: {} {}{} {}",
+                    metric.get("name").and_then(Value::as_str).unwrap_or(""),
+                    metric.get("value").map_or("None".into(), |v| v.to_string()),
+                    metric.get("unit").and_then(Value::as_str).unwrap_or(""),
+                    metric.get("kind").and_then(Value::as_str).unwrap_or("")
+                ));
+            }
+        }
+    }
+}
+
+/// Scores `records` (their JSON form) against every `*.json` label in `gold_dir`.
+pub fn score(gold_dir: &Path, records: &[Value]) -> anyhow::Result<Report> {
+    let golds = read_golds(gold_dir)?;
     let by_key: BTreeMap<String, &Value> = records.iter().filter_map(|r| Some((record_key(r)?, r))).collect();
     let mut report = Report {
         documents: golds.len(),
@@ -311,82 +418,9 @@ pub fn score(gold_dir: &Path, records: &[Value]) -> anyhow::Result<Report> {
         report.reports += usize::from(gold_is_report);
         report.reports_found += usize::from(gold_is_report && called_report);
         report.false_reports += usize::from(!gold_is_report && called_report);
-        for (field, paths) in FIELDS {
-            if !gold_is_report && *field != "is_report" {
-                continue;
-            }
-            if *field == "division_code" && gold.get("division_code").is_none() {
-                continue;
-            }
-            let mut gv = norm(get(gold, field), field);
-            if DIVISION.contains(field)
-                && gold.get("inferred_division").is_some_and(|v| !v.is_null())
-                && record
-                    .and_then(|r| get(r, "division.resolution"))
-                    .and_then(Value::as_str)
-                    == Some("inferred")
-            {
-                gv = norm(gold.get("inferred_division").and_then(|d| get(d, field)), field);
-            }
-            if field.starts_with("congress.") && gold.get("congress").is_none_or(Value::is_null) {
-                gv = None;
-            }
-            if field.starts_with("speaker.") && gold.get("speaker").is_none_or(Value::is_null) {
-                gv = None;
-            }
-            let missing_marker = Some(Value::String("<missing>".into()));
-            let pv = match record {
-                Some(r) => paths.iter().find_map(|p| norm(get(r, p), field)),
-                None => missing_marker.clone(),
-            };
-            let mut ok = gv == pv
-                || (gv.is_none() && empty(&pv))
-                || (gv == Some(Value::Bool(false))
-                    && pv.is_none()
-                    && (*field == "truncated" || *field == "placeholder_names"));
-            if let (Some(Value::Number(g)), Some(Value::Number(p))) = (&gv, &pv) {
-                ok = (g.as_f64().unwrap_or(f64::NAN) - p.as_f64().unwrap_or(f64::NAN)).abs() < 1e-9;
-            }
-            report.fields_total += 1;
-            report.fields_ok += usize::from(ok);
-            let filled = !empty(&pv) && pv != missing_marker && pv != Some(Value::Bool(false));
-            if filled {
-                report.filled += 1;
-                if !ok {
-                    report.wrong_filled += 1;
-                    report.wrong_codes += usize::from(*field == "division_code");
-                }
-            }
-            let entry = report.per_field.entry(field.to_string()).or_default();
-            entry.0 += usize::from(ok);
-            entry.1 += 1;
-            if !ok {
-                let show = |v: &Option<Value>| v.as_ref().map_or("None".to_string(), |v| v.to_string());
-                report
-                    .misses
-                    .push(format!("{key} {field}: gold={} got={}", show(&gv), show(&pv)));
-            }
-        }
+        report.score_fields(key, gold, record, gold_is_report);
         if gold_is_report {
-            let predicted = record
-                .and_then(|r| r.get("metrics"))
-                .and_then(Value::as_array)
-                .cloned()
-                .unwrap_or_default();
-            for metric in gold.get("metrics").and_then(Value::as_array).into_iter().flatten() {
-                report.metrics_total += 1;
-                let hit = metric_found(metric, &predicted);
-                report.metrics_found += usize::from(hit);
-                if !hit {
-                    report.misses.push(format!(
-                        "{key} metric missed: {} {}{} {}",
-                        metric.get("name").and_then(Value::as_str).unwrap_or(""),
-                        metric.get("value").map_or("None".into(), |v| v.to_string()),
-                        metric.get("unit").and_then(Value::as_str).unwrap_or(""),
-                        metric.get("kind").and_then(Value::as_str).unwrap_or("")
-                    ));
-                }
-            }
+            report.score_metrics(key, gold, record);
         }
     }
     Ok(report)

@@ -58,9 +58,18 @@ pub enum Origin {
     Url { url: String, site_id: String },
 }
 
+/// A township's name blanked out: XX镇, xx 镇, *街道, **乡, ooo乡, _镇,
+/// 〔...〕乡, 某镇; or a title opening on the bare level word before a year.
 static PLACEHOLDER: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"(?:XX|ＸＸ|××|xx|\*\*|某某|某)(?:镇|乡|街道)|^(?:镇|乡|街道)(?:\d{4}|上半年|下半年)")
-        .expect("static regex")
+    Regex::new(
+        r"(?:[xXＸ×]{1,4}|[*＊]{1,4}|[_＿]{1,4}|o{2,4}|[〇○]{2,4}|某某|某|〔(?:\.{3}|…{1,2})〕)\s?(?:镇|乡|街道)|^(?:镇|乡|街道)(?:\d{4}|上半年|下半年)",
+    )
+    .expect("static regex")
+});
+/// A title whose township's name was cut out: it opens on the bare level
+/// word (镇政府2023年工作总结, 镇“十四五”工作谋划, 乡人民政府…汇报).
+static CUT_OUT_TITLE: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"^(?:镇|乡|街道)(?:人民政府|政府|党委|党工委|办事处|工作|[“\x22「]|\d|二〇)").expect("static regex")
 });
 
 struct Evidence<'a> {
@@ -145,202 +154,54 @@ fn simplified_document(doc: &ParsedDocument) -> ParsedDocument {
     simple
 }
 
+/// The record of a document in simplified script: each part of it from the
+/// module that owns it, in the order one part needs another.
 fn extract_simplified(doc: &ParsedDocument, origin: &Origin) -> ReportRecord {
     let (text, chrome) = text::clean(&doc.text);
     let mut ev = Evidence {
         text: &text,
         items: Vec::new(),
     };
-
     let title = title::pick(doc, &chrome, &text);
     let title_str = title.as_ref().map(|t| t.title.as_str()).unwrap_or("");
-    match &title {
-        Some(title::Title { line: Some(line), .. }) => ev.text("title", line),
-        Some(t) => ev.meta("title", &t.title, t.origin),
-        None => {}
-    }
-
-    // A page of a sentence or two with a file attached ("the full text is
-    // attached") announces a report; the attachment is the report.
-    let substantial = doc.attachments.is_empty() || townreports_parser::has_own_body(&text);
-    // Without a title, an aggregator's blurb still says what the page holds.
-    let blurb = title.is_none().then(|| title::blurb_name(&text)).flatten();
-    let type_title = blurb.as_deref().unwrap_or(title_str);
-    let doc_type = classify::doc_type(type_title, &text).filter(|_| {
-        substantial
-            && !classify::writing_template(&text)
-            && (classify::township_voice(type_title, &text)
-                || (!classify::names_a_document(type_title) && classify::no_higher_voice(&text)))
-            && !classify::speaks_for_higher_level(&text)
-    });
+    ev.title(title.as_ref());
+    let doc_type = report_kind(doc, title.as_ref(), &text);
     let is_report = doc_type.is_some();
-
-    let meeting = meeting::meeting(&text).filter(|_| doc_type == Some(DocType::GovernmentWorkReport));
-    let meeting_when = meeting.as_ref().and_then(|m| {
-        let date = m.date.as_deref()?;
-        Some((
-            date.get(0..4)?.parse().ok()?,
-            date.get(5..7)?.parse().ok()?,
-            m.line.as_str(),
-        ))
-    });
-    let speaker = meeting::speaker(&text, meeting.as_ref()).filter(|_| doc_type == Some(DocType::GovernmentWorkReport));
+    // Only a congress report has a congress and a speaker.
+    let gwr = doc_type == Some(DocType::GovernmentWorkReport);
+    let meeting = meeting::meeting(&text).filter(|_| gwr);
+    let speaker = meeting::speaker(&text, meeting.as_ref()).filter(|_| gwr);
     let (review, plan) = if is_report {
-        years::years(title_str, &text, doc_type, meeting_when)
+        years::years(title_str, &text, doc_type, meeting_when(meeting.as_ref()))
     } else {
         (None, None)
     };
-
     let publisher = meta::publisher(doc, &chrome);
-    let published = meta::published_date(doc, &chrome).or_else(|| {
-        let printed = title.as_ref()?.date.as_deref()?;
-        Some((
-            meta::normalise_date(printed)?,
-            "chrome:date after the title".to_string(),
-        ))
-    });
-
+    let published = published_date(doc, &chrome, title.as_ref());
     let placeholder =
         PLACEHOLDER.is_match(title_str) || PLACEHOLDER.is_match(&text.chars().take(3000).collect::<String>());
-    let mut issuers: Vec<&str> = Vec::new();
-    if let Some(m) = &meeting {
-        issuers.push(&m.line);
-    }
-    if let Some(s) = &speaker {
-        issuers.push(&s.line);
-    }
-    if let Some((p, _)) = &publisher {
-        issuers.push(p);
-    }
-    if let Some(site) = doc.meta.get("SiteName") {
-        issuers.push(site);
-    }
-    let division = division::resolve(&division::Inputs {
-        title: title_str,
-        text: &text,
-        issuers,
-        placeholder,
-    });
-    let division = match doc.job.as_ref().map(|j| j.division_code.as_str()) {
-        Some(hint) if !hint.is_empty() => division::with_site_hint(division, hint),
-        _ => division,
-    };
-
-    let (path, url, site_id) = match origin {
-        Origin::File { path, url } => (Some(path.clone()), url.clone(), String::new()),
-        Origin::Url { url, site_id } => (None, Some(url.clone()), site_id.clone()),
-    };
-    let url_for_kind = url.clone().or_else(|| (!doc.url.is_empty()).then(|| doc.url.clone()));
-    let source = Source {
-        path,
-        url,
-        publisher: publisher.as_ref().map(|(p, _)| p.clone()),
-        published_date: published.as_ref().map(|(d, _)| d.clone()),
-        source_kind: meta::source_kind(
-            doc,
-            &chrome,
-            url_for_kind.as_deref(),
-            publisher.as_ref().map(|(p, _)| p.as_str()),
-        )
-        .into(),
-        charset: doc.charset.clone(),
-        site_id,
-        fetched_at_ms: doc.fetched_at_ms,
-        found_on: doc
-            .job
-            .as_ref()
-            .and_then(|j| j.found_on.as_ref())
-            .map(|page| page.url.clone()),
-    };
-    if let Some((p, o)) = &publisher {
-        ev.meta("source.publisher", p, o);
-    }
-    if let Some((d, o)) = &published {
-        ev.meta("source.published_date", d, o);
-    }
-    if let Some(t) = doc_type {
-        ev.meta("doc_type", t.as_str(), "classification of the title and opening");
-    }
-    for (field, year) in [("review_year", &review), ("plan_year", &plan)] {
-        if let Some((_, quote)) = year {
-            if text.contains(quote.as_str()) {
-                ev.text(field, quote)
-            } else {
-                ev.meta(field, quote, "derived")
-            }
-        }
-    }
-    let meeting_record = meeting.as_ref().map(|m| {
-        ev.text("meeting", &m.line);
-        if let Some(line) = &m.date_line {
-            ev.text("meeting.date", line);
-        }
-        let span = char_span(&text, &m.line).map(|(start, end)| Span { start, end });
-        Meeting {
-            date: m.date.clone(),
-            term: m.term,
-            session: m.session,
-            body: m.body.clone(),
-            span,
-        }
-    });
-    let speaker_record = speaker.as_ref().map(|s| {
-        ev.text("speaker", &s.line);
-        Speaker {
-            name: s.name.clone(),
-            title: Some(s.title.clone()),
-            span: char_span(&text, &s.line).map(|(start, end)| Span { start, end }),
-        }
-    });
+    let issuers = issuer_lines(doc, meeting.as_ref(), speaker.as_ref(), publisher.as_ref());
+    let division = township_of(doc, title_str, &text, issuers, placeholder);
+    // A title with the name cut out, when the text names no township
+    // either, is a masked report.
+    let placeholder = placeholder || (CUT_OUT_TITLE.is_match(title_str) && division.township.is_none());
+    let source = source_of(doc, origin, &chrome, publisher.as_ref(), published.as_ref());
+    ev.source_and_kind(publisher.as_ref(), published.as_ref(), doc_type);
+    ev.years(&review, &plan);
+    let meeting_record = meeting.as_ref().map(|m| ev.meeting(m));
+    let speaker_record = speaker.as_ref().map(|s| ev.speaker(s));
     if division.township.is_some() || division.province.is_some() {
         ev.meta("division", &division.evidence.join("; "), "gazetteer");
     }
-
     let headings = outline::headings(&text);
-    let plan_ranges = outline::plan_ranges(&text, &headings);
-    let sections: Vec<Section> = headings
-        .iter()
-        .map(|h| Section {
-            level: h.level,
-            number: h.number.clone(),
-            heading: h.heading.clone(),
-            kind: h.kind.as_str().into(),
-            span: Some(Span {
-                start: h.start as u32,
-                end: h.end as u32,
-            }),
-        })
-        .collect();
-    let metrics: Vec<Metric> = if is_report {
-        metrics::find(
-            &text,
-            &plan_ranges,
-            review.as_ref().map(|r| r.0),
-            plan.as_ref().map(|p| p.0),
-        )
-        .into_iter()
-        .map(|m| Metric {
-            name: m.name,
-            value: m.value,
-            unit: m.unit,
-            value_normalized: m.value_normalized,
-            unit_normalized: m.unit_normalized,
-            qualifier: m.qualifier,
-            growth_pct: m.growth_pct,
-            kind: if m.target { "target" } else { "actual" }.into(),
-            year: m.year,
-            span: Some(Span {
-                start: m.start as u32,
-                end: m.end as u32,
-            }),
-            sentence: m.sentence,
-        })
-        .collect()
+    let sections = section_records(&headings);
+    let metrics = if is_report {
+        let plan_ranges = outline::plan_ranges_of(&text, &headings, doc_type == Some(DocType::WorkPlan));
+        metric_records(&text, &plan_ranges, &review, &plan)
     } else {
         Vec::new()
     };
     let entities = entities::find(&text);
-
     let content_sha256 = townreports_proto::content_sha256(&text);
     let id = report_id(
         &division.code,
@@ -373,6 +234,248 @@ fn extract_simplified(doc: &ParsedDocument, origin: &Origin) -> ReportRecord {
         content_sha256,
         extractor_version: EXTRACTOR_VERSION.into(),
     }
+}
+
+/// Which kind of report the page is, or `None` when it is none: the
+/// classifier's kind, kept only for a page that is the township's own
+/// report and carries it (not a template, not a higher level's voice, not
+/// a note announcing an attachment).
+fn report_kind(doc: &ParsedDocument, title: Option<&title::Title>, text: &str) -> Option<DocType> {
+    let title_str = title.map(|t| t.title.as_str()).unwrap_or("");
+    // A page of a sentence or two with a file attached ("the full text is
+    // attached") announces a report; the attachment is the report.
+    let substantial = doc.attachments.is_empty() || townreports_parser::has_own_body(text);
+    // Without a title, an aggregator's blurb still says what the page holds.
+    let blurb = title.is_none().then(|| title::blurb_name(text)).flatten();
+    let type_title = blurb.as_deref().unwrap_or(title_str);
+    classify::doc_type(type_title, text).filter(|_| {
+        substantial
+            && !classify::writing_template(text)
+            && (classify::township_voice(type_title, text)
+                || (!classify::names_a_document(type_title) && classify::no_higher_voice(text)))
+            && !classify::speaks_for_higher_level(text)
+    })
+}
+
+/// The meeting's year and month with its line, which date a congress report.
+fn meeting_when(meeting: Option<&meeting::Meeting>) -> Option<(i32, u32, &str)> {
+    let m = meeting?;
+    let date = m.date.as_deref()?;
+    Some((
+        date.get(0..4)?.parse().ok()?,
+        date.get(5..7)?.parse().ok()?,
+        m.line.as_str(),
+    ))
+}
+
+/// The publication date from the page's metadata, else the date an
+/// aggregator prints after the title.
+fn published_date(doc: &ParsedDocument, chrome: &text::Chrome, title: Option<&title::Title>) -> Option<meta::Sourced> {
+    meta::published_date(doc, chrome).or_else(|| {
+        let printed = title?.date.as_deref()?;
+        Some((
+            meta::normalise_date(printed)?,
+            "chrome:date after the title".to_string(),
+        ))
+    })
+}
+
+/// Lines in which the issuing body names itself: the meeting, the speaker,
+/// the publisher and the site.
+fn issuer_lines<'a>(
+    doc: &'a ParsedDocument,
+    meeting: Option<&'a meeting::Meeting>,
+    speaker: Option<&'a meeting::Speaker>,
+    publisher: Option<&'a meta::Sourced>,
+) -> Vec<&'a str> {
+    let mut issuers: Vec<&str> = Vec::new();
+    if let Some(m) = meeting {
+        issuers.push(&m.line);
+    }
+    if let Some(s) = speaker {
+        issuers.push(&s.line);
+    }
+    if let Some((p, _)) = publisher {
+        issuers.push(p);
+    }
+    if let Some(site) = doc.meta.get("SiteName") {
+        issuers.push(site);
+    }
+    issuers
+}
+
+/// The township the text states, completed by the one of the site the page
+/// was crawled from when the text leaves it open.
+fn township_of(
+    doc: &ParsedDocument,
+    title: &str,
+    text: &str,
+    issuers: Vec<&str>,
+    placeholder: bool,
+) -> townreports_proto::v1::Division {
+    let division = division::resolve(&division::Inputs {
+        title,
+        text,
+        issuers,
+        placeholder,
+    });
+    match doc.job.as_ref().map(|j| j.division_code.as_str()) {
+        Some(hint) if !hint.is_empty() => division::with_site_hint(division, hint),
+        _ => division,
+    }
+}
+
+/// Where the document came from: its path or address, publisher, date and
+/// the kind of site.
+fn source_of(
+    doc: &ParsedDocument,
+    origin: &Origin,
+    chrome: &text::Chrome,
+    publisher: Option<&meta::Sourced>,
+    published: Option<&meta::Sourced>,
+) -> Source {
+    let (path, url, site_id) = match origin {
+        Origin::File { path, url } => (Some(path.clone()), url.clone(), String::new()),
+        Origin::Url { url, site_id } => (None, Some(url.clone()), site_id.clone()),
+    };
+    let url_for_kind = url.clone().or_else(|| (!doc.url.is_empty()).then(|| doc.url.clone()));
+    let publisher = publisher.map(|(p, _)| p.as_str());
+    Source {
+        path,
+        url,
+        publisher: publisher.map(str::to_string),
+        published_date: published.map(|(d, _)| d.clone()),
+        source_kind: meta::source_kind(doc, chrome, url_for_kind.as_deref(), publisher).into(),
+        charset: doc.charset.clone(),
+        site_id,
+        fetched_at_ms: doc.fetched_at_ms,
+        found_on: doc
+            .job
+            .as_ref()
+            .and_then(|j| j.found_on.as_ref())
+            .map(|page| page.url.clone()),
+    }
+}
+
+impl Evidence<'_> {
+    /// The title: its line in the text, or the metadata it came from.
+    fn title(&mut self, title: Option<&title::Title>) {
+        match title {
+            Some(title::Title { line: Some(line), .. }) => self.text("title", line),
+            Some(t) => self.meta("title", &t.title, t.origin),
+            None => {}
+        }
+    }
+
+    /// The publisher and date from the page's metadata, and the kind of
+    /// report from the classification.
+    fn source_and_kind(
+        &mut self,
+        publisher: Option<&meta::Sourced>,
+        published: Option<&meta::Sourced>,
+        doc_type: Option<DocType>,
+    ) {
+        if let Some((p, o)) = publisher {
+            self.meta("source.publisher", p, o);
+        }
+        if let Some((d, o)) = published {
+            self.meta("source.published_date", d, o);
+        }
+        if let Some(t) = doc_type {
+            self.meta("doc_type", t.as_str(), "classification of the title and opening");
+        }
+    }
+
+    /// The review and plan years: from the text when it prints the words
+    /// they were read from, else derived (the year after the review).
+    fn years(&mut self, review: &years::YearEvidence, plan: &years::YearEvidence) {
+        for (field, year) in [("review_year", review), ("plan_year", plan)] {
+            if let Some((_, quote)) = year {
+                if self.text.contains(quote.as_str()) {
+                    self.text(field, quote)
+                } else {
+                    self.meta(field, quote, "derived")
+                }
+            }
+        }
+    }
+
+    /// The meeting's record, its line and date line kept as evidence.
+    fn meeting(&mut self, m: &meeting::Meeting) -> Meeting {
+        self.text("meeting", &m.line);
+        if let Some(line) = &m.date_line {
+            self.text("meeting.date", line);
+        }
+        let span = char_span(self.text, &m.line).map(|(start, end)| Span { start, end });
+        Meeting {
+            date: m.date.clone(),
+            term: m.term,
+            session: m.session,
+            body: m.body.clone(),
+            span,
+        }
+    }
+
+    /// The speaker's record, their line kept as evidence.
+    fn speaker(&mut self, s: &meeting::Speaker) -> Speaker {
+        self.text("speaker", &s.line);
+        Speaker {
+            name: s.name.clone(),
+            // A speaker printed by name alone has no title.
+            title: (!s.title.is_empty()).then(|| s.title.clone()),
+            span: char_span(self.text, &s.line).map(|(start, end)| Span { start, end }),
+        }
+    }
+}
+
+/// The outline's headings as record sections.
+fn section_records(headings: &[outline::Heading]) -> Vec<Section> {
+    headings
+        .iter()
+        .map(|h| Section {
+            level: h.level,
+            number: h.number.clone(),
+            heading: h.heading.clone(),
+            kind: h.kind.as_str().into(),
+            span: Some(Span {
+                start: h.start as u32,
+                end: h.end as u32,
+            }),
+        })
+        .collect()
+}
+
+/// The indicators of a report as record metrics, targets in the plan part.
+fn metric_records(
+    text: &str,
+    plan_ranges: &[(usize, usize)],
+    review: &years::YearEvidence,
+    plan: &years::YearEvidence,
+) -> Vec<Metric> {
+    metrics::find(
+        text,
+        plan_ranges,
+        review.as_ref().map(|r| r.0),
+        plan.as_ref().map(|p| p.0),
+    )
+    .into_iter()
+    .map(|m| Metric {
+        name: m.name,
+        value: m.value,
+        unit: m.unit,
+        value_normalized: m.value_normalized,
+        unit_normalized: m.unit_normalized,
+        qualifier: m.qualifier,
+        growth_pct: m.growth_pct,
+        kind: if m.target { "target" } else { "actual" }.into(),
+        year: m.year,
+        span: Some(Span {
+            start: m.start as u32,
+            end: m.end as u32,
+        }),
+        sentence: m.sentence,
+    })
+    .collect()
 }
 
 /// The same report found twice gets one id: from the township, the kind and
@@ -428,4 +531,30 @@ pub fn extract_file(path: &std::path::Path, url: Option<&url::Url>) -> anyhow::R
 /// Extracts every file, in order; a file that cannot be read is an error.
 pub fn extract_files(paths: &[std::path::PathBuf]) -> anyhow::Result<Vec<ReportRecord>> {
     paths.iter().map(|p| extract_file(p, None)).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn masked_township_names() {
+        for masked in [
+            "xx 镇人民政府",
+            "*街道办事处",
+            "全力支持ooo乡发展",
+            "_镇党委",
+            "〔...〕乡",
+            "XX镇",
+        ] {
+            assert!(PLACEHOLDER.is_match(masked), "{masked}");
+        }
+        for real in ["城关镇人民政府", "乡镇企业", "2023年，全镇上下"] {
+            assert!(!PLACEHOLDER.is_match(real), "{real}");
+        }
+        assert!(CUT_OUT_TITLE.is_match("镇政府2023年工作总结"));
+        assert!(CUT_OUT_TITLE.is_match("镇“十四五”工作谋划报告"));
+        assert!(!CUT_OUT_TITLE.is_match("镇长工作报告"));
+        assert!(!CUT_OUT_TITLE.is_match("乡镇2023年工作总结"));
+    }
 }

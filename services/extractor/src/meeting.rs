@@ -71,6 +71,10 @@ static PLACE_PREFIX: LazyLock<Regex> = LazyLock::new(|| {
         .expect("static regex")
 });
 
+/// The place before a town's head: 湖镇镇镇长, 某县某乡乡长.
+static PLACE_BEFORE_HEAD: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"^[\u4e00-\u9fa5]{0,8}[市县区旗镇乡]((?:镇|乡)长)$").expect("static regex"));
+
 /// Whether a line names a congress meeting.
 fn is_meeting_line(line: &str) -> bool {
     ["人民代表大会", "人大", "人代会"].iter().any(|w| line.contains(w))
@@ -178,7 +182,37 @@ pub fn speaker(text: &str, meeting: Option<&Meeting>) -> Option<Speaker> {
         }
         None => (0..lines.len()).collect(),
     };
-    order.into_iter().find_map(|i| speaker_line(lines[i]))
+    order
+        .into_iter()
+        .find_map(|i| speaker_line(lines[i]))
+        .or_else(|| bare_name(&lines, meeting?))
+}
+
+/// Common surnames: a bare name is only read where one opens it.
+const SURNAMES: &str = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕丁任沈姚卢姜崔钟谭陆汪范金石廖贾夏韦付方白邹孟熊秦邱江尹薛闫段雷侯龙史陶黎贺顾毛郝龚邵万钱严覃武戴莫孔向汤卜舒";
+
+/// A speaker printed by name alone, with no title: on the meeting line
+/// after it (…会议上 夏幼华) or on the line right after it (王展招).
+fn bare_name(lines: &[&str], meeting: &Meeting) -> Option<Speaker> {
+    let at = lines.iter().position(|l| *l == meeting.line)?;
+    let tail = meeting
+        .line
+        .rsplit([' ', '\u{3000}'])
+        .next()
+        .filter(|t| *t != meeting.line);
+    let candidates = tail.into_iter().chain(lines.get(at + 1).copied());
+    candidates.into_iter().find_map(|line| {
+        let name = crate::text::unspaced(line.trim());
+        let chars = name.chars().count();
+        let is_name = (2..=3).contains(&chars)
+            && name.chars().all(|c| ('\u{4e00}'..='\u{9fff}').contains(&c))
+            && name.chars().next().is_some_and(|c| SURNAMES.contains(c));
+        is_name.then(|| Speaker {
+            line: line.to_string(),
+            name,
+            title: String::new(),
+        })
+    })
 }
 
 fn speaker_line(line: &str) -> Option<Speaker> {
@@ -196,6 +230,7 @@ fn speaker_line(line: &str) -> Option<Speaker> {
     let title = caps[1].trim().to_string();
     let title = PLACE_PREFIX
         .captures(&title)
+        .or_else(|| PLACE_BEFORE_HEAD.captures(&title))
         .map_or(title.clone(), |c| c[1].to_string());
     Some(Speaker {
         line: line.to_string(),
@@ -229,6 +264,24 @@ mod tests {
         assert_eq!((m.term, m.session), (Some(11), Some(3)));
         let s = speaker(text, Some(&m)).unwrap();
         assert_eq!((s.name.as_str(), s.title.as_str()), ("黄海燕", "乡人民政府乡长"));
+    }
+
+    #[test]
+    fn a_place_before_the_heads_title() {
+        let s = speaker_line("湖镇镇镇长  钟罗谊").unwrap();
+        assert_eq!((s.name.as_str(), s.title.as_str()), ("钟罗谊", "镇长"));
+        assert_eq!(speaker_line("代镇长 王建").unwrap().title, "代镇长");
+    }
+
+    #[test]
+    fn a_speaker_named_without_a_title() {
+        let text = "政府工作报告\n——2023年1月16日在某镇第十一届人民代表大会第三次会议上\n王展招\n各位代表：";
+        let s = speaker(text, meeting(text).as_ref()).unwrap();
+        assert_eq!((s.name.as_str(), s.title.as_str()), ("王展招", ""));
+        let text = "——2020年7月7日在某镇第七届人民代表大会第二次会议上 夏幼华\n各位代表：";
+        assert_eq!(speaker(text, meeting(text).as_ref()).unwrap().name, "夏幼华");
+        let text = "——在某镇第七届人民代表大会第二次会议上\n各位代表\n现在";
+        assert!(speaker(text, meeting(text).as_ref()).is_none());
     }
 
     #[test]

@@ -60,6 +60,7 @@ const OFFICIAL_LABELS: &[&str] = &[
 /// Publishers that name no one.
 const ANONYMOUS: &[&str] = &[
     "网友投稿",
+    "本网",
     "本站",
     "原创",
     "转载",
@@ -129,7 +130,21 @@ pub fn publisher(doc: &ParsedDocument, chrome: &Chrome) -> Option<Sourced> {
     labelled(doc, chrome, PUBLISHER_LABELS, &["ContentSource"])
         .into_iter()
         .next()
-        .filter(|(v, _)| !ANONYMOUS.iter().any(|a| v.contains(a)))
+        .map(|(v, origin)| (publisher_name(&v).to_string(), origin))
+        .filter(|(v, _)| !v.is_empty() && !ANONYMOUS.iter().any(|a| v.contains(a)))
+}
+
+/// A date or the next label glued after a publisher's name: 长湖乡2017-01-12,
+/// 西溪街道统一编号:.
+static GLUED_AFTER_NAME: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"\s*(?:(?:19|20)\d{2}[-/.年].*|\p{Han}{2,4}[:：]\s*)$").expect("static regex"));
+
+/// The publisher's name without what the page glued after it.
+fn publisher_name(value: &str) -> &str {
+    GLUED_AFTER_NAME
+        .find(value)
+        .map_or(value, |m| &value[..m.start()])
+        .trim()
 }
 
 /// The publication date, normalised, from the first labelled value that is
@@ -183,6 +198,13 @@ pub fn source_kind(doc: &ParsedDocument, chrome: &Chrome, url: Option<&str>, pub
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn what_is_glued_after_a_publisher() {
+        assert_eq!(publisher_name("长湖乡2017-01-1200:00"), "长湖乡");
+        assert_eq!(publisher_name("西溪街道统一编号:"), "西溪街道");
+        assert_eq!(publisher_name("某镇人民政府"), "某镇人民政府");
+    }
     use crate::text::clean;
 
     fn doc() -> ParsedDocument {

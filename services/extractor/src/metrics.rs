@@ -35,6 +35,12 @@ const UNITS: &[(&str, &str, f64)] = &[
     ("立方米", "m3", 1.0),
     ("万人次", "person_time", 1e4),
     ("人次", "person_time", 1.0),
+    ("万千瓦时", "kwh", 1e4),
+    ("千瓦时", "kwh", 1.0),
+    ("万户次", "household_time", 1e4),
+    ("户次", "household_time", 1.0),
+    ("家次", "count", 1.0),
+    ("台次", "count", 1.0),
     ("万千瓦", "kw", 1e4),
     ("千瓦", "kw", 1.0),
     ("万亩", "mu", 1e4),
@@ -94,6 +100,18 @@ const UNITS: &[(&str, &str, f64)] = &[
     ("张", "count", 1.0),
     ("批", "count", 1.0),
     ("院", "count", 1.0),
+    ("盏", "count", 1.0),
+    ("眼", "count", 1.0),
+    ("篇", "count", 1.0),
+    ("支", "count", 1.0),
+    ("册", "count", 1.0),
+    ("块", "count", 1.0),
+    ("剂次", "count", 1.0),
+    ("剂", "count", 1.0),
+    ("袋", "count", 1.0),
+    ("棵", "count", 1.0),
+    ("天", "day", 1.0),
+    ("‰", "per_mille", 1.0),
     ("羽", "head", 1.0),
 ];
 
@@ -121,7 +139,7 @@ static NUMBER: LazyLock<Regex> = LazyLock::new(|| {
 /// What a copy prints for a figure it blanks out (XX万元, **亿元).
 const MASK: &str = "xX×Ｘ*＊";
 static GROWTH: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"^[，,]?\s*(?:同比|比上年|较上年|比去年|年均)?(增长|增加|提高|提升|上升|下降|减少|降低|增速|增幅)(?:了|为|达到|达)?\s*(\d+(?:\.\d+)?)\s*(%|％|个百分点)(以上|左右)?").expect("static regex")
+    Regex::new(r"^[，,]?\s*(?:同比|比上年|较上年|比去年|年均)?(增长|增加|提高|提升|上升|上涨|下降|减少|降低|下滑|回落|增速|增幅)(?:了|为|达到|达)?\s*(\d+(?:\.\d+)?)\s*(%|％|个百分点)(以上|左右)?").expect("static regex")
 });
 
 const QUALIFIERS_BEFORE: &[&str] = &["超过", "突破", "不低于", "不少于", "不足", "近", "约", "超", "逾"];
@@ -216,6 +234,87 @@ const VERBS: &[&str] = &[
     "收取", "投入", "投资", "筹集", "争取", "落实", "完成", "实现", "实施", "引进", "新建", "建成", "发放", "兑现",
     "整治", "清理",
 ];
+/// Measures that name no subject of their own.
+const GENERIC_HEADS: &[&str] = &[
+    "产值",
+    "总产值",
+    "产量",
+    "总产量",
+    "收入",
+    "总收入",
+    "营业收入",
+    "投资",
+    "总投资",
+    "投入",
+    "总投入",
+    "金额",
+    "资金",
+];
+
+/// Verbs that end the words before a figure whose object follows it
+/// (推动6个重点项目, 建立165亩蔬菜种植基地, 争取1700万元水利项目资金).
+const ACTIONS: &[&str] = &[
+    "推动",
+    "增设",
+    "建立",
+    "培育",
+    "培育壮大",
+    "完善",
+    "打造",
+    "新增",
+    "开展",
+    "举办",
+    "组织",
+    "培训",
+    "帮扶",
+    "种植",
+    "栽植",
+    "改造",
+    "硬化",
+    "安装",
+    "招引",
+    "化解",
+    "走访",
+    "排查",
+    "慰问",
+    "修建",
+    "改建",
+    "扩建",
+    "创建",
+    "成立",
+    "吸纳",
+    "带动",
+    "解决",
+    "租赁",
+    "建设",
+    "引导",
+    "发展",
+    "提供",
+    "储备",
+    "谋划",
+    "申报",
+    "争取",
+    "落实",
+    "建成",
+    "实施",
+    "引进",
+    "新建",
+    "发放",
+];
+/// What follows a figure and is not an object: its growth, its share.
+const NOT_OBJECTS: &[&str] = &[
+    "同比",
+    "比上年",
+    "较上年",
+    "比去年",
+    "增长",
+    "增加",
+    "下降",
+    "占",
+    "的",
+    "以上",
+    "左右",
+];
 /// 预计 is not among them: in a review it is the year-end estimate of what
 /// was achieved (预计全年实现…); in the plan part the part says target.
 /// Nor is 争取: 争取资金 in a review is money secured.
@@ -224,7 +323,21 @@ const TARGET_WORDS: &[&str] = &["力争", "预期", "确保", "计划", "目标"
 const STRONG_TARGET_WORDS: &[&str] = &["力争", "预期", "确保", "目标"];
 
 /// Phrases of achievement built from goal words: 超预期完成, 完成全年目标.
-const ACHIEVED: &[&str] = &["超预期", "完成全年目标", "目标任务完成", "完成目标任务", "超额完成"];
+/// Nor are names that hold a goal word: 计划生育 (family planning), the
+/// share of a target (占目标任务的26%), the targets worked towards
+/// (围绕年度各项目标任务).
+const ACHIEVED: &[&str] = &[
+    "超预期",
+    "完成全年目标",
+    "目标任务完成",
+    "完成目标任务",
+    "超额完成",
+    "计划生育",
+    "占目标",
+    "占年度目标",
+    "占全年目标",
+    "各项目标任务",
+];
 
 /// Whether `words` set a goal: one of `goal_words` outside a phrase of
 /// achievement.
@@ -335,6 +448,11 @@ fn name_before(clause: &str) -> String {
 /// and the byte offset in `rest` where it ends.
 fn name_after(rest: &str) -> Option<(String, usize)> {
     let rest = &rest[..floor_boundary(rest, WINDOW)];
+    // A figure closing its clause or a list item (生猪86501头、肉牛5141头)
+    // has no object after it.
+    if rest.starts_with(is_delimiter) {
+        return None;
+    }
     let rest = rest.strip_prefix('的').unwrap_or(rest);
     let end = rest.find(|c: char| is_delimiter(c) && c != '、').unwrap_or(rest.len());
     let mut phrase = &rest[..end];
@@ -421,39 +539,38 @@ fn floor_boundary(text: &str, i: usize) -> usize {
     text.floor_char_boundary(i.min(text.len()))
 }
 
-/// Every indicator statement in `text`. `plan` holds the char ranges of the
-/// plan part (targets); `years` the review and plan years for statements
-/// that name none.
-pub fn find(text: &str, plan: &[(usize, usize)], review_year: Option<i32>, plan_year: Option<i32>) -> Vec<Found> {
-    let mut out: Vec<Found> = Vec::new();
-    let mut floor = 0usize;
-    let mut last_name = String::new();
-    let mut last_end = usize::MAX;
-    let mut last_start = 0usize;
-    let mut cursor = CharCursor {
-        text,
-        byte: 0,
-        chars: 0,
-    };
-    for m in NUMBER.find_iter(text) {
-        if m.start() < floor {
-            continue;
-        }
-        let raw = m.as_str();
-        // Ordinals, dates and codes are not quantities.
-        let before = &text[..m.start()];
-        if before.ends_with('第') || before.ends_with(|c: char| c.is_ascii_digit() || c == '.') {
-            continue;
-        }
-        // The tail of a Chinese numeral longer than the pattern takes is
-        // not a number of its own (nor is its head, which no unit follows).
-        if !raw.starts_with(|c: char| c.is_ascii_digit()) && before.ends_with(|c: char| CHINESE_NUMERAL.contains(c)) {
-            continue;
-        }
-        let mut rest = &text[m.end()..];
-        let mut qualifier: Option<&str> = None;
-        // 4000余万元 / 90万余元 / 550多亩
+/// A figure as printed: its number, magnitude, unit and qualifier.
+struct Figure {
+    /// The number as printed read exactly (0 for a blanked one).
+    value: f64,
+    /// A blanked figure (XX万元).
+    masked: bool,
+    qualifier: Option<&'static str>,
+    /// 万 or 亿 printed before the unit, and the factor it stands for.
+    unit_prefix: &'static str,
+    multiplier: f64,
+    unit: &'static str,
+    normal: &'static str,
+    factor: f64,
+    /// Byte offset after the unit and a qualifier that follows it.
+    end: usize,
+}
+
+/// The words between a number and its unit: 余 or 多 (550多亩), 万 or 亿
+/// (5.9万头), or both (90万余元).
+struct Scale<'a> {
+    qualifier: Option<&'static str>,
+    unit_prefix: &'static str,
+    multiplier: f64,
+    /// What follows them, from the unit on.
+    rest: &'a str,
+}
+
+impl Scale<'_> {
+    fn after(mut rest: &str) -> Scale<'_> {
+        let mut qualifier: Option<&'static str> = None;
         let mut multiplier = 1.0;
+        // 4000余万元 / 90万余元 / 550多亩
         for q in ["余", "多"] {
             if let Some(r) = rest.strip_prefix(q) {
                 qualifier = Some(q);
@@ -466,7 +583,7 @@ pub fn find(text: &str, plan: &[(usize, usize)], review_year: Option<i32>, plan_
                 if let Some(r) = rest.strip_prefix(word) {
                     for q in ["余", "多"] {
                         if let Some(r2) = r.strip_prefix(q)
-                            && unit_at(r2).is_some_and(|(u, _, _)| u == "元")
+                            && unit_at(r2).is_some()
                         {
                             qualifier = Some(q);
                             unit_prefix = word;
@@ -488,155 +605,383 @@ pub fn find(text: &str, plan: &[(usize, usize)], review_year: Option<i32>, plan_
                 }
             }
         }
+        Scale {
+            qualifier,
+            unit_prefix,
+            multiplier,
+            rest,
+        }
+    }
+}
+
+impl Figure {
+    /// The figure whose number is at bytes `start..end` of `text`, or
+    /// `None` when no unit makes the number a quantity.
+    fn read(text: &str, start: usize, end: usize) -> Option<Figure> {
+        let raw = &text[start..end];
+        let Scale {
+            mut qualifier,
+            unit_prefix,
+            multiplier,
+            rest,
+        } = Scale::after(after_spaces(&text[end..]));
         let bare_magnitude = !unit_prefix.is_empty()
             && unit_at(rest).is_none()
             && raw.starts_with(|c: char| c.is_ascii_digit())
             && rest.starts_with(|c: char| is_delimiter(c) || c == '。' || c.is_whitespace());
-        let Some((unit, normal, factor)) = unit_at(rest).or(bare_magnitude.then_some(("", "number", 1.0))) else {
-            continue;
-        };
+        let (unit, normal, factor) = unit_at(rest).or(bare_magnitude.then_some(("", "number", 1.0)))?;
         // A blanked figure (XX万元) is kept only for the growth it gives.
         let masked = raw.chars().all(|c| MASK.contains(c));
         let chinese = !masked && !raw.chars().next().is_some_and(|c| c.is_ascii_digit());
         if (chinese && !MEASURES.contains(&normal)) || (masked && matches!(unit, "%" | "％")) {
-            continue;
+            return None;
         }
-        let value = if masked {
-            0.0
-        } else {
-            let Some(value) = parse_value(raw) else { continue };
-            value
-        };
-        let printed_unit = format!("{unit_prefix}{unit}");
-        let unit_end = m.end() + (text.len() - m.end() - rest.len()) + unit.len();
-        let mut end = unit_end;
-        let after = &text[unit_end..];
+        let value = if masked { 0.0 } else { parse_value(raw)? };
+        let unit_end = text.len() - rest.len() + unit.len();
+        let mut figure_end = unit_end;
         if qualifier.is_none() {
+            let after = &text[unit_end..];
             qualifier = QUALIFIERS_AFTER.iter().find(|q| after.starts_with(*q)).copied();
             if let Some(q) = qualifier {
-                end += q.len();
+                figure_end += q.len();
             }
         }
+        Some(Figure {
+            value,
+            masked,
+            qualifier,
+            unit_prefix,
+            multiplier,
+            unit,
+            normal,
+            factor,
+            end: figure_end,
+        })
+    }
+
+    fn percentage(&self) -> bool {
+        self.unit == "%" || self.unit == "％"
+    }
+}
+
+/// `rest` without the spaces a PDF's text puts between a figure and its
+/// unit (8026 万元, 1.2 亿元).
+fn after_spaces(rest: &str) -> &str {
+    let trimmed = rest.trim_start_matches([' ', '\u{3000}', '\u{a0}']);
+    // Only before a unit or magnitude: 2023 年 stays no quantity.
+    let unit_follows = unit_at(trimmed).is_some() || trimmed.starts_with(['万', '亿', '余', '多']);
+    if unit_follows { trimmed } else { rest }
+}
+
+/// Whether the number at byte `start` can open a quantity: ordinals, dates
+/// and codes cannot, nor the tail of a Chinese numeral longer than the
+/// pattern takes (nor its head, which no unit follows).
+fn starts_a_quantity(text: &str, start: usize, raw: &str) -> bool {
+    let before = &text[..start];
+    if before.ends_with('第') || before.ends_with(|c: char| c.is_ascii_digit() || c == '.') {
+        return false;
+    }
+    raw.starts_with(|c: char| c.is_ascii_digit()) || !before.ends_with(|c: char| CHINESE_NUMERAL.contains(c))
+}
+
+/// The indicator's name and the byte where its statement ends (`end` or
+/// later): the words before the figure, or for a bare verb (收取, 拆除)
+/// or a total (共计891亩的征地) the object after it.
+fn indicator_name(text: &str, clause_words: &str, end: usize) -> (String, usize) {
+    let name = name_before(clause_words);
+    let aggregated = ["共计", "合计", "累计", "总计", "共"]
+        .iter()
+        .any(|w| clause_words.trim_end().ends_with(w));
+    let bare = name.chars().count() <= 2 || VERBS.contains(&name.as_str());
+    // 全力推动6个重点项目, 沿江路段增设350个停车泊位: a verb before the figure
+    // and its object after it, which names the indicator.
+    let acts = !aggregated && ACTIONS.iter().any(|v| name.ends_with(v));
+    if (bare || acts || (aggregated && text[end..].starts_with('的')))
+        && let Some((object, object_end)) = name_after(&text[end..])
+        && !NOT_OBJECTS.iter().any(|w| object.starts_with(w))
+    {
+        let name = match name.as_str() {
+            "投入" | "投资" => format!("{object}{name}"),
+            verb if bare && VERBS.contains(&verb) && !aggregated => format!("{verb}{object}"),
+            _ => object,
+        };
+        return (name, end + object_end);
+    }
+    (name, end)
+}
+
+/// A target: in the plan part (`start` a char offset), or announced by its
+/// own clause (计划新建…), or by a sentence that sets goals (力争, 目标) —
+/// not by a passing 拟出让 elsewhere in the sentence.
+fn is_target(plan: &[(usize, usize)], start: usize, clause: &str, sentence: &str, number: &str) -> bool {
+    plan.iter().any(|(a, b)| (*a..*b).contains(&start))
+        || announces_goal(clause, TARGET_WORDS)
+        || announces_goal(
+            &sentence[..sentence.find(number).unwrap_or(sentence.len())],
+            STRONG_TARGET_WORDS,
+        )
+}
+
+/// +1 for a word of growth, -1 for one of decline.
+fn sign_of(word: &str) -> f64 {
+    if matches!(word, "下降" | "减少" | "降低" | "下滑" | "回落") {
+        -1.0
+    } else {
+        1.0
+    }
+}
+
+/// The growth rate printed right after a figure that ends at byte `end`
+/// (，同比增长12%) and the byte where it ends. A rate whose figure cannot
+/// be read exactly is left out (and left in the text), not read as 0.
+fn growth_after(text: &str, end: usize) -> (Option<f64>, usize) {
+    let growth_here = GROWTH
+        .captures(&text[end..])
+        .and_then(|g| Some((parse_value(&g[2])?, g)));
+    match growth_here {
+        Some((pct, g)) => (Some(sign_of(&g[1]) * pct), end + g.get(0).map_or(0, |x| x.len())),
+        None => (None, end),
+    }
+}
+
+/// What a figure states: its value and unit as printed and normalised, and
+/// its growth.
+#[derive(Debug, Default)]
+struct Reading {
+    value: Option<f64>,
+    unit: Option<String>,
+    value_normalized: Option<f64>,
+    unit_normalized: Option<String>,
+    growth_pct: Option<f64>,
+}
+
+/// What `figure` states, with `growth_pct` printed after it. A percentage
+/// after 增长 (增长5.5%) is a growth rate, not a level: it comes with the
+/// name printed before that word, which replaces the one read before.
+/// `rate` is the sign of a growth a list of rates states (分别增长).
+fn reading(
+    figure: &Figure,
+    clause_words: &str,
+    growth_pct: Option<f64>,
+    rate: Option<f64>,
+) -> (Reading, Option<String>) {
+    let printed_unit = format!("{}{}", figure.unit_prefix, figure.unit);
+    let value = figure.value;
+    if figure.percentage()
+        && let Some(sign) = rate
+    {
+        let rate = Reading {
+            growth_pct: Some(sign * value),
+            ..Default::default()
+        };
+        return (rate, None);
+    }
+    if figure.percentage() {
+        if let Some(g) = GROWTH_BEFORE.captures(clause_words) {
+            let name = strip_words(clause_words[..clause_words.len() - g[0].len()].trim())
+                .chars()
+                .filter(|c| cjk(*c))
+                .collect();
+            let rate = Reading {
+                growth_pct: Some(sign_of(&g[1]) * value),
+                ..Default::default()
+            };
+            return (rate, Some(name));
+        }
+        let level = Reading {
+            value: Some(value),
+            unit: Some(printed_unit),
+            value_normalized: Some(value),
+            unit_normalized: Some(figure.normal.to_string()),
+            growth_pct,
+        };
+        return (level, None);
+    }
+    if figure.masked {
+        return (
+            Reading {
+                growth_pct,
+                ..Default::default()
+            },
+            None,
+        );
+    }
+    let level = Reading {
+        value: Some(value),
+        unit: Some(printed_unit),
+        value_normalized: Some(value * figure.multiplier * figure.factor),
+        unit_normalized: Some(figure.normal.to_string()),
+        growth_pct,
+    };
+    (level, None)
+}
+
+/// The statement found last: a figure with no name of its own in the same
+/// sentence belongs to its indicator.
+struct Previous {
+    name: String,
+    /// Byte offset where it ends.
+    end: usize,
+    /// Char offset where it starts.
+    start: usize,
+}
+
+/// A name completed from the sentence's previous figure, and the start of
+/// that figure's span when the name comes from it.
+fn with_context(text: &str, name: String, last: &Previous, start: usize) -> (String, Option<usize>) {
+    if !same_sentence(text, last.end, start) {
+        return (name, None);
+    }
+    if name.is_empty() {
+        // 拆迁倒房78户4.1万平方米, 拆除17处违建，共计3580平方米: another
+        // figure of the same indicator, whose span starts at its name.
+        return (last.name.clone(), Some(last.start));
+    }
+    // 规模以上企业14家，完成产值30.68亿元: a bare measure (产值, 投资) is
+    // of what the sentence's previous figure counted; its span starts
+    // there, to hold all of its name.
+    if GENERIC_HEADS.contains(&name.as_str()) {
+        return (format!("{}{name}", last.name), Some(last.start));
+    }
+    (name, None)
+}
+
+/// 分别 closing the words before a figure, with what is stated of them.
+static RESPECTIVELY: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"分别(为|是|达到|达|(?:增长|增加|提高|下降|减少|降低)了?|完成了?|实现了?)?$").expect("static regex")
+});
+
+/// Names listed before 分别 (A、B和C年均增长分别为6.8%、5.5%和2%), handed
+/// out in turn to the figures of that sentence.
+#[derive(Debug, Default)]
+struct Respective {
+    names: Vec<String>,
+    next: usize,
+    /// The sign of the growth the figures are rates of, when they are.
+    rate: Option<f64>,
+    /// Byte offset where the sentence ends.
+    until: usize,
+}
+
+impl Respective {
+    /// The listed name of the figure at byte `at`, and whether it is a rate.
+    fn next_name(&mut self, text: &str, clause_words: &str, at: usize) -> Option<(String, Option<f64>)> {
+        if let Some(c) = RESPECTIVELY.captures(clause_words.trim_end()) {
+            let subject = &clause_words.trim_end()[..c.get(0).map_or(0, |m| m.start())];
+            let growth = GROWTH_BEFORE.captures(subject);
+            let subject = growth
+                .as_ref()
+                .map_or(subject, |g| &subject[..g.get(0).map_or(0, |m| m.start())]);
+            let said = c.get(1).map_or("", |m| m.as_str());
+            let word = growth.as_ref().map(|g| g[1].to_string()).or_else(|| {
+                GROWTH_BEFORE
+                    .captures(said.trim_end_matches('了'))
+                    .map(|g| g[1].to_string())
+            });
+            let names: Vec<String> = subject
+                .split(['、', '和', '及', '与'])
+                .map(|n| strip_words(n.trim()).chars().filter(|c| cjk(*c)).collect::<String>())
+                .collect();
+            *self = Respective::default();
+            if names.len() < 2 || names.iter().any(|n| n.chars().count() < 2) {
+                return None;
+            }
+            let end = text[at..].find(['。', '；', ';', '\n']).map_or(text.len(), |i| at + i);
+            *self = Respective {
+                names,
+                next: 1,
+                rate: word.map(|w| sign_of(&w)),
+                until: end,
+            };
+            return Some((self.names[0].clone(), self.rate));
+        }
+        let between = clause_words.trim();
+        if at < self.until
+            && self.next < self.names.len()
+            && between
+                .chars()
+                .all(|c| matches!(c, '、' | '和' | '及' | '与' | '，' | ','))
+        {
+            self.next += 1;
+            return Some((self.names[self.next - 1].clone(), self.rate));
+        }
+        None
+    }
+}
+
+/// Every indicator statement in `text`. `plan` holds the char ranges of the
+/// plan part (targets); `years` the review and plan years for statements
+/// that name none.
+pub fn find(text: &str, plan: &[(usize, usize)], review_year: Option<i32>, plan_year: Option<i32>) -> Vec<Found> {
+    let mut out: Vec<Found> = Vec::new();
+    let mut floor = 0usize;
+    let mut last = Previous {
+        name: String::new(),
+        end: usize::MAX,
+        start: 0,
+    };
+    let mut cursor = CharCursor {
+        text,
+        byte: 0,
+        chars: 0,
+    };
+    let mut listed = Respective::default();
+    for m in NUMBER.find_iter(text) {
+        if m.start() < floor || !starts_a_quantity(text, m.start(), m.as_str()) {
+            continue;
+        }
+        let Some(mut figure) = Figure::read(text, m.start(), m.end()) else {
+            continue;
+        };
         let clause = clause_before(text, floor, m.start());
         let mut clause_words = clause;
         if let Some(q) = QUALIFIERS_BEFORE.iter().find(|q| clause.ends_with(*q)) {
-            qualifier = Some(q);
+            figure.qualifier = Some(q);
             clause_words = &clause[..clause.len() - q.len()];
         }
-        let mut name = name_before(clause_words);
-        let aggregated = ["共计", "合计", "累计", "总计", "共"]
-            .iter()
-            .any(|w| clause_words.trim_end().ends_with(w));
-        // A bare verb (收取, 拆除) or a total (共计891亩的征地) names its
-        // indicator after the number.
-        let bare = name.chars().count() <= 2 || VERBS.contains(&name.as_str());
-        let mut span_end = end;
-        if (bare || (aggregated && text[end..].starts_with('的')))
-            && let Some((object, object_end)) = name_after(&text[end..])
-        {
-            span_end = end + object_end;
-            name = match name.as_str() {
-                "投入" | "投资" => format!("{object}{name}"),
-                verb if bare && VERBS.contains(&verb) && !aggregated => format!("{verb}{object}"),
-                _ => object,
-            };
-        }
-        let mut inherited_start = None;
-        if name.is_empty() && same_sentence(text, last_end, m.start()) {
-            // 拆迁倒房78户4.1万平方米, 拆除17处违建，共计3580平方米: another
-            // figure of the same indicator, whose span starts at its name.
-            name = last_name.clone();
-            inherited_start = Some(last_start);
-        }
+        let (name, span_end) = indicator_name(text, clause_words, figure.end);
+        let (name, inherited_start) = with_context(text, name, &last, m.start());
+        let (mut name, rate) = listed
+            .next_name(text, clause_words, m.start())
+            .map_or((name, None), |(n, rate)| (n, rate));
         if name.is_empty() {
-            floor = end;
+            floor = figure.end;
             continue;
         }
-        let name_start = m.start() - clause.len() + clause.find(name.chars().next().unwrap_or(' ')).unwrap_or(0);
+        let first = name.chars().next().unwrap_or(' ');
+        let name_start = m.start() - clause.len() + clause.find(first).unwrap_or(0);
         let start = inherited_start.unwrap_or_else(|| cursor.at(name_start.min(m.start())));
-        let sentence = sentence_around(text, m.start(), end);
-        let start_char = start;
-        // A target: in the plan part, or announced by its own clause (计划新建…),
-        // or by a sentence that sets goals (力争, 目标) — not by a passing
-        // 拟出让 elsewhere in the sentence.
-        let target = plan.iter().any(|(a, b)| (*a..*b).contains(&start_char))
-            || announces_goal(clause, TARGET_WORDS)
-            || announces_goal(
-                &sentence[..sentence.find(m.as_str()).unwrap_or(sentence.len())],
-                STRONG_TARGET_WORDS,
-            );
-        // A growth rate whose figure cannot be read exactly is left out
-        // (and left in the text), not read as 0.
-        let growth_here = GROWTH
-            .captures(&text[end..])
-            .and_then(|g| Some((parse_value(&g[2])?, g)));
-        let (growth_pct, end) = match growth_here {
-            Some((pct, g)) => {
-                let sign = if matches!(&g[1], "下降" | "减少" | "降低") {
-                    -1.0
-                } else {
-                    1.0
-                };
-                (Some(sign * pct), end + g.get(0).map_or(0, |x| x.len()))
-            }
-            None => (None, end),
-        };
+        let sentence = sentence_around(text, m.start(), figure.end);
+        let target = is_target(plan, start, clause, &sentence, m.as_str());
+        let (growth_pct, end) = growth_after(text, figure.end);
         let year = CLAUSE_YEAR
             .captures(clause)
             .and_then(|c| c[1].parse().ok())
             .or(if target { plan_year } else { review_year });
-        let (value, printed_unit, value_normalized, unit_normalized, growth_pct) = if unit == "%" || unit == "％" {
-            match GROWTH_BEFORE.captures(clause_words) {
-                // 增长5.5%: a growth rate, not a level.
-                Some(g) => {
-                    let sign = if matches!(&g[1], "下降" | "减少" | "降低") {
-                        -1.0
-                    } else {
-                        1.0
-                    };
-                    name = strip_words(clause_words[..clause_words.len() - g[0].len()].trim())
-                        .chars()
-                        .filter(|c| cjk(*c))
-                        .collect();
-                    (None, None, None, None, Some(sign * value))
-                }
-                None => (
-                    Some(value),
-                    Some(printed_unit),
-                    Some(value),
-                    Some(normal.to_string()),
-                    growth_pct,
-                ),
-            }
-        } else if masked {
-            (None, None, None, None, growth_pct)
-        } else {
-            (
-                Some(value),
-                Some(printed_unit),
-                Some(value * multiplier * factor),
-                Some(normal.to_string()),
-                growth_pct,
-            )
-        };
-        if name.is_empty() || (masked && growth_pct.is_none()) {
+        let (reading, rate_name) = reading(&figure, clause_words, growth_pct, rate);
+        if let Some(rate_name) = rate_name {
+            name = rate_name;
+        }
+        if name.is_empty() || (figure.masked && reading.growth_pct.is_none()) {
             floor = end;
             continue;
         }
-        last_name = name.clone();
-        last_end = end;
-        last_start = start_char;
+        last = Previous {
+            name: name.clone(),
+            end,
+            start,
+        };
         out.push(Found {
             name,
-            value,
-            unit: printed_unit,
-            value_normalized,
-            unit_normalized,
-            qualifier: qualifier.map(str::to_string),
-            growth_pct,
+            value: reading.value,
+            unit: reading.unit,
+            value_normalized: reading.value_normalized,
+            unit_normalized: reading.unit_normalized,
+            qualifier: figure.qualifier.map(str::to_string),
+            growth_pct: reading.growth_pct,
             target,
             year,
-            start: start_char,
+            start,
             end: cursor.at(end.max(span_end)),
             sentence,
         });
@@ -649,7 +994,8 @@ static TRAILING_YEAR: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"(?:19|20)\d{2}\s*年(?:底|末|度)?$").expect("static regex"));
 static CLAUSE_YEAR: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"((?:19|20)\d{2})\s*年").expect("static regex"));
 static GROWTH_BEFORE: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"(增长|增加|提高|提升|上升|下降|减少|降低|增速|增幅)(?:了|为|达到|达)?$").expect("static regex")
+    Regex::new(r"(增长|增加|提高|提升|上升|上涨|下降|减少|降低|下滑|回落|增速|增幅)(?:了|为|达到|达)?$")
+        .expect("static regex")
 });
 
 #[cfg(test)]
@@ -676,6 +1022,101 @@ mod tests {
             (f.name.as_str(), f.value, f.unit.as_deref(), f.growth_pct),
             ("地区生产总值", None, None, Some(8.0))
         );
+    }
+
+    #[test]
+    fn spaces_before_a_unit_and_lists_of_figures() {
+        let found = find(
+            "工业增加值 1.2 亿元,同比增长 3.09%;财政收入 7352 万元。",
+            &[],
+            Some(2023),
+            None,
+        );
+        let got: Vec<_> = found
+            .iter()
+            .map(|f| (f.name.as_str(), f.value, f.unit.as_deref(), f.growth_pct))
+            .collect();
+        assert_eq!(
+            got,
+            [
+                ("工业增加值", Some(1.2), Some("亿元"), Some(3.09)),
+                ("财政收入", Some(7352.0), Some("万元"), None)
+            ]
+        );
+        assert!(find("2023 年全镇", &[], None, None).is_empty());
+        let found = find("累计出栏生猪86501头、肉牛5141头、家禽53.5万羽。", &[], None, None);
+        let names: Vec<_> = found.iter().map(|f| f.name.as_str()).collect();
+        assert_eq!(names, ["出栏生猪", "肉牛", "家禽"]);
+    }
+
+    #[test]
+    fn figures_stated_respectively() {
+        let found = find(
+            "工业总产值、规模以上工业产值和公共财政预算收入五年年均增长分别为6.8%、5.5%和2%。",
+            &[],
+            None,
+            None,
+        );
+        let got: Vec<_> = found.iter().map(|f| (f.name.as_str(), f.value, f.growth_pct)).collect();
+        assert_eq!(
+            got,
+            [
+                ("工业总产值", None, Some(6.8)),
+                ("规模以上工业产值", None, Some(5.5)),
+                ("公共财政预算收入", None, Some(2.0))
+            ]
+        );
+        let found = find("粮食面积和蔬菜面积分别达到5000亩、3000亩。", &[], None, None);
+        let got: Vec<_> = found.iter().map(|f| (f.name.as_str(), f.value)).collect();
+        assert_eq!(got, [("粮食面积", Some(5000.0)), ("蔬菜面积", Some(3000.0))]);
+    }
+
+    #[test]
+    fn more_units_and_words_of_growth() {
+        assert_eq!(one("安装路灯200盏。").unit.as_deref(), Some("盏"));
+        assert_eq!(one("全年用电量1.2万千瓦时。").unit.as_deref(), Some("万千瓦时"));
+        assert_eq!(one("慰问困难群众300户次。").unit.as_deref(), Some("户次"));
+        let f = one("工业用电量同比下滑3.5%。");
+        assert_eq!((f.name.as_str(), f.growth_pct), ("工业用电量", Some(-3.5)));
+        assert_eq!(one("税收收入1200万元，同比上涨8%。").growth_pct, Some(8.0));
+    }
+
+    #[test]
+    fn a_bare_measure_is_of_what_the_sentence_counted() {
+        let found = find("规模以上企业14家，完成产值30.68亿元。实现产值5亿元。", &[], None, None);
+        let names: Vec<_> = found.iter().map(|f| f.name.as_str()).collect();
+        assert_eq!(names, ["规模以上企业", "规模以上企业产值", "产值"]);
+    }
+
+    #[test]
+    fn goal_words_inside_names_set_no_goal() {
+        assert!(!announces_goal("计划生育率", TARGET_WORDS));
+        assert!(!announces_goal(
+            "紧紧围绕年度各项目标任务，完成财政收入",
+            STRONG_TARGET_WORDS
+        ));
+        assert!(announces_goal("力争完成财政收入", STRONG_TARGET_WORDS));
+        assert!(!one("计划生育率96.05%。").target);
+    }
+
+    #[test]
+    fn a_verb_before_the_figure_names_it_by_its_object() {
+        let f = one("全力推动6个重点项目，");
+        assert_eq!(
+            (f.name.as_str(), f.value, f.unit.as_deref()),
+            ("重点项目", Some(6.0), Some("个"))
+        );
+        let f = one("建立165亩蔬菜种植基地。");
+        assert_eq!(f.name, "蔬菜种植基地");
+        // Its growth is no object.
+        let f = one("新增10家同比增长5%。");
+        assert_eq!((f.name.as_str(), f.growth_pct), ("新增", Some(5.0)));
+        let f = one("覆盖党员群众1万余人次。");
+        assert_eq!(
+            (f.value, f.unit.as_deref(), f.qualifier.as_deref()),
+            (Some(1.0), Some("万人次"), Some("余"))
+        );
+        assert_eq!(one("加强针接种10万剂次。").unit.as_deref(), Some("万剂次"));
     }
 
     #[test]

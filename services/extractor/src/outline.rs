@@ -83,6 +83,12 @@ const ACCOUNTED: &[&str] = &[
     "落实情况",
     "主要成绩",
     "工作成效",
+    // 经济增长目标如期实现: a goal met is an account.
+    "如期实现",
+    "圆满完成",
+    "全面完成",
+    "超额完成",
+    "顺利完成",
 ];
 const PROBLEMS: &[&str] = &["问题", "不足", "困难", "短板", "差距", "挑战"];
 const SELF: &[&str] = &["自身建设", "政府建设", "作风建设", "廉政建设", "政府自身"];
@@ -112,11 +118,27 @@ fn heading_words(rest: &str) -> String {
     cut.trim_end_matches(['：', ':']).trim().to_string()
 }
 
+/// Whether an unnumbered short line with a plan word can head the plan
+/// part. Not a sentence opening a paragraph (一年来，…实现全年目标任务: it
+/// has a comma), nor a title: one naming the document (2020年重点工作汇报),
+/// or the second line of one the line before leaves open
+/// (某镇2010年工作总结及 / 2011年工作计划).
+fn plan_heading_line(line: &str, previous: &str) -> bool {
+    !line.contains(['，', ','])
+        && !line.ends_with("汇报")
+        && !line.ends_with("报告")
+        && !["及", "和", "与", "暨"]
+            .iter()
+            .any(|w| previous.trim_end().ends_with(w))
+}
+
 /// Every heading of `text`, in order.
 pub fn headings(text: &str) -> Vec<Heading> {
     let mut out = Vec::new();
     let mut offset = 0usize;
-    for line in text.lines() {
+    let lines: Vec<&str> = text.lines().collect();
+    for (i, &line) in lines.iter().enumerate() {
+        let previous = if i > 0 { lines[i - 1] } else { "" };
         let len = line.chars().count();
         let trimmed = line.trim();
         let numbered = [(1, &*LEVEL1), (2, &*LEVEL2), (3, &*LEVEL3)]
@@ -142,6 +164,7 @@ pub fn headings(text: &str) -> Vec<Heading> {
         } else if len <= 30
             && !trimmed.ends_with(['。', '，', ',', '；'])
             && kind_of(trimmed) != SectionKind::Other
+            && (kind_of(trimmed) != SectionKind::Plan || plan_heading_line(trimmed, previous))
             // 某镇2024年工作总结和2025年工作思路 is a title, not the plan part.
             && !(REVIEW.iter().any(|w| trimmed.contains(w)) && PLAN.iter().any(|w| trimmed.contains(w)))
         {
@@ -171,6 +194,17 @@ pub fn headings(text: &str) -> Vec<Heading> {
         offset += len + 1;
     }
     out
+}
+
+/// The plan part of a document: all of a work plan that reviews nothing
+/// under a heading of its own (its figures are what it plans), else
+/// [`plan_ranges`].
+pub fn plan_ranges_of(text: &str, headings: &[Heading], work_plan: bool) -> Vec<(usize, usize)> {
+    let reviews = headings.iter().any(|h| h.level <= 1 && h.kind == SectionKind::Review);
+    if work_plan && !reviews {
+        return vec![(0, text.chars().count())];
+    }
+    plan_ranges(text, headings)
 }
 
 /// Char ranges of the text that are the plan part: from a top-level plan
@@ -218,6 +252,38 @@ mod tests {
     use super::*;
 
     const TEXT: &str = "各位代表：\n一、2023年工作回顾\n（一）经济发展。一是项目建设有质效。全年实施项目45个。\n二、2024年工作安排\n1. 抓项目\n三、全面加强政府自身建设";
+
+    #[test]
+    fn a_goal_met_is_an_account() {
+        assert_eq!(kind_of("经济增长目标如期实现"), SectionKind::Review);
+        assert_eq!(kind_of("2024年主要目标"), SectionKind::Plan);
+    }
+
+    #[test]
+    fn a_work_plan_is_all_plan_unless_it_reviews() {
+        let text = "一、抓项目\n新建道路5公里。";
+        assert_eq!(plan_ranges_of(text, &headings(text), true), [(0, 14)]);
+        assert!(plan_ranges_of(text, &headings(text), false).is_empty());
+        let text = "一、2023年工作回顾\n二、2024年工作计划\n";
+        assert_eq!(plan_ranges_of(text, &headings(text), true), [(12, 24)]);
+    }
+
+    #[test]
+    fn titles_are_no_plan_headings() {
+        let text = "某镇2010年工作总结及\n2011年工作计划\n全镇完成投资5亿元。\n2020年重点工作汇报\n下一步工作打算\n";
+        let kinds: Vec<_> = headings(text).iter().map(|h| h.kind).collect();
+        assert_eq!(kinds, [SectionKind::Review, SectionKind::Plan]);
+    }
+
+    #[test]
+    fn a_sentence_naming_goals_opens_no_plan_part() {
+        let text = "一、2023年工作回顾\n一年来，我们实现全年目标任务\n全镇完成投资5亿元。\n二、2024年工作安排\n";
+        let h = headings(text);
+        assert_eq!(h.len(), 2, "{h:?}");
+        let plan = plan_ranges(text, &h);
+        let at = text.find("二、").map(|b| text[..b].chars().count()).unwrap();
+        assert_eq!(plan, [(at, text.chars().count())]);
+    }
 
     #[test]
     fn levels_numbers_and_kinds() {

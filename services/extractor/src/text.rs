@@ -226,7 +226,72 @@ const TRUNCATION_MARKERS: &[&str] = &[
     "剩余内容",
     "下载完整文档",
     "以上为文档前",
+    "正式会员可完整阅读",
+    "超出免费预览",
 ];
+
+/// A numbered part that is not the first, opening the text: the page is a
+/// later slice of a paginated report ((六)农村基层组织…, 二是…).
+static LATER_PART: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"^(?:[（(][二三四五六七八九十]{1,3}[）)]|[二三四五六七八九十]{1,3}[、.．]|[二三四五六七八九十]{1,2}是)")
+        .expect("static regex")
+});
+
+/// Notes the cuts the text itself shows: it ends in an ellipsis (the
+/// preview stops there), or it opens on a later part of the report.
+fn note_cuts(body: &[String], chrome: &mut Chrome) {
+    if body
+        .last()
+        .is_some_and(|l| l.trim_end().ends_with("...") || l.trim_end().ends_with('…'))
+    {
+        chrome.truncation_signals.push("ends in an ellipsis".into());
+    }
+    if body.first().is_some_and(|l| LATER_PART.is_match(l)) {
+        chrome.truncation_signals.push("opens on a later part".into());
+    }
+}
+
+/// Notes the signals of a document-sharing site and of a cut text that
+/// the page shows.
+fn note_signals(raw: &str, lines: &[&str], chrome: &mut Chrome) {
+    for marker in AGGREGATOR_MARKERS {
+        if raw.contains(marker) {
+            chrome.aggregator_signals.push(marker.to_string());
+        }
+    }
+    for marker in AGGREGATOR_BUTTONS {
+        if lines.iter().any(|l| l.chars().count() <= 30 && l.contains(marker)) {
+            chrome.aggregator_signals.push(marker.to_string());
+        }
+    }
+    for marker in TRUNCATION_MARKERS {
+        if raw.contains(marker) {
+            chrome.truncation_signals.push(marker.to_string());
+        }
+    }
+}
+
+/// Where an aggregator's tail starts: the first marker line in the second
+/// half of the text (阅读全文 anywhere: it is the wall itself), else the end.
+/// A marker with a paragraph after it (a newspaper page's 上一篇 among the
+/// buttons above the article) is page chrome, not the tail.
+fn tail_start(lines: &[&str]) -> usize {
+    let total = lines.len();
+    let last_paragraph = lines.iter().rposition(|l| l.chars().count() >= PARAGRAPH_CHARS);
+    lines
+        .iter()
+        .enumerate()
+        .position(|(i, l)| {
+            (i * 2 >= total || l.contains("阅读全文"))
+                && l.chars().count() <= 80
+                && TAIL_MARKERS.iter().any(|m| l.contains(m))
+                && last_paragraph.is_none_or(|p| p < i)
+        })
+        .unwrap_or(total)
+}
+
+/// A line this long is a paragraph of the document, not a link or button.
+const PARAGRAPH_CHARS: usize = 150;
 
 /// Splits page chrome from the body: header lines with metadata labels,
 /// banners, breadcrumbs, buttons, aggregator tails and hidden-text notices.
@@ -244,34 +309,8 @@ pub fn clean(raw: &str) -> (String, Chrome) {
     // its value on the next (发布日期:\n2024-04-07): read them as one.
     let joined: Vec<String> = join_split_labels(&lines);
     let lines: Vec<&str> = joined.iter().map(String::as_str).collect();
-    for marker in AGGREGATOR_MARKERS {
-        if raw.contains(marker) {
-            chrome.aggregator_signals.push(marker.to_string());
-        }
-    }
-    for marker in AGGREGATOR_BUTTONS {
-        if lines.iter().any(|l| l.chars().count() <= 30 && l.contains(marker)) {
-            chrome.aggregator_signals.push(marker.to_string());
-        }
-    }
-    for marker in TRUNCATION_MARKERS {
-        if raw.contains(marker) {
-            chrome.truncation_signals.push(marker.to_string());
-        }
-    }
-    // The tail: from the first marker line in the second half of the text
-    // (阅读全文 anywhere: it is the wall itself).
-    let total = lines.len();
-    let end = lines
-        .iter()
-        .enumerate()
-        .position(|(i, l)| {
-            (i * 2 >= total || l.contains("阅读全文"))
-                && l.chars().count() <= 80
-                && TAIL_MARKERS.iter().any(|m| l.contains(m))
-        })
-        .unwrap_or(total);
-
+    note_signals(raw, &lines, &mut chrome);
+    let end = tail_start(&lines);
     let mut body = Vec::new();
     for (i, line) in lines[..end].iter().enumerate() {
         let head = i < HEAD_LINES;
@@ -312,6 +351,7 @@ pub fn clean(raw: &str) -> (String, Chrome) {
         }
         body.push(line.to_string());
     }
+    note_cuts(&body, &mut chrome);
     (rejoin_broken_figures(&body).join("\n"), chrome)
 }
 
@@ -458,6 +498,42 @@ pub fn char_span(text: &str, needle: &str) -> Option<(u32, u32)> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn cuts_the_page_shows() {
+        let cut = |t: &str| !clean(t).1.truncation_signals.is_empty();
+        assert!(cut("全镇完成投资5亿元。\n全面启动工业园区基础..."));
+        assert!(cut("（六）农村基层组织建设进一步加强。\n一是狠抓培训。"));
+        assert!(cut(
+            "全镇完成投资。\n……(某某网省略932字,正式会员可完整阅读)……\n工业增长。"
+        ));
+        assert!(!cut("一、2023年工作回顾\n全镇完成投资5亿元。"));
+    }
+
+    #[test]
+    fn buttons_above_the_article_are_not_its_tail() {
+        let paragraph = "多祥镇将立足自身优势，".repeat(20);
+        let lines = [
+            "首版",
+            "上一版",
+            "下一版",
+            "文章标题",
+            "上一篇",
+            "下一篇",
+            paragraph.as_str(),
+            "一是加快构建特色产业体系。",
+        ];
+        assert_eq!(tail_start(&lines), lines.len());
+        let lines = [
+            paragraph.as_str(),
+            "二是推进城镇建设。",
+            "相关文章",
+            "上一篇",
+            "下一篇",
+            "某镇召开会议",
+        ];
+        assert_eq!(tail_start(&lines), 3);
+    }
 
     #[test]
     fn a_figure_broken_over_lines_is_joined_back() {

@@ -19,7 +19,17 @@ const OPENING_LINES: usize = 60;
 const NOT_TITLES: &[&str] = &["政府信息公开", "信息公开", "正文", "首页"];
 
 /// Labels a disclosure table or an aggregator prints before the title.
-const TITLE_LABELS: &[&str] = &["信息名称", "文章标题", "文档名称", "标题", "名称", "题名", "内容概述"];
+/// 称 is what a cut 名称 leaves.
+const TITLE_LABELS: &[&str] = &[
+    "信息名称",
+    "文章标题",
+    "文档名称",
+    "标题",
+    "名称",
+    "题名",
+    "内容概述",
+    "称",
+];
 
 /// Words of site furniture: a line with one is a banner, a login bar or a
 /// breadcrumb, not a document's name.
@@ -53,10 +63,11 @@ const FURNITURE: &[&str] = &[
 
 static LABEL: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(&format!(r"^\s*(?:{})\s*[:：|｜]\s*", TITLE_LABELS.join("|"))).expect("static regex"));
-/// What is glued after a title: a file extension, a pager, a date, 范文 tags.
+/// What is glued after a title: a file extension, a pager, a date, 范文 tags,
+/// the line of the meeting it was delivered to (——在…会议上).
 static TAIL: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(
-        r"(?:\s*[（(]\s*(?:第\s*\d+\s*/\s*\d+\s*页|全文|\d+\s*/\s*\d+)\s*[)）]|_第\d+页|\.(?:docx?|wps|pdf|txt|ofd|html?)|\s*(?:19|20)\d{2}[-/.]\d{1,2}[-/.]\d{1,2}(?:\s+\d{1,2}:\d{2}(?::\d{2})?)?)+\s*$",
+        r"(?:\s*[（(]\s*(?:第\s*\d+\s*/\s*\d+\s*页|全文|\d+\s*/\s*\d+)\s*[)）]|_第\d+页|\.(?:docx?|wps|pdf|txt|ofd|html?)|范文(?:大全)?|\s*[-—]{1,4}\s*在[^—\-]{2,40}会议上\s*(?:[（(][^)）]{0,16}[)）])?|\s*(?:19|20)\d{2}[-/.]\d{1,2}[-/.]\d{1,2}(?:\s+\d{1,2}:\d{2}(?::\d{2})?)?)+\s*$",
     )
     .expect("static regex")
 });
@@ -70,7 +81,7 @@ static BLURB: LazyLock<Regex> = LazyLock::new(|| {
 /// A title at the head of a line that runs on: it ends on the kind of
 /// document, before a dash, a space, a bracket or the text itself.
 static GLUED_TITLE: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"^(\S{4,40}?(?:工作报告|情况报告|调研报告|工作总结|工作汇报|情况汇报|工作计划|工作要点|工作思路|工作规划)(?:[及和暨与]\S{0,20}?(?:计划|规划|思路|打算|安排|要点))?)(?:\s|—|-|[（(]|$|\p{Han})")
+    Regex::new(r"^(\S{4,40}?(?:工作报告|情况报告|调研报告|工作总结|工作汇报|情况汇报|工作计划|工作要点|工作思路|工作规划)(?:[及和暨与]\S{0,20}?(?:计划|规划|思路|打算|安排|要点))?)(?:\s|—|-|[（(]|$|\p{Han}|(?:19|20)\d{2}\s*年[，,])")
         .expect("static regex")
 });
 
@@ -223,6 +234,26 @@ pub fn blurb_name(text: &str) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_title_glued_to_the_year_that_opens_the_text() {
+        let c = GLUED_TITLE
+            .captures("镇2016年半年工作总结2016年,我镇紧紧围绕目标")
+            .unwrap();
+        assert_eq!(&c[1], "镇2016年半年工作总结");
+    }
+
+    #[test]
+    fn meeting_lines_and_sample_tags_are_not_the_title() {
+        assert_eq!(
+            strip("称:政府工作报告--——在某镇第十二届人民代表大会第三次会议上(2023年)"),
+            "政府工作报告"
+        );
+        assert_eq!(
+            strip("某街道2021年工作总结暨2022年工作计划范文"),
+            "某街道2021年工作总结暨2022年工作计划"
+        );
+    }
 
     fn doc(title: &str) -> ParsedDocument {
         ParsedDocument {

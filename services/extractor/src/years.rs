@@ -14,7 +14,8 @@ use crate::numerals::parse_integer;
 pub type YearEvidence = Option<(i32, String)>;
 
 /// A year in digits or Chinese numerals (二〇二三年), before 年.
-const YEAR: &str = r"((?:19|20)\d{2}|二[〇○零Ｏ][〇○零Ｏ一二三四五六七八九]{2})\s*年";
+/// 2023上半年 leaves out the 年 of the year.
+const YEAR: &str = r"((?:19|20)\d{2}|二[〇○零Ｏ][〇○零Ｏ一二三四五六七八九]{2})\s*(?:年|[上下]半年)";
 
 static YEAR_SPAN: LazyLock<Regex> = LazyLock::new(|| Regex::new(YEAR).expect("static regex"));
 /// No digit between the year and the words: in 2023年工作总结和2024年工作计划
@@ -39,6 +40,9 @@ static OPENING_YEAR: LazyLock<Regex> = LazyLock::new(|| {
 });
 static PASSING_YEAR: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(&format!(r"(?:即将过去的|刚刚过去的|过去的|回顾){YEAR}")).expect("static regex"));
+/// The state of things at the end of the year reviewed: 截至2007年底.
+static YEAR_END: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(&format!(r"(?:截至|截止)(?:到)?{YEAR}(?:底|末)")).expect("static regex"));
 static YEAR_IS: LazyLock<Regex> = LazyLock::new(|| Regex::new(&format!(r"(?:^|\n){YEAR}是")).expect("static regex"));
 /// Words that open the plan part: what comes after looks ahead.
 const PLAN_OPENERS: &[&str] = &[
@@ -88,6 +92,71 @@ fn review_part(text: &str) -> &str {
     text
 }
 
+/// Review and plan years as the title prints them, by the kind of report.
+fn from_title(title: &str, title_years: &[i32], doc_type: Option<DocType>) -> (YearEvidence, YearEvidence) {
+    let quoted = |y: i32| Some((y, title.to_string()));
+    match (doc_type, title_years) {
+        (Some(DocType::WorkSummaryAndPlan), [a, b, ..]) => (quoted(*a), quoted(*b)),
+        (Some(DocType::WorkSummaryAndPlan), [a]) => {
+            // 2023年上半年工作总结和下半年工作计划: both the same year.
+            let plan = if title.contains("下半年") {
+                quoted(*a)
+            } else if title.contains("明年") {
+                quoted(a + 1)
+            } else {
+                None
+            };
+            (quoted(*a), plan)
+        }
+        (Some(DocType::WorkSummary), [a, ..]) => (quoted(*a), None),
+        (Some(DocType::WorkPlan), [a, ..]) => (None, quoted(*a)),
+        _ => (None, None),
+    }
+}
+
+/// The year the review part looks back on, from its phrases (即将过去的
+/// 2020年, 2023年是…) or from an account that opens on its year (2023年以来，
+/// 在区委…; 2022年，全镇…).
+fn review_from_text(text: &str) -> YearEvidence {
+    let looking_back: String = review_part(text).chars().take(3000).collect();
+    let phrase = PASSING_YEAR
+        .captures(&looking_back)
+        .or_else(|| YEAR_IS.captures(&looking_back))
+        .or_else(|| YEAR_END.captures(&looking_back))
+        .and_then(|c| Some((year_of(&c[1])?, c[0].trim().to_string())));
+    if phrase.is_some() {
+        return phrase;
+    }
+    let opening: String = text.chars().take(300).collect();
+    OPENING_YEAR
+        .captures(&opening)
+        .and_then(|c| Some((year_of(&c[1])?, c[0].trim().to_string())))
+}
+
+/// The year a plan told as news or an interview looks ahead to, from its
+/// opening: 2025年某镇将…, 介绍该镇2025年的工作计划.
+fn plan_ahead(text: &str) -> YearEvidence {
+    let opening: String = text.chars().take(1500).collect();
+    PLAN_AHEAD
+        .captures(&opening)
+        .and_then(|c| Some((year_of(&c[1])?, c[0].trim().to_string())))
+}
+
+/// A year followed, in the same clause, by what will be done in it.
+static PLAN_AHEAD: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(&format!(
+        r"{YEAR}[^。；，,\n\d]{{0,20}}?(?:将|工作计划|目标任务|重点工作|重点项目)"
+    ))
+    .expect("static regex")
+});
+
+/// Whether a report is on part of a year: a half (上半年工作) or a
+/// quarter (第一季度工作总结和第二季度工作计划).
+fn half_year(title: &str, text: &str) -> bool {
+    let opening: String = text.chars().take(300).collect();
+    title.contains("半年") || title.contains("季度") || opening.contains("上半年工作")
+}
+
 /// Review and plan years with what each rests on. The title and headings
 /// decide first; for a congress report the meeting date next; then phrases
 /// of the review part such as 即将过去的2020年.
@@ -97,30 +166,12 @@ pub fn years(
     doc_type: Option<DocType>,
     meeting: Option<(i32, u32, &str)>,
 ) -> (YearEvidence, YearEvidence) {
-    let mut review: YearEvidence = None;
-    let mut plan: YearEvidence = None;
     let ty = title_years(title);
-    match (doc_type, ty.as_slice()) {
-        (Some(DocType::WorkSummaryAndPlan), [a, b, ..]) => {
-            review = Some((*a, title.to_string()));
-            plan = Some((*b, title.to_string()));
-        }
-        (Some(DocType::WorkSummaryAndPlan), [a]) => {
-            review = Some((*a, title.to_string()));
-            // 2023年上半年工作总结和下半年工作计划: both the same year.
-            if title.contains("下半年") {
-                plan = Some((*a, title.to_string()));
-            } else if title.contains("明年") {
-                plan = Some((a + 1, title.to_string()));
-            }
-        }
-        (Some(DocType::WorkSummary), [a, ..]) => review = Some((*a, title.to_string())),
-        (Some(DocType::WorkPlan), [a, ..]) => plan = Some((*a, title.to_string())),
-        _ => {}
-    }
+    let (mut review, mut plan) = from_title(title, &ty, doc_type);
+    let not_plan = doc_type != Some(DocType::WorkPlan);
     // Short lines are headings.
     let headings: Vec<&str> = text.lines().filter(|l| l.chars().count() <= 40).collect();
-    if review.is_none() && doc_type != Some(DocType::WorkPlan) {
+    if review.is_none() && not_plan {
         review = first_heading(&headings, &REVIEW_HEADING);
     }
     if plan.is_none() {
@@ -136,24 +187,14 @@ pub fn years(
     {
         review = Some((p - 1, "the year before the plan".into()));
     }
-    if review.is_none() && doc_type != Some(DocType::WorkPlan) {
-        let looking_back: String = review_part(text).chars().take(3000).collect();
-        review = PASSING_YEAR
-            .captures(&looking_back)
-            .or_else(|| YEAR_IS.captures(&looking_back))
-            .and_then(|c| Some((year_of(&c[1])?, c[0].trim().to_string())));
+    if review.is_none() && not_plan {
+        review = review_from_text(text);
     }
-    // An account that opens on its year: 2023年以来，在区委…; 2022年，全镇….
-    if review.is_none() && doc_type != Some(DocType::WorkPlan) {
-        let opening: String = text.chars().take(300).collect();
-        review = OPENING_YEAR
-            .captures(&opening)
-            .and_then(|c| Some((year_of(&c[1])?, c[0].trim().to_string())));
+    if plan.is_none() && doc_type == Some(DocType::WorkPlan) {
+        plan = plan_ahead(text);
     }
     // A half-year report reviews and plans the same year.
-    let opening: String = text.chars().take(300).collect();
-    let half_year = title.contains("半年") || opening.contains("上半年工作");
-    if half_year
+    if half_year(title, text)
         && matches!(
             doc_type,
             Some(DocType::GovernmentWorkReport | DocType::WorkSummaryAndPlan)
@@ -243,6 +284,19 @@ mod tests {
             both("乡人民政府2022年上半年工作汇报", "", WorkSummaryAndPlan, None),
             (Some(2022), Some(2022))
         );
+        assert_eq!(
+            both("镇2023上半年工作开展情况和下半年工作打算", "", WorkSummaryAndPlan, None),
+            (Some(2023), Some(2023))
+        );
+        assert_eq!(
+            both(
+                "乡镇2022年第一季度工作总结和第二季度工作计划",
+                "",
+                WorkSummaryAndPlan,
+                None
+            ),
+            (Some(2022), Some(2022))
+        );
     }
 
     #[test]
@@ -307,6 +361,37 @@ mod tests {
         assert_eq!(
             both("政府工作报告", text, GovernmentWorkReport, None),
             (Some(2022), Some(2023))
+        );
+    }
+
+    #[test]
+    fn from_a_plan_told_as_news() {
+        use DocType::*;
+        assert_eq!(
+            both(
+                "",
+                "3月14日，某镇召开发布会。2025年某镇将紧紧围绕县委部署",
+                WorkPlan,
+                None
+            ),
+            (None, Some(2025))
+        );
+        assert_eq!(
+            both("", "某镇将立足优势，一是抓项目，二是抓招商。", WorkPlan, None),
+            (None, None)
+        );
+    }
+
+    #[test]
+    fn from_the_state_at_the_year_end() {
+        assert_eq!(
+            both(
+                "某镇工作汇报",
+                "截止2007年底，全镇完成投资5亿元。",
+                DocType::WorkSummary,
+                None
+            ),
+            (Some(2007), None)
         );
     }
 
