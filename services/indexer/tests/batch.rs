@@ -7,7 +7,7 @@ use townreports_indexer::batch::{WRITE_BATCH, WriteQueue};
 use townreports_proto::content_sha256;
 use townreports_proto::topology::EventKind;
 use townreports_proto::v1::{Division, ReportRecord, Source};
-use townreports_store::{Change, Location, Store, SearchQuery};
+use townreports_store::{Change, Location, SearchQuery, Store};
 
 fn record(id: &str, township: &str, code: &str, text: &str) -> ReportRecord {
     ReportRecord {
@@ -41,7 +41,12 @@ fn reports(n: usize) -> Vec<ReportRecord> {
                 i * 17 + 5,
                 "修缮校舍、整治河道、发展特色产业。".repeat(i % 7 + 1)
             );
-            record(&format!("r-{i}"), &format!("第{i}号镇"), &format!("{:09}", 110_101_001 + i), &text)
+            record(
+                &format!("r-{i}"),
+                &format!("第{i}号镇"),
+                &format!("{:09}", 110_101_001 + i),
+                &text,
+            )
         })
         .collect()
 }
