@@ -63,7 +63,7 @@ static SESSION: LazyLock<Regex> = LazyLock::new(|| {
 static BODY: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"在([\u4e00-\u9fa5\d]{0,40}?人民代表大会)").expect("static regex"));
 static SPEAKER: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"^([\u4e00-\u9fa5、，,（）()]{0,30}?(?:镇长|乡长|主任|书记|区长|县长|市长|苏木达))[\s\u3000:：]*([\u4e00-\u9fa5](?:[\s\u3000]*[\u4e00-\u9fa5·]){1,5})$")
+    Regex::new(r"^([\u4e00-\u9fa5、，,（）()]{0,30}?(?:镇长|乡长|主任|书记|区长|县长|市长|苏木达)(?:提名人选|候选人)?)[\s\u3000:：]*([\u4e00-\u9fa5](?:[\s\u3000]*[\u4e00-\u9fa5·]){1,5}|[xX×*＊]{2,3})$")
         .expect("static regex")
 });
 static PLACE_PREFIX: LazyLock<Regex> = LazyLock::new(|| {
@@ -218,9 +218,10 @@ fn bare_name(lines: &[&str], meeting: &Meeting) -> Option<Speaker> {
 fn speaker_line(line: &str) -> Option<Speaker> {
     let unspaced = crate::text::unspaced(line.trim());
     let caps = SPEAKER.captures(&unspaced)?;
+    // A masked name (镇长 XX) is no name; the title stays.
     let name: String = caps[2]
         .chars()
-        .filter(|c| !c.is_whitespace() && *c != '\u{3000}')
+        .filter(|c| !c.is_whitespace() && *c != '\u{3000}' && !"xX×*＊".contains(*c))
         .collect();
     // A name has at most four characters unless it is a transcribed one (·).
     if ["同志们", "各位代表", "代表们"].contains(&name.as_str()) || (name.chars().count() > 4 && !name.contains('·'))
@@ -264,6 +265,17 @@ mod tests {
         assert_eq!((m.term, m.session), (Some(11), Some(3)));
         let s = speaker(text, Some(&m)).unwrap();
         assert_eq!((s.name.as_str(), s.title.as_str()), ("黄海燕", "乡人民政府乡长"));
+    }
+
+    #[test]
+    fn nominees_and_masked_names() {
+        let s = speaker_line("某某镇党委副书记、镇长提名人选 卜先").unwrap();
+        assert_eq!(
+            (s.name.as_str(), s.title.as_str()),
+            ("卜先", "镇党委副书记、镇长提名人选")
+        );
+        let s = speaker_line("镇长 XX").unwrap();
+        assert_eq!((s.name.as_str(), s.title.as_str()), ("", "镇长"));
     }
 
     #[test]
