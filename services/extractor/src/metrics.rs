@@ -134,12 +134,15 @@ const MEASURES: &[&str] = &[
 
 const CHINESE_NUMERAL: &str = "零〇一二两三四五六七八九十百千万亿";
 static NUMBER: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(&format!(r"(\d+(?:\.\d+)?|[{CHINESE_NUMERAL}]{{2,12}}|[{MASK}]{{1,6}})")).expect("static regex")
+    Regex::new(&format!(
+        r"([0-9０-９]+(?:[.．][0-9０-９]+)?|[{CHINESE_NUMERAL}]{{2,12}}|[{MASK}]{{1,6}})"
+    ))
+    .expect("static regex")
 });
 /// What a copy prints for a figure it blanks out (XX万元, **亿元).
 const MASK: &str = "xX×Ｘ*＊";
 static GROWTH: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"^[，,]?\s*(?:同比|比上年|较上年|比去年|年均)?(增长|增加|提高|提升|上升|上涨|下降|减少|降低|下滑|回落|增速|增幅)(?:了|为|达到|达)?\s*(\d+(?:\.\d+)?)\s*(%|％|个百分点)(以上|左右)?").expect("static regex")
+    Regex::new(r"^[，,]?\s*(?:同比|比上年|较上年|比去年|年均)?(增长|增加|提高|提升|上升|上涨|下降|减少|降低|下滑|回落|增速|增幅)(?:了|为|达到|达)?\s*([0-9０-９]+(?:[.．][0-9０-９]+)?)\s*(%|％|个百分点)(以上|左右)?").expect("static regex")
 });
 
 const QUALIFIERS_BEFORE: &[&str] = &["超过", "突破", "不低于", "不少于", "不足", "近", "约", "超", "逾"];
@@ -485,8 +488,25 @@ fn rest_offset(rest: &str, phrase: &str) -> Option<usize> {
 /// presented as the printed one, so it is not read at all.
 const EXACT_DIGITS: usize = 15;
 
+/// A digit in either width.
+fn is_digit(c: char) -> bool {
+    c.is_ascii_digit() || ('０'..='９').contains(&c)
+}
+
+/// A full-width digit or point as its ASCII form.
+fn half_width(c: char) -> char {
+    match c {
+        '０'..='９' => char::from_u32(c as u32 - '０' as u32 + '0' as u32).unwrap_or(c),
+        '．' => '.',
+        _ => c,
+    }
+}
+
 /// The figure `raw` prints, exactly, or `None`.
 fn parse_value(raw: &str) -> Option<f64> {
+    // Full-width digits (１２.５) are the same figure.
+    let ascii: String = raw.chars().map(half_width).collect();
+    let raw = ascii.as_str();
     if raw.chars().all(|c| c.is_ascii_digit() || c == '.') {
         let significant = raw
             .trim_start_matches(['0', '.'])
@@ -627,12 +647,12 @@ impl Figure {
         } = Scale::after(after_spaces(&text[end..]));
         let bare_magnitude = !unit_prefix.is_empty()
             && unit_at(rest).is_none()
-            && raw.starts_with(|c: char| c.is_ascii_digit())
+            && raw.starts_with(is_digit)
             && rest.starts_with(|c: char| is_delimiter(c) || c == '。' || c.is_whitespace());
         let (unit, normal, factor) = unit_at(rest).or(bare_magnitude.then_some(("", "number", 1.0)))?;
         // A blanked figure (XX万元) is kept only for the growth it gives.
         let masked = raw.chars().all(|c| MASK.contains(c));
-        let chinese = !masked && !raw.chars().next().is_some_and(|c| c.is_ascii_digit());
+        let chinese = !masked && !raw.starts_with(is_digit);
         if (chinese && !MEASURES.contains(&normal)) || (masked && matches!(unit, "%" | "％")) {
             return None;
         }
@@ -678,10 +698,10 @@ fn after_spaces(rest: &str) -> &str {
 /// pattern takes (nor its head, which no unit follows).
 fn starts_a_quantity(text: &str, start: usize, raw: &str) -> bool {
     let before = &text[..start];
-    if before.ends_with('第') || before.ends_with(|c: char| c.is_ascii_digit() || c == '.') {
+    if before.ends_with('第') || before.ends_with(|c: char| is_digit(c) || c == '.' || c == '．') {
         return false;
     }
-    raw.starts_with(|c: char| c.is_ascii_digit()) || !before.ends_with(|c: char| CHINESE_NUMERAL.contains(c))
+    raw.starts_with(is_digit) || !before.ends_with(|c: char| CHINESE_NUMERAL.contains(c))
 }
 
 /// The indicator's name and the byte where its statement ends (`end` or
@@ -1069,6 +1089,15 @@ mod tests {
         let found = find("粮食面积和蔬菜面积分别达到5000亩、3000亩。", &[], None, None);
         let got: Vec<_> = found.iter().map(|f| (f.name.as_str(), f.value)).collect();
         assert_eq!(got, [("粮食面积", Some(5000.0)), ("蔬菜面积", Some(3000.0))]);
+    }
+
+    #[test]
+    fn full_width_digits() {
+        let f = one("实现财政收入４７２０．５万元，同比增长１２％。");
+        assert_eq!(
+            (f.value, f.unit.as_deref(), f.growth_pct),
+            (Some(4720.5), Some("万元"), Some(12.0))
+        );
     }
 
     #[test]
