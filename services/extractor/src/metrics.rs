@@ -464,7 +464,12 @@ fn name_after(rest: &str) -> Option<(String, usize)> {
             phrase = p;
         }
     }
-    let phrase = phrase.rsplit(['等', '、']).next().unwrap_or(phrase);
+    // After 等 the kind of all that is listed (休闲观光、亲子研学等农旅融合
+    // 项目); without it, the first of what follows (18家升规达限企业、入库纳统).
+    let phrase = match phrase.rfind('等') {
+        Some(i) => &phrase[i + '等'.len_utf8()..],
+        None => phrase.split('、').next().unwrap_or(phrase),
+    };
     let phrase: String = phrase.chars().take_while(|c| cjk(*c)).collect();
     // The noun phrase ends where the clause goes on: 征地工作正在进行中.
     let cut = ["工作", "任务", "正在", "已经", "已", "顺利", "全面", "得到"]
@@ -1137,6 +1142,7 @@ mod tests {
         );
         let f = one("建立165亩蔬菜种植基地。");
         assert_eq!(f.name, "蔬菜种植基地");
+        assert_eq!(one("成功推动18家升规达限企业、入库纳统。").name, "升规达限企业");
         // Its growth is no object.
         let f = one("新增10家同比增长5%。");
         assert_eq!((f.name.as_str(), f.growth_pct), ("新增", Some(5.0)));
