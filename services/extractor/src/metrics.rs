@@ -390,7 +390,8 @@ fn clause_before(text: &str, floor: usize, at: usize) -> &str {
     let slice = &text[floor..at];
     let mut end = slice.len();
     loop {
-        let Some(i) = slice[..end].rfind(|c: char| is_delimiter(c) && c != '、') else {
+        // Quotes mark a term inside a name (新增“五上”企业), not its start.
+        let Some(i) = slice[..end].rfind(|c: char| is_delimiter(c) && !matches!(c, '、' | '“' | '”')) else {
             return slice;
         };
         let c = slice[i..].chars().next().map_or(' ', |c| c);
@@ -1143,6 +1144,7 @@ mod tests {
         let f = one("建立165亩蔬菜种植基地。");
         assert_eq!(f.name, "蔬菜种植基地");
         assert_eq!(one("成功推动18家升规达限企业、入库纳统。").name, "升规达限企业");
+        assert_eq!(one("全年新增“五上”企业27家。").name, "新增五上企业");
         // Its growth is no object.
         let f = one("新增10家同比增长5%。");
         assert_eq!((f.name.as_str(), f.growth_pct), ("新增", Some(5.0)));
