@@ -454,11 +454,13 @@ fn name_after(rest: &str) -> Option<(String, usize)> {
     let rest = &rest[..floor_boundary(rest, WINDOW)];
     // A figure closing its clause or a list item (生猪86501头、肉牛5141头)
     // has no object after it.
-    if rest.starts_with(is_delimiter) {
+    if rest.starts_with(|c: char| is_delimiter(c) && !matches!(c, '“' | '”')) {
         return None;
     }
     let rest = rest.strip_prefix('的').unwrap_or(rest);
-    let end = rest.find(|c: char| is_delimiter(c) && c != '、').unwrap_or(rest.len());
+    let end = rest
+        .find(|c: char| is_delimiter(c) && !matches!(c, '、' | '“' | '”'))
+        .unwrap_or(rest.len());
     let mut phrase = &rest[..end];
     for verb in ["建成", "实施", "建设", "用于", "打造", "新建", "完成"] {
         if let Some(p) = phrase.strip_prefix(verb) {
@@ -471,16 +473,21 @@ fn name_after(rest: &str) -> Option<(String, usize)> {
         Some(i) => &phrase[i + '等'.len_utf8()..],
         None => phrase.split('、').next().unwrap_or(phrase),
     };
-    let phrase: String = phrase.chars().take_while(|c| cjk(*c)).collect();
+    // Quotes stay inside the phrase (869名“双报到”党员), out of the name.
+    let phrase: String = phrase
+        .chars()
+        .take_while(|c| cjk(*c) || matches!(c, '“' | '”'))
+        .collect();
     // The noun phrase ends where the clause goes on: 征地工作正在进行中.
     let cut = ["工作", "任务", "正在", "已经", "已", "顺利", "全面", "得到"]
         .iter()
         .filter_map(|w| phrase.find(w))
         .min()
         .unwrap_or(phrase.len());
-    let phrase = phrase[..cut].to_string();
-    let ends = rest_offset(rest, &phrase)?;
-    (phrase.chars().count() >= 2).then_some((phrase, ends))
+    let phrase = phrase[..cut].trim_end_matches(['“', '”']);
+    let ends = rest_offset(rest, phrase)?;
+    let name: String = phrase.chars().filter(|c| cjk(*c)).collect();
+    (name.chars().count() >= 2).then_some((name, ends))
 }
 
 /// Where `phrase` (found in `rest`) ends, in bytes of `rest`.
@@ -1145,6 +1152,7 @@ mod tests {
         assert_eq!(f.name, "蔬菜种植基地");
         assert_eq!(one("成功推动18家升规达限企业、入库纳统。").name, "升规达限企业");
         assert_eq!(one("全年新增“五上”企业27家。").name, "新增五上企业");
+        assert_eq!(one("组织869名“双报到”党员下沉社区。").name, "双报到党员下沉社区");
         // Its growth is no object.
         let f = one("新增10家同比增长5%。");
         assert_eq!((f.name.as_str(), f.growth_pct), ("新增", Some(5.0)));
