@@ -237,6 +237,20 @@ const VERBS: &[&str] = &[
     "收取", "投入", "投资", "筹集", "争取", "落实", "完成", "实现", "实施", "引进", "新建", "建成", "发放", "兑现",
     "整治", "清理",
 ];
+/// Words that carry an indicator from one figure to the next: 由…提高到….
+const TRANSITIONS: &[&str] = &[
+    "提高到",
+    "增加到",
+    "增长到",
+    "提升到",
+    "下降到",
+    "减少到",
+    "降低到",
+    "降至",
+    "升至",
+    "增至",
+];
+
 /// Measures that name no subject of their own.
 const GENERIC_HEADS: &[&str] = &[
     "产值",
@@ -865,15 +879,16 @@ fn with_context(text: &str, name: String, last: &Previous, start: usize) -> (Str
     if !same_sentence(text, last.end, start) {
         return (name, None);
     }
-    if name.is_empty() {
-        // 拆迁倒房78户4.1万平方米, 拆除17处违建，共计3580平方米: another
-        // figure of the same indicator, whose span starts at its name.
+    // 拆迁倒房78户4.1万平方米, 拆除17处违建，共计3580平方米, 由12000元
+    // 提高到16403元: another figure of the same indicator, whose span
+    // starts at its name.
+    if name.is_empty() || TRANSITIONS.iter().any(|w| name.starts_with(w)) {
         return (last.name.clone(), Some(last.start));
     }
     // 规模以上企业14家，完成产值30.68亿元: a bare measure (产值, 投资) is
     // of what the sentence's previous figure counted; its span starts
     // there, to hold all of its name.
-    if GENERIC_HEADS.contains(&name.as_str()) {
+    if GENERIC_HEADS.contains(&name.as_str()) && !last.name.ends_with(name.as_str()) {
         return (format!("{}{name}", last.name), Some(last.start));
     }
     (name, None)
@@ -1121,6 +1136,18 @@ mod tests {
         let f = one("工业用电量同比下滑3.5%。");
         assert_eq!((f.name.as_str(), f.growth_pct), ("工业用电量", Some(-3.5)));
         assert_eq!(one("税收收入1200万元，同比上涨8%。").growth_pct, Some(8.0));
+    }
+
+    #[test]
+    fn a_figure_reached_from_another() {
+        let found = find("农民人均纯收入由12000元提高到16403元。", &[], None, None);
+        let got: Vec<_> = found.iter().map(|f| (f.name.as_str(), f.value)).collect();
+        assert_eq!(
+            got,
+            [("农民人均纯收入", Some(12000.0)), ("农民人均纯收入", Some(16403.0))]
+        );
+        let found = find("项目总投入600万元，总投入5000万元。", &[], None, None);
+        assert_eq!(found[1].name, "总投入");
     }
 
     #[test]
