@@ -271,6 +271,15 @@ const GENERIC_HEADS: &[&str] = &[
 /// Verbs that end the words before a figure whose object follows it
 /// (推动6个重点项目, 建立165亩蔬菜种植基地, 争取1700万元水利项目资金).
 const ACTIONS: &[&str] = &[
+    "选派",
+    "吸引",
+    "帮助",
+    "救助",
+    "资助",
+    "调解",
+    "办理",
+    "受理",
+    "接待",
     "推动",
     "增设",
     "建立",
@@ -742,7 +751,8 @@ fn indicator_name(text: &str, clause_words: &str, end: usize) -> (String, usize)
     let bare = name.chars().count() <= 2 || VERBS.contains(&name.as_str());
     // 全力推动6个重点项目, 沿江路段增设350个停车泊位: a verb before the figure
     // and its object after it, which names the indicator.
-    let acts = !aggregated && ACTIONS.iter().any(|v| name.ends_with(v));
+    // (选派了30名指导员: the verb's aspect mark is no part of it.)
+    let acts = !aggregated && ACTIONS.iter().any(|v| name.trim_end_matches('了').ends_with(v));
     if (bare || acts || (aggregated && text[end..].starts_with('的')))
         && let Some((object, object_end)) = name_after(&text[end..])
         && !NOT_OBJECTS.iter().any(|w| object.starts_with(w))
@@ -1178,6 +1188,7 @@ mod tests {
         let f = one("建立165亩蔬菜种植基地。");
         assert_eq!(f.name, "蔬菜种植基地");
         assert_eq!(one("成功推动18家升规达限企业、入库纳统。").name, "升规达限企业");
+        assert_eq!(one("机关共选派了30余名新农村建设指导员。").name, "新农村建设指导员");
         assert_eq!(one("全年新增“五上”企业27家。").name, "新增五上企业");
         assert_eq!(one("组织869名“双报到”党员下沉社区。").name, "双报到党员下沉社区");
         // Its growth is no object.
