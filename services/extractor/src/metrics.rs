@@ -161,6 +161,9 @@ const LEADING: &[&str] = &[
     "共计",
     "合计",
     "总计",
+    "共有",
+    "现有",
+    "拥有",
     "共",
     "完成",
     "实现",
@@ -752,7 +755,10 @@ fn indicator_name(text: &str, clause_words: &str, end: usize) -> (String, usize)
     // 全力推动6个重点项目, 沿江路段增设350个停车泊位: a verb before the figure
     // and its object after it, which names the indicator.
     // (选派了30名指导员: the verb's aspect mark is no part of it.)
-    let acts = !aggregated && ACTIONS.iter().any(|v| name.trim_end_matches('了').ends_with(v));
+    let acts = !aggregated && ACTIONS.iter().any(|v| name.trim_end_matches('了').ends_with(v))
+        // 某某有限公司600亩猕猴桃种植基地, 亭子前村110亩荷花基地: who or
+        // where, and what follows the figure is what it measures.
+        || ["公司", "合作社", "集团", "村"].iter().any(|w| name.ends_with(w));
     if (bare || acts || (aggregated && text[end..].starts_with('的')))
         && let Some((object, object_end)) = name_after(&text[end..])
         && !NOT_OBJECTS.iter().any(|w| object.starts_with(w))
@@ -1189,6 +1195,8 @@ mod tests {
         assert_eq!(f.name, "蔬菜种植基地");
         assert_eq!(one("成功推动18家升规达限企业、入库纳统。").name, "升规达限企业");
         assert_eq!(one("机关共选派了30余名新农村建设指导员。").name, "新农村建设指导员");
+        assert_eq!(one("租赁亭子前村110亩荷花基地。").name, "荷花基地");
+        assert_eq!(one("全镇共有行政村12个。").name, "行政村");
         assert_eq!(one("全年新增“五上”企业27家。").name, "新增五上企业");
         assert_eq!(one("组织869名“双报到”党员下沉社区。").name, "双报到党员下沉社区");
         // Its growth is no object.
