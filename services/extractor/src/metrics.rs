@@ -366,6 +366,8 @@ const ACHIEVED: &[&str] = &[
     "占年度目标",
     "占全年目标",
     "各项目标任务",
+    // A project's planned total (计划总投资9.3亿元) is a fact about it.
+    "计划总投资",
 ];
 
 /// Whether `words` set a goal: one of `goal_words` outside a phrase of
@@ -1182,6 +1184,7 @@ mod tests {
         ));
         assert!(announces_goal("力争完成财政收入", STRONG_TARGET_WORDS));
         assert!(!one("计划生育率96.05%。").target);
+        assert!(!one("新增在建项目5个，计划总投资9.3亿元。").target);
     }
 
     #[test]
