@@ -63,7 +63,7 @@ static SESSION: LazyLock<Regex> = LazyLock::new(|| {
 static BODY: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"在([\u4e00-\u9fa5\d]{0,40}?人民代表大会)").expect("static regex"));
 static SPEAKER: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"^([\u4e00-\u9fa5、，,（）()]{0,30}?(?:镇长|乡长|主任|书记|区长|县长|市长|苏木达))[\s\u3000:：]*([\u4e00-\u9fa5](?:[\s\u3000]*[\u4e00-\u9fa5·]){1,5})$")
+    Regex::new(r"^([\u4e00-\u9fa5、，,（）()]{0,30}?(?:镇长|乡长|主任|书记|区长|县长|市长|苏木达)(?:提名人选|候选人)?)[\s\u3000:：]*([\u4e00-\u9fa5](?:[\s\u3000]*[\u4e00-\u9fa5·]){1,5}|[xX×*＊]{2,3})$")
         .expect("static regex")
 });
 static PLACE_PREFIX: LazyLock<Regex> = LazyLock::new(|| {
@@ -106,23 +106,19 @@ fn date_in(line: &str) -> Option<String> {
 
 /// The meeting line among the first lines of `text`, with the date from
 /// the line itself or from a date line right next to it.
+///
+/// A page that prints the meeting twice (in its title bar and over the
+/// text) has the date beside the second: the first meeting line with a
+/// date is taken, else the first.
 pub fn meeting(text: &str) -> Option<Meeting> {
     let lines: Vec<&str> = text.lines().take(OPENING_LINES).collect();
-    let at = lines.iter().position(|l| is_meeting_line(l))?;
+    let meetings: Vec<usize> = (0..lines.len()).filter(|i| is_meeting_line(lines[*i])).collect();
+    let dated = meetings.iter().map(|at| (*at, dated(&lines, *at)));
+    let (at, (date, date_line)) = dated
+        .clone()
+        .find(|(_, (date, _))| date.is_some())
+        .or_else(|| dated.take(1).next())?;
     let line = lines[at];
-    let mut date_line = None;
-    let mut date = date_in(line);
-    if date.is_none() && !DATE.is_match(line) && !CHINESE_DATE.is_match(line) {
-        let neighbours = [at + 1, at + 2, at.wrapping_sub(1), at.wrapping_sub(2)];
-        if let Some(l) = neighbours
-            .iter()
-            .filter_map(|i| lines.get(*i))
-            .find(|l| DATE_LINE.is_match(l.trim()))
-        {
-            date = date_in(l);
-            date_line = Some(l.to_string());
-        }
-    }
     let term = TERM.captures(line).and_then(|c| number(&c[1]));
     // 第一次全体会议 is a plenary sitting, not the session.
     let session = SESSION
@@ -138,6 +134,25 @@ pub fn meeting(text: &str) -> Option<Meeting> {
         session,
         body,
     })
+}
+
+/// The date of the meeting line `at`: its own, or that of a date line
+/// next to it (and that line).
+fn dated(lines: &[&str], at: usize) -> (Option<String>, Option<String>) {
+    let line = lines[at];
+    let date = date_in(line);
+    if date.is_some() || DATE.is_match(line) || CHINESE_DATE.is_match(line) {
+        return (date, None);
+    }
+    let neighbours = [at + 1, at + 2, at.wrapping_sub(1), at.wrapping_sub(2)];
+    match neighbours
+        .iter()
+        .filter_map(|i| lines.get(*i))
+        .find(|l| DATE_LINE.is_match(l.trim()))
+    {
+        Some(l) => (date_in(l), Some(l.to_string())),
+        None => (None, None),
+    }
 }
 
 /// `YYYY-MM-DD` when the date is on the calendar (no 13月, no 2月30日).
@@ -218,9 +233,10 @@ fn bare_name(lines: &[&str], meeting: &Meeting) -> Option<Speaker> {
 fn speaker_line(line: &str) -> Option<Speaker> {
     let unspaced = crate::text::unspaced(line.trim());
     let caps = SPEAKER.captures(&unspaced)?;
+    // A masked name (镇长 XX) is no name; the title stays.
     let name: String = caps[2]
         .chars()
-        .filter(|c| !c.is_whitespace() && *c != '\u{3000}')
+        .filter(|c| !c.is_whitespace() && *c != '\u{3000}' && !"xX×*＊".contains(*c))
         .collect();
     // A name has at most four characters unless it is a transcribed one (·).
     if ["同志们", "各位代表", "代表们"].contains(&name.as_str()) || (name.chars().count() > 4 && !name.contains('·'))
@@ -264,6 +280,25 @@ mod tests {
         assert_eq!((m.term, m.session), (Some(11), Some(3)));
         let s = speaker(text, Some(&m)).unwrap();
         assert_eq!((s.name.as_str(), s.title.as_str()), ("黄海燕", "乡人民政府乡长"));
+    }
+
+    #[test]
+    fn the_meeting_printed_twice_is_the_dated_one() {
+        let text = "政府工作报告在某镇第四届人民代表大会第三次会议上\n来源:某镇\n字号\n——在某镇第四届人民代表大会第三次会议上\n镇长 苏利军\n(2023年4月20日)";
+        let m = meeting(text).unwrap();
+        assert_eq!(m.line, "——在某镇第四届人民代表大会第三次会议上");
+        assert_eq!(m.date.as_deref(), Some("2023-04-20"));
+    }
+
+    #[test]
+    fn nominees_and_masked_names() {
+        let s = speaker_line("某某镇党委副书记、镇长提名人选 卜先").unwrap();
+        assert_eq!(
+            (s.name.as_str(), s.title.as_str()),
+            ("卜先", "镇党委副书记、镇长提名人选")
+        );
+        let s = speaker_line("镇长 XX").unwrap();
+        assert_eq!((s.name.as_str(), s.title.as_str()), ("", "镇长"));
     }
 
     #[test]

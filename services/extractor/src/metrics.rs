@@ -134,12 +134,15 @@ const MEASURES: &[&str] = &[
 
 const CHINESE_NUMERAL: &str = "零〇一二两三四五六七八九十百千万亿";
 static NUMBER: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(&format!(r"(\d+(?:\.\d+)?|[{CHINESE_NUMERAL}]{{2,12}}|[{MASK}]{{1,6}})")).expect("static regex")
+    Regex::new(&format!(
+        r"([0-9０-９]+(?:[.．][0-9０-９]+)?|[{CHINESE_NUMERAL}]{{2,12}}|[{MASK}]{{1,6}})"
+    ))
+    .expect("static regex")
 });
 /// What a copy prints for a figure it blanks out (XX万元, **亿元).
 const MASK: &str = "xX×Ｘ*＊";
 static GROWTH: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"^[，,]?\s*(?:同比|比上年|较上年|比去年|年均)?(增长|增加|提高|提升|上升|上涨|下降|减少|降低|下滑|回落|增速|增幅)(?:了|为|达到|达)?\s*(\d+(?:\.\d+)?)\s*(%|％|个百分点)(以上|左右)?").expect("static regex")
+    Regex::new(r"^[，,]?\s*(?:同比|比上年|较上年|比去年|年均)?(增长|增加|提高|提升|上升|上涨|下降|减少|降低|下滑|回落|增速|增幅)(?:了|为|达到|达)?\s*([0-9０-９]+(?:[.．][0-9０-９]+)?)\s*(%|％|个百分点)(以上|左右)?").expect("static regex")
 });
 
 const QUALIFIERS_BEFORE: &[&str] = &["超过", "突破", "不低于", "不少于", "不足", "近", "约", "超", "逾"];
@@ -158,6 +161,9 @@ const LEADING: &[&str] = &[
     "共计",
     "合计",
     "总计",
+    "共有",
+    "现有",
+    "拥有",
     "共",
     "完成",
     "实现",
@@ -234,6 +240,20 @@ const VERBS: &[&str] = &[
     "收取", "投入", "投资", "筹集", "争取", "落实", "完成", "实现", "实施", "引进", "新建", "建成", "发放", "兑现",
     "整治", "清理",
 ];
+/// Words that carry an indicator from one figure to the next: 由…提高到….
+const TRANSITIONS: &[&str] = &[
+    "提高到",
+    "增加到",
+    "增长到",
+    "提升到",
+    "下降到",
+    "减少到",
+    "降低到",
+    "降至",
+    "升至",
+    "增至",
+];
+
 /// Measures that name no subject of their own.
 const GENERIC_HEADS: &[&str] = &[
     "产值",
@@ -254,6 +274,15 @@ const GENERIC_HEADS: &[&str] = &[
 /// Verbs that end the words before a figure whose object follows it
 /// (推动6个重点项目, 建立165亩蔬菜种植基地, 争取1700万元水利项目资金).
 const ACTIONS: &[&str] = &[
+    "选派",
+    "吸引",
+    "帮助",
+    "救助",
+    "资助",
+    "调解",
+    "办理",
+    "受理",
+    "接待",
     "推动",
     "增设",
     "建立",
@@ -337,6 +366,8 @@ const ACHIEVED: &[&str] = &[
     "占年度目标",
     "占全年目标",
     "各项目标任务",
+    // A project's planned total (计划总投资9.3亿元) is a fact about it.
+    "计划总投资",
 ];
 
 /// Whether `words` set a goal: one of `goal_words` outside a phrase of
@@ -387,7 +418,8 @@ fn clause_before(text: &str, floor: usize, at: usize) -> &str {
     let slice = &text[floor..at];
     let mut end = slice.len();
     loop {
-        let Some(i) = slice[..end].rfind(|c: char| is_delimiter(c) && c != '、') else {
+        // Quotes mark a term inside a name (新增“五上”企业), not its start.
+        let Some(i) = slice[..end].rfind(|c: char| is_delimiter(c) && !matches!(c, '、' | '“' | '”')) else {
             return slice;
         };
         let c = slice[i..].chars().next().map_or(' ', |c| c);
@@ -450,28 +482,40 @@ fn name_after(rest: &str) -> Option<(String, usize)> {
     let rest = &rest[..floor_boundary(rest, WINDOW)];
     // A figure closing its clause or a list item (生猪86501头、肉牛5141头)
     // has no object after it.
-    if rest.starts_with(is_delimiter) {
+    if rest.starts_with(|c: char| is_delimiter(c) && !matches!(c, '“' | '”')) {
         return None;
     }
     let rest = rest.strip_prefix('的').unwrap_or(rest);
-    let end = rest.find(|c: char| is_delimiter(c) && c != '、').unwrap_or(rest.len());
+    let end = rest
+        .find(|c: char| is_delimiter(c) && !matches!(c, '、' | '“' | '”'))
+        .unwrap_or(rest.len());
     let mut phrase = &rest[..end];
     for verb in ["建成", "实施", "建设", "用于", "打造", "新建", "完成"] {
         if let Some(p) = phrase.strip_prefix(verb) {
             phrase = p;
         }
     }
-    let phrase = phrase.rsplit(['等', '、']).next().unwrap_or(phrase);
-    let phrase: String = phrase.chars().take_while(|c| cjk(*c)).collect();
+    // After 等 the kind of all that is listed (休闲观光、亲子研学等农旅融合
+    // 项目); without it, the first of what follows (18家升规达限企业、入库纳统).
+    let phrase = match phrase.rfind('等') {
+        Some(i) => &phrase[i + '等'.len_utf8()..],
+        None => phrase.split('、').next().unwrap_or(phrase),
+    };
+    // Quotes stay inside the phrase (869名“双报到”党员), out of the name.
+    let phrase: String = phrase
+        .chars()
+        .take_while(|c| cjk(*c) || matches!(c, '“' | '”'))
+        .collect();
     // The noun phrase ends where the clause goes on: 征地工作正在进行中.
     let cut = ["工作", "任务", "正在", "已经", "已", "顺利", "全面", "得到"]
         .iter()
         .filter_map(|w| phrase.find(w))
         .min()
         .unwrap_or(phrase.len());
-    let phrase = phrase[..cut].to_string();
-    let ends = rest_offset(rest, &phrase)?;
-    (phrase.chars().count() >= 2).then_some((phrase, ends))
+    let phrase = phrase[..cut].trim_end_matches(['“', '”']);
+    let ends = rest_offset(rest, phrase)?;
+    let name: String = phrase.chars().filter(|c| cjk(*c)).collect();
+    (name.chars().count() >= 2).then_some((name, ends))
 }
 
 /// Where `phrase` (found in `rest`) ends, in bytes of `rest`.
@@ -485,8 +529,25 @@ fn rest_offset(rest: &str, phrase: &str) -> Option<usize> {
 /// presented as the printed one, so it is not read at all.
 const EXACT_DIGITS: usize = 15;
 
+/// A digit in either width.
+fn is_digit(c: char) -> bool {
+    c.is_ascii_digit() || ('０'..='９').contains(&c)
+}
+
+/// A full-width digit or point as its ASCII form.
+fn half_width(c: char) -> char {
+    match c {
+        '０'..='９' => char::from_u32(c as u32 - '０' as u32 + '0' as u32).unwrap_or(c),
+        '．' => '.',
+        _ => c,
+    }
+}
+
 /// The figure `raw` prints, exactly, or `None`.
 fn parse_value(raw: &str) -> Option<f64> {
+    // Full-width digits (１２.５) are the same figure.
+    let ascii: String = raw.chars().map(half_width).collect();
+    let raw = ascii.as_str();
     if raw.chars().all(|c| c.is_ascii_digit() || c == '.') {
         let significant = raw
             .trim_start_matches(['0', '.'])
@@ -627,12 +688,12 @@ impl Figure {
         } = Scale::after(after_spaces(&text[end..]));
         let bare_magnitude = !unit_prefix.is_empty()
             && unit_at(rest).is_none()
-            && raw.starts_with(|c: char| c.is_ascii_digit())
+            && raw.starts_with(is_digit)
             && rest.starts_with(|c: char| is_delimiter(c) || c == '。' || c.is_whitespace());
         let (unit, normal, factor) = unit_at(rest).or(bare_magnitude.then_some(("", "number", 1.0)))?;
         // A blanked figure (XX万元) is kept only for the growth it gives.
         let masked = raw.chars().all(|c| MASK.contains(c));
-        let chinese = !masked && !raw.chars().next().is_some_and(|c| c.is_ascii_digit());
+        let chinese = !masked && !raw.starts_with(is_digit);
         if (chinese && !MEASURES.contains(&normal)) || (masked && matches!(unit, "%" | "％")) {
             return None;
         }
@@ -678,10 +739,10 @@ fn after_spaces(rest: &str) -> &str {
 /// pattern takes (nor its head, which no unit follows).
 fn starts_a_quantity(text: &str, start: usize, raw: &str) -> bool {
     let before = &text[..start];
-    if before.ends_with('第') || before.ends_with(|c: char| c.is_ascii_digit() || c == '.') {
+    if before.ends_with('第') || before.ends_with(|c: char| is_digit(c) || c == '.' || c == '．') {
         return false;
     }
-    raw.starts_with(|c: char| c.is_ascii_digit()) || !before.ends_with(|c: char| CHINESE_NUMERAL.contains(c))
+    raw.starts_with(is_digit) || !before.ends_with(|c: char| CHINESE_NUMERAL.contains(c))
 }
 
 /// The indicator's name and the byte where its statement ends (`end` or
@@ -695,7 +756,11 @@ fn indicator_name(text: &str, clause_words: &str, end: usize) -> (String, usize)
     let bare = name.chars().count() <= 2 || VERBS.contains(&name.as_str());
     // 全力推动6个重点项目, 沿江路段增设350个停车泊位: a verb before the figure
     // and its object after it, which names the indicator.
-    let acts = !aggregated && ACTIONS.iter().any(|v| name.ends_with(v));
+    // (选派了30名指导员: the verb's aspect mark is no part of it.)
+    let acts = !aggregated && ACTIONS.iter().any(|v| name.trim_end_matches('了').ends_with(v))
+        // 某某有限公司600亩猕猴桃种植基地, 亭子前村110亩荷花基地: who or
+        // where, and what follows the figure is what it measures.
+        || ["公司", "合作社", "集团", "村"].iter().any(|w| name.ends_with(w));
     if (bare || acts || (aggregated && text[end..].starts_with('的')))
         && let Some((object, object_end)) = name_after(&text[end..])
         && !NOT_OBJECTS.iter().any(|w| object.starts_with(w))
@@ -832,15 +897,16 @@ fn with_context(text: &str, name: String, last: &Previous, start: usize) -> (Str
     if !same_sentence(text, last.end, start) {
         return (name, None);
     }
-    if name.is_empty() {
-        // 拆迁倒房78户4.1万平方米, 拆除17处违建，共计3580平方米: another
-        // figure of the same indicator, whose span starts at its name.
+    // 拆迁倒房78户4.1万平方米, 拆除17处违建，共计3580平方米, 由12000元
+    // 提高到16403元: another figure of the same indicator, whose span
+    // starts at its name.
+    if name.is_empty() || TRANSITIONS.iter().any(|w| name.starts_with(w)) {
         return (last.name.clone(), Some(last.start));
     }
     // 规模以上企业14家，完成产值30.68亿元: a bare measure (产值, 投资) is
     // of what the sentence's previous figure counted; its span starts
     // there, to hold all of its name.
-    if GENERIC_HEADS.contains(&name.as_str()) {
+    if GENERIC_HEADS.contains(&name.as_str()) && !last.name.ends_with(name.as_str()) {
         return (format!("{}{name}", last.name), Some(last.start));
     }
     (name, None)
@@ -1072,6 +1138,15 @@ mod tests {
     }
 
     #[test]
+    fn full_width_digits() {
+        let f = one("实现财政收入４７２０．５万元，同比增长１２％。");
+        assert_eq!(
+            (f.value, f.unit.as_deref(), f.growth_pct),
+            (Some(4720.5), Some("万元"), Some(12.0))
+        );
+    }
+
+    #[test]
     fn more_units_and_words_of_growth() {
         assert_eq!(one("安装路灯200盏。").unit.as_deref(), Some("盏"));
         assert_eq!(one("全年用电量1.2万千瓦时。").unit.as_deref(), Some("万千瓦时"));
@@ -1079,6 +1154,18 @@ mod tests {
         let f = one("工业用电量同比下滑3.5%。");
         assert_eq!((f.name.as_str(), f.growth_pct), ("工业用电量", Some(-3.5)));
         assert_eq!(one("税收收入1200万元，同比上涨8%。").growth_pct, Some(8.0));
+    }
+
+    #[test]
+    fn a_figure_reached_from_another() {
+        let found = find("农民人均纯收入由12000元提高到16403元。", &[], None, None);
+        let got: Vec<_> = found.iter().map(|f| (f.name.as_str(), f.value)).collect();
+        assert_eq!(
+            got,
+            [("农民人均纯收入", Some(12000.0)), ("农民人均纯收入", Some(16403.0))]
+        );
+        let found = find("项目总投入600万元，总投入5000万元。", &[], None, None);
+        assert_eq!(found[1].name, "总投入");
     }
 
     #[test]
@@ -1097,6 +1184,7 @@ mod tests {
         ));
         assert!(announces_goal("力争完成财政收入", STRONG_TARGET_WORDS));
         assert!(!one("计划生育率96.05%。").target);
+        assert!(!one("新增在建项目5个，计划总投资9.3亿元。").target);
     }
 
     #[test]
@@ -1108,6 +1196,12 @@ mod tests {
         );
         let f = one("建立165亩蔬菜种植基地。");
         assert_eq!(f.name, "蔬菜种植基地");
+        assert_eq!(one("成功推动18家升规达限企业、入库纳统。").name, "升规达限企业");
+        assert_eq!(one("机关共选派了30余名新农村建设指导员。").name, "新农村建设指导员");
+        assert_eq!(one("租赁亭子前村110亩荷花基地。").name, "荷花基地");
+        assert_eq!(one("全镇共有行政村12个。").name, "行政村");
+        assert_eq!(one("全年新增“五上”企业27家。").name, "新增五上企业");
+        assert_eq!(one("组织869名“双报到”党员下沉社区。").name, "双报到党员下沉社区");
         // Its growth is no object.
         let f = one("新增10家同比增长5%。");
         assert_eq!((f.name.as_str(), f.growth_pct), ("新增", Some(5.0)));

@@ -93,13 +93,14 @@ static LABEL: LazyLock<Regex> = LazyLock::new(|| {
 /// A date (and time) leading an info bar or standing alone: `2023-12-26 10:21:33`.
 static LEADING_DATE: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(
-        r"^((?:19|20)\d{2}\s*[-/.年]\s*\d{1,2}\s*[-/.月]\s*\d{1,2}(?:\s*日)?)(?:\s*\d{1,2}:\d{2}(?::\d{2})?)?\s*",
+        r"^((?:19|20)\d{2}\s*[-/.年]\s*\d{1,2}\s*[-/.月]\s*\d{1,2}(?:\s*日)?)(?:\s*\d{1,2}:\d{2}(?::\d{2})?)?[\s|｜丨]*",
     )
     .expect("static regex")
 });
 /// A date line under the title, with a view count at most: `2022-03-11 249`.
+/// (A document-sharing page prints `- 19.09 KB - 2021-04-14 发布 -`.)
 static BARE_DATE: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"^((?:19|20)\d{2}-\d{1,2}-\d{1,2})(?:\s+\d{1,2}:\d{2}(?::\d{2})?)?(?:\s+\d+)?$").expect("static regex")
+    Regex::new(r"^(?:-\s*[\d.]+\s*[KM]B\s*-\s*)?((?:19|20)\d{2}-\d{1,2}-\d{1,2})(?:\s+\d{1,2}:\d{2}(?::\d{2})?)?(?:\s+\d+|\s*发布\s*-?)?$").expect("static regex")
 });
 /// Buttons and widgets: 【字体：大 中 小】, 【打印本页】【关闭窗口】, 分享到：.
 static UI_LINE: LazyLock<Regex> = LazyLock::new(|| {
@@ -498,6 +499,14 @@ pub fn char_span(text: &str, needle: &str) -> Option<(u32, u32)> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn dates_of_sharing_sites() {
+        let (_, chrome) = clean("- 19.09 KB - 2021-04-14 发布 -\n全镇完成投资。");
+        assert_eq!(chrome.bare_date.as_deref(), Some("2021-04-14"));
+        let (_, chrome) = clean("2024-05-01 05:31| 来源: 网络整理| 查看: 265\n全镇完成投资。");
+        assert_eq!(chrome.bare_date.as_deref(), Some("2024-05-01"));
+    }
 
     #[test]
     fn cuts_the_page_shows() {

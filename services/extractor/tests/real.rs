@@ -23,8 +23,8 @@ fn scored(split: &str) -> Report {
 fn dev_split() {
     let r = scored("dev");
     assert!(r.documents >= 150, "{} documents", r.documents);
-    assert!(r.field_accuracy() >= 0.92, "{r}");
-    assert!(r.metric_recall() >= 0.87, "{r}");
+    assert!(r.field_accuracy() >= 0.93, "{r}");
+    assert!(r.metric_recall() >= 0.89, "{r}");
     assert!(r.report_recall() >= 0.96 && r.report_precision() >= 0.99, "{r}");
     assert_eq!(r.wrong_codes, 0, "{r}");
 }
@@ -34,8 +34,8 @@ fn test_split_holds_its_floors() {
     let r = scored("test");
     assert!(r.reports >= 80 && r.documents - r.reports >= 25, "{r}");
     assert!(r.field_accuracy() >= 0.87, "{r}");
-    assert!(r.metric_recall() >= 0.735, "{r}");
+    assert!(r.metric_recall() >= 0.75, "{r}");
     assert!(r.report_recall() >= 0.84 && r.report_precision() >= 0.90, "{r}");
     assert!(r.wrong_codes <= 1, "{r}");
-    assert!(r.wrong_share() <= 0.07, "{r}");
+    assert!(r.wrong_share() <= 0.065, "{r}");
 }
