@@ -55,6 +55,22 @@ impl From<&townreports_proto::v1::FetchJob> for Label {
 }
 
 /// One worker type's logic, as seen by the loop.
+///
+/// The contract has one shape and three variants, all delivered by
+/// [`run_stage`] with the same guarantees (ack after the effects, dead
+/// letters, holding through outages):
+///
+/// - **Transform** (fetcher, parser, extractor): `process` returns the
+///   messages its input turns into; the loop publishes them, then acks.
+/// - **Store, then announce** (indexer): its effect is a database write
+///   and the announcement must follow the write it announces, so
+///   `process` writes, publishes through `bus` itself, records that the
+///   announcement was acknowledged, and returns nothing. A crash between
+///   the steps leaves the event owed, and the redelivery announces it.
+/// - **Fold into state** (scheduler): an input (an outcome, new links)
+///   changes the frontier and `process` returns nothing; jobs come out of
+///   the frontier when they are due, on the scheduler's dispatcher task,
+///   not as the answer to any one input.
 pub trait Stage: Send + Sync + 'static {
     type Input: prost::Message + Default + Send + 'static;
 
@@ -64,9 +80,7 @@ pub trait Stage: Send + Sync + 'static {
     fn label(input: &Self::Input) -> Label;
 
     /// Handles one input. Returns the messages to publish; the loop publishes
-    /// them and then acks. A stage whose effects must be ordered around its
-    /// publishes (the indexer) may publish itself through `bus` and return
-    /// nothing.
+    /// them and then acks (the variants above return nothing).
     fn process(&self, input: Self::Input, bus: &Bus) -> impl Future<Output = Result<Vec<Publish>, StageError>> + Send;
 }
 

@@ -7,25 +7,12 @@ use std::sync::LazyLock;
 use regex::Regex;
 use townreports_proto::v1::ParsedDocument;
 
-use crate::text::Chrome;
+use crate::text::{Chrome, PUBLISHER_LABELS};
 
 static DATE: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"((?:19|20)\d{2})\s*[-年/.]\s*(\d{1,2})(?:\s*[-月/.]\s*(\d{1,2}))?").expect("static regex")
 });
 
-/// Labels that name the publisher, strongest first.
-const PUBLISHER_LABELS: &[&str] = &[
-    "发布机构",
-    "发文机关",
-    "发文机构",
-    "发布单位",
-    "发布部门",
-    "来源单位",
-    "信息来源",
-    "文章来源",
-    "稿件来源",
-    "来源",
-];
 /// Labels that date the page, strongest first: the publication date before
 /// dates that only approximate it (update, writing).
 const DATE_LABELS: &[&str] = &[

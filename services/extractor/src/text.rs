@@ -33,7 +33,11 @@ const HEAD_LINES: usize = 15;
 
 /// Labels that only ever name page metadata: a line starting with one is an
 /// info bar wherever it is.
-const STRICT_LABELS: &[&str] = &[
+static STRICT_LABELS: LazyLock<Vec<&str>> =
+    LazyLock::new(|| PUBLISHER_LABELS.iter().chain(OTHER_STRICT_LABELS).copied().collect());
+/// Labels that name the publisher, strongest first (`meta` reads the
+/// publisher after them).
+pub(crate) const PUBLISHER_LABELS: &[&str] = &[
     "发布机构",
     "发文机关",
     "发文机构",
@@ -44,6 +48,11 @@ const STRICT_LABELS: &[&str] = &[
     "文章来源",
     "稿件来源",
     "来源",
+];
+
+/// The other labels that only ever name page metadata: dates, numbers,
+/// counts, editors.
+const OTHER_STRICT_LABELS: &[&str] = &[
     "发文日期",
     "发布日期",
     "公布日期",

@@ -80,8 +80,10 @@ pub struct ReportSummary {
 /// One page of results.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct SearchPage {
-    /// Matching reports in all.
+    /// Matching reports in all, counted up to [`MAX_COUNT`]: beyond it
+    /// `total` is that bound and `total_exact` is false ("more than").
     pub total: i64,
+    pub total_exact: bool,
     pub limit: i64,
     pub offset: i64,
     /// Pass as `cursor` for the next page; absent on the last.
@@ -93,6 +95,9 @@ const SUMMARY_COLUMNS: &str = "r.id, r.title, r.doc_type, CASE WHEN r.is_report 
     r.province, r.city, r.county, r.township, r.review_year, r.plan_year, r.version, r.updated_ms,
     (SELECT COUNT(*) FROM report_metrics m WHERE m.report_id = r.id),
     (SELECT COUNT(*) FROM report_sources s WHERE s.report_id = r.id)";
+
+/// The most matches a search counts exactly.
+pub const MAX_COUNT: i64 = 10_000;
 
 impl SearchQuery {
     /// The page size and start this query asks for, checked.
@@ -209,6 +214,10 @@ fn decode_cursor(cursor: &str) -> Result<i64, StoreError> {
 impl Store {
     /// The page of reports `query` asks for.
     pub async fn search(&self, query: &SearchQuery) -> Result<SearchPage, StoreError> {
+        self.search_counting_to(query, MAX_COUNT).await
+    }
+
+    async fn search_counting_to(&self, query: &SearchQuery, max_count: i64) -> Result<SearchPage, StoreError> {
         let (limit, offset) = query.window()?;
         let words = query.q.as_deref().map(segment::query_words).unwrap_or_default();
         if query.q.as_deref().is_some_and(|q| q.chars().count() > 200) {
@@ -224,9 +233,14 @@ impl Store {
             query.push_filters(sql, self.backend)
         };
 
-        let mut count = Sql::new("SELECT COUNT(*)");
+        // Counting every one of hundreds of thousands of matches is what a
+        // common word costs; like search engines, count up to a bound.
+        let mut count = Sql::new("SELECT 1");
         from(&mut count)?;
-        let total: i64 = count.query().fetch_one(&self.pool).await?.try_get(0)?;
+        count.push(" LIMIT ").bind(max_count + 1);
+        let count = Sql::wrap("SELECT COUNT(*) FROM (", count, ") matches");
+        let counted: i64 = count.query().fetch_one(&self.pool).await?.try_get(0)?;
+        let (total, total_exact) = (counted.min(max_count), counted <= max_count);
 
         // The page first, then its rows' details: counting metrics and
         // sources for every match before sorting would cost per match.
@@ -255,41 +269,89 @@ impl Store {
             " ORDER BY r.review_year DESC, r.plan_year DESC, r.id"
         });
         let rows = select.query().fetch_all(&self.pool).await?;
-        let mut reports = Vec::with_capacity(rows.len());
-        for row in rows {
-            reports.push(ReportSummary {
-                id: row.try_get(0)?,
-                title: row.try_get(1)?,
-                doc_type: row.try_get(2)?,
-                is_report: row.try_get::<i64, _>(3)? != 0,
-                division_code: row.try_get(4)?,
-                province: row.try_get(5)?,
-                city: row.try_get(6)?,
-                county: row.try_get(7)?,
-                township: row.try_get(8)?,
-                review_year: row.try_get(9)?,
-                plan_year: row.try_get(10)?,
-                version: row.try_get(11)?,
-                updated_ms: row.try_get(12)?,
-                metrics: row.try_get(13)?,
-                sources: row.try_get(14)?,
-                score: if ranked { Some(row.try_get::<f64, _>(15)?) } else { None },
-            });
-        }
+        let reports = (rows.iter())
+            .map(|row| summary_of(row, ranked))
+            .collect::<Result<Vec<_>, _>>()?;
         let next = offset + reports.len() as i64;
         Ok(SearchPage {
             total,
+            total_exact,
             limit,
             offset,
-            next_cursor: (next < total).then(|| encode_cursor(next)),
+            next_cursor: (next < total || (!total_exact && !reports.is_empty())).then(|| encode_cursor(next)),
             reports,
         })
     }
 }
 
+/// One row of [`SUMMARY_COLUMNS`] and the score.
+fn summary_of(row: &sqlx::any::AnyRow, ranked: bool) -> Result<ReportSummary, StoreError> {
+    Ok(ReportSummary {
+        id: row.try_get(0)?,
+        title: row.try_get(1)?,
+        doc_type: row.try_get(2)?,
+        is_report: row.try_get::<i64, _>(3)? != 0,
+        division_code: row.try_get(4)?,
+        province: row.try_get(5)?,
+        city: row.try_get(6)?,
+        county: row.try_get(7)?,
+        township: row.try_get(8)?,
+        review_year: row.try_get(9)?,
+        plan_year: row.try_get(10)?,
+        version: row.try_get(11)?,
+        updated_ms: row.try_get(12)?,
+        metrics: row.try_get(13)?,
+        sources: row.try_get(14)?,
+        score: if ranked { Some(row.try_get::<f64, _>(15)?) } else { None },
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Five matches counted up to three: "more than three", and pages on.
+    #[tokio::test]
+    async fn counts_stop_at_the_bound_and_say_so() {
+        crate::testing::on_sqlite(|location| async move {
+            let store = Store::open(&location).await.unwrap();
+            let texts = [
+                "城关镇全年新建道路十二公里，推进乡村振兴，完成投资三千万元。",
+                "河西乡整治人居环境，乡村振兴示范村建成两个，新增就业八百人。",
+                "东风街道改造老旧小区九个，社区治理和乡村振兴两手抓。",
+                "南山镇发展茶叶产业，乡村振兴衔接资金全部到位，农民增收明显。",
+                "北湖乡修缮校舍，开展乡村振兴培训十二期，群众满意度提升。",
+            ];
+            for (i, text) in texts.iter().enumerate() {
+                let record = townreports_proto::v1::ReportRecord {
+                    id: format!("r{i}"),
+                    is_report: Some(true),
+                    content_sha256: townreports_proto::content_sha256(text),
+                    text: text.to_string(),
+                    ..Default::default()
+                };
+                store.upsert(&record, 1).await.unwrap();
+            }
+            let query = SearchQuery {
+                q: Some("乡村振兴".into()),
+                limit: Some(2),
+                ..Default::default()
+            };
+            let bounded = store.search_counting_to(&query, 3).await.unwrap();
+            assert_eq!((bounded.total, bounded.total_exact), (3, false));
+            assert!(bounded.next_cursor.is_some());
+            let exact = store.search_counting_to(&query, 5).await.unwrap();
+            assert_eq!((exact.total, exact.total_exact), (5, true));
+            let past = SearchQuery {
+                offset: Some(4),
+                ..query.clone()
+            };
+            let last = store.search_counting_to(&past, 3).await.unwrap();
+            assert_eq!(last.reports.len(), 1, "pages go on past the bound");
+            store.close().await;
+        })
+        .await;
+    }
 
     fn sql_of(query: &SearchQuery) -> Result<String, StoreError> {
         let mut sql = Sql::new("WHERE TRUE");
