@@ -8,11 +8,11 @@ use std::path::PathBuf;
 
 use anyhow::Context;
 use townreports_extractor::extract_crawled;
-use townreports_fetcher::archive::{self, ArchivedResponse};
+use townreports_fetcher::archive::{self, ArchiveError, ArchivedResponse};
 use townreports_parser::reading::{Response, read_response};
 use townreports_proto::v1::{PageKind, ReportRecord};
-use townreports_store::Store;
 use townreports_store::sqlite_path;
+use townreports_store::{Prepared, Store, Write};
 
 #[derive(Debug, Clone, clap::Args)]
 pub struct ReprocessArgs {
@@ -54,41 +54,105 @@ pub async fn reprocess(args: &ReprocessArgs) -> anyhow::Result<ReprocessSummary>
     })?;
     let store = Store::open_sqlite(&target).await?;
     let mut summary = ReprocessSummary::default();
+    // While one batch is written, the next is parsed and extracted.
+    let mut unwritten: Vec<Write> = Vec::new();
     for file in files {
-        for response in archive::read_file(&file)? {
-            summary.responses += 1;
-            let response = match response {
-                Ok(r) => r,
-                Err(e) => {
-                    tracing::warn!(error = %e, "skipping a torn archive record");
-                    summary.unreadable += 1;
-                    continue;
-                }
-            };
-            match record_of(&response) {
-                Outcome::Record(record) => {
-                    summary.documents += 1;
-                    if record.is_report == Some(true) {
-                        summary.reports += 1;
-                        store.upsert(&record, response.fetched_at_ms).await?;
-                    }
-                }
-                Outcome::NotADocument => {}
-                Outcome::Unsupported => summary.unsupported += 1,
-                Outcome::Unreadable => summary.unreadable += 1,
+        let mut responses = archive::read_file(&file)?;
+        while !responses.is_empty() {
+            let batch: Vec<_> = responses.drain(..responses.len().min(BATCH)).collect();
+            let extracting = tokio::spawn(outcomes_of(batch));
+            store.write_all(&std::mem::take(&mut unwritten)).await?;
+            for outcome in extracting.await? {
+                unwritten.extend(summary.count(outcome));
             }
         }
     }
+    store.write_all(&unwritten).await?;
     summary.stored = store.count().await?;
     store.close().await;
     Ok(summary)
 }
 
+/// Archived responses handled at once: parsed and extracted over all
+/// cores, then their reports stored in one transaction.
+const BATCH: usize = 64;
+
 enum Outcome {
-    Record(Box<ReportRecord>),
+    /// A document; a report comes with its write, prepared (segmented)
+    /// beside the extraction instead of in the writing transaction.
+    Record(Box<ReportRecord>, Option<Write>),
     NotADocument,
     Unsupported,
     Unreadable,
+}
+
+impl ReprocessSummary {
+    /// Counts `outcome`; the write it owes, if a report.
+    fn count(&mut self, outcome: Outcome) -> Option<Write> {
+        self.responses += 1;
+        match outcome {
+            Outcome::Record(record, write) => {
+                self.documents += 1;
+                self.reports += usize::from(record.is_report == Some(true));
+                return write;
+            }
+            Outcome::NotADocument => {}
+            Outcome::Unsupported => self.unsupported += 1,
+            Outcome::Unreadable => self.unreadable += 1,
+        }
+        None
+    }
+}
+
+/// The outcomes of `batch`, in its order, its parts on blocking threads,
+/// one per core.
+async fn outcomes_of(batch: Vec<Result<ArchivedResponse, ArchiveError>>) -> Vec<Outcome> {
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let part = batch.len().div_ceil(cores).max(1);
+    let mut batch = batch.into_iter();
+    let mut parts = Vec::new();
+    loop {
+        let responses: Vec<_> = batch.by_ref().take(part).collect();
+        if responses.is_empty() {
+            break;
+        }
+        let len = responses.len();
+        let reading = tokio::task::spawn_blocking(move || responses.into_iter().map(outcome_of).collect::<Vec<_>>());
+        parts.push((len, reading));
+    }
+    let mut outcomes = Vec::new();
+    for (len, part) in parts {
+        match part.await {
+            Ok(part) => outcomes.extend(part),
+            // A panic in the parser or extractor: that part's responses
+            // are counted unreadable rather than ending the run.
+            Err(e) => {
+                tracing::error!(error = %e, responses = len, "archived responses could not be read");
+                outcomes.extend((0..len).map(|_| Outcome::Unreadable));
+            }
+        }
+    }
+    outcomes
+}
+
+fn outcome_of(response: Result<ArchivedResponse, ArchiveError>) -> Outcome {
+    let response = match response {
+        Ok(r) => r,
+        Err(e) => {
+            tracing::warn!(error = %e, "skipping a torn archive record");
+            return Outcome::Unreadable;
+        }
+    };
+    match record_of(&response) {
+        Outcome::Record(record, _) => {
+            let write = (record.is_report == Some(true)).then(|| Write::Upsert {
+                prepared: Box::new(Prepared::of((*record).clone())),
+                now_ms: response.fetched_at_ms,
+            });
+            Outcome::Record(record, write)
+        }
+        other => other,
+    }
 }
 
 /// What the parser and extractor workers would have made of one response:
@@ -118,7 +182,7 @@ fn record_of(response: &ArchivedResponse) -> Outcome {
         return Outcome::Unsupported;
     }
     match reading.document {
-        Some(doc) => Outcome::Record(Box::new(extract_crawled(&doc))),
+        Some(doc) => Outcome::Record(Box::new(extract_crawled(&doc)), None),
         None => Outcome::NotADocument,
     }
 }

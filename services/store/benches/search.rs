@@ -8,6 +8,7 @@
 //! server, or `TEST_DATABASE_URL`; `BENCH_BACKENDS=sqlite` for one). Under
 //! `cargo test` it runs with 200 records as a smoke test.
 
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use rand::rngs::StdRng;
@@ -142,14 +143,12 @@ fn percentile(sorted: &[Duration], p: f64) -> Duration {
 }
 
 async fn bench(location: Location, name: &str, records: usize) {
-    let townships: Vec<&str> = Gazetteer::global()
+    let townships: Arc<[&'static str]> = Gazetteer::global()
         .place_words()
         .filter(|w| w.ends_with('镇') || w.ends_with('乡'))
         .take(5_000)
         .collect();
     let store = Store::open(&location).await.unwrap();
-    let mut rng = StdRng::seed_from_u64(7);
-    let generated: Vec<ReportRecord> = (0..records).map(|i| record(i, &townships, &mut rng)).collect();
     townreports_store::segment::warm_up();
     let batch = batch_size();
     let started = Instant::now();
@@ -159,23 +158,26 @@ async fn bench(location: Location, name: &str, records: usize) {
     let mut lap_done = 0;
     // As the indexer writes them: each record prepared (segmented) on its
     // own message's task while the batch before it is being written, then
-    // the batch in one transaction.
-    let prepare = |chunk: Vec<ReportRecord>, now_ms: i64| {
-        tokio::task::spawn_blocking(move || {
-            chunk
-                .into_iter()
-                .map(|r| Write::Upsert {
-                    prepared: Box::new(Prepared::of(r)),
-                    now_ms,
-                })
-                .collect::<Vec<_>>()
+    // the batch in one transaction. Records are made as they are needed
+    // (each from its own seed), so memory does not grow with the run.
+    let prepare = |from: usize| {
+        let to = (from + batch).min(records);
+        let townships = townships.clone();
+        (from < to).then(|| {
+            tokio::task::spawn_blocking(move || {
+                (from..to)
+                    .map(|i| Write::Upsert {
+                        prepared: Box::new(Prepared::of(record(i, &townships, &mut StdRng::seed_from_u64(i as u64)))),
+                        now_ms: i as i64,
+                    })
+                    .collect::<Vec<_>>()
+            })
         })
     };
-    let mut chunks = generated.chunks(batch).enumerate();
-    let mut next = chunks.next().map(|(i, c)| prepare(c.to_vec(), i as i64));
+    let mut next = prepare(0);
     while let Some(preparing) = next.take() {
         let writes = preparing.await.unwrap();
-        next = chunks.next().map(|(i, c)| prepare(c.to_vec(), i as i64));
+        next = prepare(done + writes.len());
         store.write_all(&writes).await.unwrap();
         // The rate by tenths shows whether writes slow as the store grows.
         let before = done;
@@ -241,6 +243,12 @@ async fn bench(location: Location, name: &str, records: usize) {
         percentile(&latencies, 0.99).as_secs_f64() * 1e3,
         found
     );
+    // Peak resident memory of the bench process (the store's side of
+    // SQLite runs in it; PostgreSQL's server is another process).
+    let peak = std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| s.lines().find_map(|l| l.strip_prefix("VmHWM:").map(|v| v.trim().to_string())));
+    println!("{name}: peak resident memory {}", peak.unwrap_or_else(|| "unknown".into()));
     assert!(found > 0, "the searches find the synthetic reports");
     store.close().await;
 }
