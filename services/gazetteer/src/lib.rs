@@ -52,7 +52,7 @@ pub enum DataError {
         problem: String,
     },
     #[error("the division names do not build a text matcher ({0}); check the data for empty or oversized names")]
-    Matcher(#[from] aho_corasick::BuildError),
+    Matcher(String),
 }
 
 fn gunzip(file: &'static str, bytes: &[u8]) -> Result<String, DataError> {
@@ -121,7 +121,7 @@ impl Gazetteer {
 
     fn matcher(&self) -> &Matcher {
         self.matcher
-            .get_or_init(|| Matcher::build(&self.table).unwrap_or_else(|e| panic!("{}", DataError::from(e))))
+            .get_or_init(|| Matcher::build(&self.table).unwrap_or_else(|e| panic!("{e}")))
     }
 
     fn villages(&self) -> &VillageIndex {

@@ -7,9 +7,12 @@
 //! (自贡市荣县), where the pair cannot be an accident.
 
 use std::collections::{HashMap, HashSet};
+use std::hash::{Hash, Hasher};
 
-use aho_corasick::{AhoCorasick, MatchKind};
+use daachorse::{CharwiseDoubleArrayAhoCorasick, CharwiseDoubleArrayAhoCorasickBuilder, MatchKind};
+use rustc_hash::FxHasher;
 
+use crate::DataError;
 use crate::forms::{self, MIN_CORE_CHARS};
 use crate::names::{Tier, WrittenForm, written_forms};
 use crate::table::{Level, Table, UnitId};
@@ -63,9 +66,43 @@ struct Part {
     ids: Vec<UnitId>,
 }
 
-#[derive(Debug)]
+/// A leftmost-longest automaton over the pattern texts; a match's value is
+/// the pattern's id.
+type Automaton = CharwiseDoubleArrayAhoCorasick<u32>;
+
+/// The automaton over every pattern, compiled ahead of time: building it
+/// from 150,000-odd patterns took about 0.2 s, paid again by every process
+/// (`townreports extract` on a handful of files spent most of its time
+/// there), while reading it back is a copy. The file starts with the
+/// [`fingerprint`] of the patterns it was built from, so a stale file is
+/// never used: the automaton is then built as before, and the crate's test
+/// `the_embedded_automaton_is_current` fails and says how to rewrite it.
+static AUTOMATON: &[u8] = include_bytes!("../data/matcher.daac");
+
+/// What identifies the pattern list (texts and order, hence ids).
+fn fingerprint(texts: &[String]) -> u64 {
+    let mut hasher = FxHasher::default();
+    texts.hash(&mut hasher);
+    hasher.finish()
+}
+
+fn compile(texts: &[String]) -> Result<Automaton, daachorse::errors::DaachorseError> {
+    CharwiseDoubleArrayAhoCorasickBuilder::new()
+        .match_kind(MatchKind::LeftmostLongest)
+        .build_with_values(texts.iter().zip(0u32..))
+}
+
+/// The embedded automaton, if it was built from exactly these patterns.
+fn embedded(texts: &[String]) -> Option<Automaton> {
+    let (head, body) = AUTOMATON.split_first_chunk::<8>()?;
+    if u64::from_le_bytes(*head) != fingerprint(texts) {
+        return None;
+    }
+    Automaton::deserialize(body).ok().map(|(automaton, _)| automaton)
+}
+
 pub(crate) struct Matcher {
-    automaton: AhoCorasick,
+    automaton: Automaton,
     /// Parts of each pattern, by pattern id, sorted by position then level.
     parts: Vec<Vec<Part>>,
     /// By pattern id: characters after which a match is not a name (see
@@ -142,10 +179,9 @@ impl Builder {
             }),
         }
     }
-}
 
-impl Matcher {
-    pub fn build(table: &Table) -> Result<Matcher, aho_corasick::BuildError> {
+    /// Every pattern with its parts, in a fixed order (the ids).
+    fn patterns(table: &Table) -> Builder {
         // Forms of every unit, computed once: a parent's forms are used
         // again for each of its children that needs them.
         let written: Vec<Vec<WrittenForm>> = table
@@ -190,9 +226,17 @@ impl Matcher {
                 part.ids.sort_unstable();
             }
         }
-        let automaton = AhoCorasick::builder()
-            .match_kind(MatchKind::LeftmostLongest)
-            .build(&builder.texts)?;
+        builder
+    }
+}
+
+impl Matcher {
+    pub fn build(table: &Table) -> Result<Matcher, DataError> {
+        let builder = Builder::patterns(table);
+        let automaton = match embedded(&builder.texts) {
+            Some(automaton) => automaton,
+            None => compile(&builder.texts).map_err(|e| DataError::Matcher(e.to_string()))?,
+        };
         Ok(Matcher {
             automaton,
             parts: builder.parts,
@@ -223,11 +267,10 @@ impl Matcher {
         // Char offsets are counted as the matches go, so a huge text costs
         // one pass and no offset table.
         let (mut byte, mut char) = (0usize, 0usize);
-        for found in self.automaton.find_iter(text) {
+        for found in self.automaton.leftmost_find_iter(text) {
             char += text[byte..found.start()].chars().count();
             byte = found.start();
-            let Some((pattern, end)) = self.accepted(text, found.start(), found.end(), found.pattern().as_usize())
-            else {
+            let Some((pattern, end)) = self.accepted(text, found.start(), found.end(), found.value() as usize) else {
                 continue;
             };
             let matched: Vec<char> = text[found.start()..end].chars().collect();
@@ -242,5 +285,71 @@ impl Matcher {
             }
         }
         mentions
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The bytes of `data/matcher.daac` for these patterns.
+    fn serialized(texts: &[String], automaton: &Automaton) -> Vec<u8> {
+        let mut bytes = fingerprint(texts).to_le_bytes().to_vec();
+        bytes.extend(automaton.serialize());
+        bytes
+    }
+    /// The patterns of the embedded table.
+    fn patterns() -> Vec<String> {
+        let table = crate::Gazetteer::load().expect("the embedded data loads").table;
+        Builder::patterns(&table).texts
+    }
+
+    #[test]
+    fn the_embedded_automaton_is_current() {
+        let texts = patterns();
+        let fresh = serialized(&texts, &compile(&texts).expect("the patterns compile"));
+        if fresh == AUTOMATON {
+            return;
+        }
+        if std::env::var_os("TOWNREPORTS_WRITE_AUTOMATON").is_some() {
+            let path = concat!(env!("CARGO_MANIFEST_DIR"), "/data/matcher.daac");
+            std::fs::write(path, &fresh).expect("writing data/matcher.daac");
+            panic!("data/matcher.daac rewritten; build again");
+        }
+        panic!(
+            "data/matcher.daac is stale (the patterns or daachorse changed): rewrite it with \
+             TOWNREPORTS_WRITE_AUTOMATON=1 cargo test --release -p townreports-gazetteer --lib the_embedded_automaton_is_current"
+        );
+    }
+
+    /// The double-array automaton finds what the aho-corasick crate's
+    /// leftmost-longest automaton (the matcher before it) finds, on a text
+    /// where every pattern overlaps its neighbours.
+    #[test]
+    fn leftmost_longest_as_aho_corasick_finds() {
+        let texts = patterns();
+        let automaton = embedded(&texts).expect("the embedded automaton is current");
+        let reference = aho_corasick::AhoCorasick::builder()
+            .match_kind(aho_corasick::MatchKind::LeftmostLongest)
+            .build(&texts)
+            .expect("aho-corasick builds");
+        // Patterns run together, and each also cut to its head, so that
+        // matches meet, overlap and end early.
+        let mut text = String::new();
+        for pattern in &texts {
+            text.push_str(pattern);
+            let head: String = pattern.chars().take(pattern.chars().count() / 2 + 1).collect();
+            text.push_str(&head);
+        }
+        let ours: Vec<(usize, usize, u32)> = automaton
+            .leftmost_find_iter(&text)
+            .map(|m| (m.start(), m.end(), m.value()))
+            .collect();
+        let theirs: Vec<(usize, usize, u32)> = reference
+            .find_iter(&text)
+            .map(|m| (m.start(), m.end(), m.pattern().as_u32()))
+            .collect();
+        assert!(ours.len() > texts.len());
+        assert!(ours == theirs, "the automata disagree");
     }
 }
