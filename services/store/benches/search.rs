@@ -167,7 +167,11 @@ async fn bench(location: Location, name: &str, records: usize) {
             tokio::task::spawn_blocking(move || {
                 (from..to)
                     .map(|i| Write::Upsert {
-                        prepared: Box::new(Prepared::of(record(i, &townships, &mut StdRng::seed_from_u64(i as u64)))),
+                        prepared: Box::new(Prepared::of(record(
+                            i,
+                            &townships,
+                            &mut StdRng::seed_from_u64(i as u64),
+                        ))),
                         now_ms: i as i64,
                     })
                     .collect::<Vec<_>>()
@@ -245,10 +249,14 @@ async fn bench(location: Location, name: &str, records: usize) {
     );
     // Peak resident memory of the bench process (the store's side of
     // SQLite runs in it; PostgreSQL's server is another process).
-    let peak = std::fs::read_to_string("/proc/self/status")
-        .ok()
-        .and_then(|s| s.lines().find_map(|l| l.strip_prefix("VmHWM:").map(|v| v.trim().to_string())));
-    println!("{name}: peak resident memory {}", peak.unwrap_or_else(|| "unknown".into()));
+    let peak = std::fs::read_to_string("/proc/self/status").ok().and_then(|s| {
+        s.lines()
+            .find_map(|l| l.strip_prefix("VmHWM:").map(|v| v.trim().to_string()))
+    });
+    println!(
+        "{name}: peak resident memory {}",
+        peak.unwrap_or_else(|| "unknown".into())
+    );
     assert!(found > 0, "the searches find the synthetic reports");
     store.close().await;
 }
