@@ -9,6 +9,10 @@
 //! handed out until its answer is known.
 //! Pure logic: time comes in as milliseconds, persistence is the caller's
 //! (it takes the changed entries with [`Frontier::take_dirty`]).
+//!
+//! Submodules: `discover` (county portals: their townships and report
+//! columns) and `queues` (per-host queues and the ready hosts, so that a
+//! dispatch decision reads the host it is about, not every known URL).
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::time::Duration;
@@ -21,9 +25,11 @@ use url::Url;
 use crate::canon::{canonical, host_key};
 
 mod discover;
+mod queues;
 use crate::robots::{self, Rules};
 use crate::traps::{self, Trap};
 pub use discover::{Discovered, township_columns};
+use queues::{Candidate, Queues};
 
 /// The longest a failing URL waits before it is tried again.
 const MAX_BACKOFF: Duration = Duration::from_secs(30 * 24 * 3600);
@@ -137,10 +143,6 @@ impl UrlState {
     fn kind(&self) -> PageKind {
         PageKind::try_from(self.kind).unwrap_or(PageKind::Unspecified)
     }
-
-    fn is_due(&self, now: i64) -> bool {
-        self.status != UrlStatus::InFlight && self.next_due_ms.is_some_and(|due| due <= now)
-    }
 }
 
 #[derive(Debug, Default, Clone)]
@@ -152,11 +154,6 @@ struct HostState {
     /// Parsed from that entry's body; `None` until read.
     rules: Option<Rules>,
 }
-
-/// A due URL of a host in the order it is considered: (not robots.txt,
-/// not report-like, due time, key) — robots.txt first, then links whose
-/// text names a report, then the earliest due.
-type Candidate = (bool, bool, i64, String);
 
 /// Words in a link's text that promise a report: such links go first.
 const REPORT_WORDS: &[&str] = &["工作报告", "工作总结", "工作计划", "工作规划", "工作谋划", "工作要点"];
@@ -243,6 +240,7 @@ pub struct Frontier {
     calendar_pages: HashMap<(String, String), usize>,
     /// Links refused as traps, per site and reason.
     trap_links: HashMap<String, BTreeMap<String, usize>>,
+    queues: Queues,
 }
 
 impl Frontier {
@@ -268,6 +266,7 @@ impl Frontier {
             agent: robots::agent_token(&sites.fetch.user_agent),
             calendar_pages: HashMap::new(),
             trap_links: HashMap::new(),
+            queues: Queues::default(),
         }
     }
 
@@ -293,12 +292,19 @@ impl Frontier {
             if let Some(shape) = traps::calendar_shape(&url) {
                 *self.calendar_pages.entry((state.site_id.clone(), shape)).or_default() += 1;
             }
+            if state.status == UrlStatus::InFlight {
+                self.queues.dispatched(state.dispatched_at_ms.unwrap_or(i64::MIN), &key);
+            }
             let site = state.site_id.clone();
             if self.urls.insert(key, state).is_none() {
                 *self.site_pages.entry(site).or_default() += 1;
             }
         }
         self.restore_townships();
+        let keys: Vec<String> = self.urls.keys().cloned().collect();
+        for key in &keys {
+            self.enqueue(key);
+        }
     }
 
     /// Adds every site's start URLs. In once mode every known list page is
@@ -342,7 +348,7 @@ impl Frontier {
             for key in keys {
                 if let Some(state) = self.urls.get_mut(&key) {
                     state.next_due_ms = Some(now);
-                    self.dirty.insert(key);
+                    self.touch(key);
                 }
             }
         }
@@ -354,7 +360,41 @@ impl Frontier {
     fn insert_new(&mut self, key: String, state: UrlState) {
         *self.site_pages.entry(state.site_id.clone()).or_default() += 1;
         self.urls.insert(key.clone(), state);
+        self.touch(key);
+    }
+
+    /// Notes a change of the entry `key`: it is saved with the next batch,
+    /// and queued for its host if it will be due.
+    fn touch(&mut self, key: String) {
+        self.enqueue(&key);
         self.dirty.insert(key);
+    }
+
+    fn enqueue(&mut self, key: &str) {
+        let Some(state) = self.urls.get(key) else { return };
+        let Some(candidate) = candidate(key, state) else {
+            return;
+        };
+        let Ok(url) = Url::parse(key) else { return };
+        let host = host_key(&url);
+        self.queues.push(&host, candidate);
+        self.reschedule_host(&host);
+    }
+
+    /// Puts `host` in the ready set at the time it may next be asked for a
+    /// URL: not while a fetch of it is in flight, not before its delay has
+    /// passed, not before its earliest queued URL is due.
+    fn reschedule_host(&mut self, host: &str) {
+        let (busy, allowed) = self
+            .hosts
+            .get(host)
+            .map_or((false, 0), |h| (h.in_flight.is_some(), h.next_allowed_ms));
+        let at = if busy {
+            None
+        } else {
+            self.queues.earliest_due(host).map(|due| due.max(allowed))
+        };
+        self.queues.set_ready(host, at);
     }
 
     /// Hands out the jobs that are due and polite now: per host at most one
@@ -363,39 +403,32 @@ impl Frontier {
     /// flight.
     pub fn due_jobs(&mut self, now: i64, max: usize) -> Vec<FetchJob> {
         self.expire_leases(now);
-        // The due URLs of every free host, robots.txt first, then earliest due.
-        let mut by_host: HashMap<String, Vec<Candidate>> = HashMap::new();
-        for (key, state) in &self.urls {
-            if !state.is_due(now) || !self.sites.contains_key(&state.site_id) {
-                continue;
-            }
-            let Ok(url) = Url::parse(key) else { continue };
-            let host = host_key(&url);
-            if let Some(h) = self.hosts.get(&host)
-                && (h.in_flight.is_some() || h.next_allowed_ms > now)
-            {
-                continue;
-            }
-            let robots_first = state.kind() != PageKind::Robots;
-            let reports_next = !report_like(&state.anchor_text);
-            by_host.entry(host).or_default().push((
-                robots_first,
-                reports_next,
-                state.next_due_ms.unwrap_or(now),
-                key.clone(),
-            ));
-        }
-        let mut hosts: Vec<(String, Vec<Candidate>)> = by_host.into_iter().collect();
-        hosts.sort();
         let mut jobs = Vec::new();
-        for (host, mut candidates) in hosts {
-            if jobs.len() >= max {
-                break;
+        // Hosts asked and not dispatched: ready again after this round, so
+        // each host is asked at most once per call.
+        let mut again = Vec::new();
+        while jobs.len() < max {
+            let Some(host) = self.queues.pop_ready(now) else { break };
+            let free = self
+                .hosts
+                .get(&host)
+                .is_none_or(|h| h.in_flight.is_none() && h.next_allowed_ms <= now);
+            let candidates = if free {
+                let (urls, sites) = (&self.urls, &self.sites);
+                self.queues.due(&host, now, |c| is_live(c, urls, sites))
+            } else {
+                Vec::new()
+            };
+            match (!candidates.is_empty())
+                .then(|| self.pick(&host, candidates, now))
+                .flatten()
+            {
+                Some(key) => jobs.extend(self.dispatch(&host, &key, now)),
+                None => again.push(host),
             }
-            candidates.sort();
-            if let Some(key) = self.pick(&host, candidates, now) {
-                jobs.extend(self.dispatch(&host, &key, now));
-            }
+        }
+        for host in again {
+            self.reschedule_host(&host);
         }
         jobs
     }
@@ -415,7 +448,7 @@ impl Frontier {
                     if let Some(state) = self.urls.get_mut(&key) {
                         state.next_due_ms = retry;
                         state.error_class = "robots_unavailable".into();
-                        self.dirty.insert(key);
+                        self.touch(key);
                     }
                 }
                 None
@@ -432,7 +465,7 @@ impl Frontier {
                             .increment(1);
                         state.status = UrlStatus::Disallowed;
                         state.next_due_ms = None;
-                        self.dirty.insert(key);
+                        self.touch(key);
                     }
                 }
                 None
@@ -489,9 +522,12 @@ impl Frontier {
         let state = self.urls.get_mut(key)?;
         state.status = UrlStatus::InFlight;
         state.dispatched_at_ms = Some(now);
+        let job = job_of(state, now, host_delay_ms, division_code);
         self.hosts.entry(host.to_string()).or_default().in_flight = Some(key.to_string());
+        self.queues.set_ready(host, None);
+        self.queues.dispatched(now, key);
         self.dirty.insert(key.to_string());
-        Some(job_of(state, now, host_delay_ms, division_code))
+        Some(job)
     }
 
     /// The jobs in flight, exactly as they were dispatched (same URL and
@@ -539,23 +575,28 @@ impl Frontier {
             return;
         };
         let key = canonical(&url).to_string();
+        let host = host_key(&url);
+        if let Some(h) = self.hosts.get_mut(&host) {
+            h.in_flight = None;
+        }
         if let Some(state) = self.urls.get_mut(&key) {
             state.status = UrlStatus::Pending;
             state.dispatched_at_ms = None;
-            self.dirty.insert(key);
+            self.touch(key);
         }
-        if let Some(host) = self.hosts.get_mut(&host_key(&url)) {
-            host.in_flight = None;
-        }
+        self.reschedule_host(&host);
     }
 
     fn expire_leases(&mut self, now: i64) {
         let lease = IN_FLIGHT_LEASE.as_millis() as i64;
         let expired: Vec<String> = self
-            .urls
-            .iter()
-            .filter(|(_, s)| s.status == UrlStatus::InFlight && s.dispatched_at_ms.is_none_or(|d| d + lease <= now))
-            .map(|(_, s)| s.url.clone())
+            .queues
+            .dispatched_before(now - lease)
+            .into_iter()
+            .filter_map(|(at, key)| {
+                let s = self.urls.get(&key)?;
+                (s.status == UrlStatus::InFlight && s.dispatched_at_ms.unwrap_or(i64::MIN) == at).then(|| s.url.clone())
+            })
             .collect();
         for url in expired {
             tracing::warn!(%url, "no fetch outcome within the lease; rescheduling");
@@ -583,8 +624,9 @@ impl Frontier {
         }
         let host_name = host_key(&url);
         let wait = self.host_delay_ms(&host_name).max(outcome.retry_after_ms as i64);
-        let host = self.hosts.entry(host_name).or_default();
+        let host = self.hosts.entry(host_name.clone()).or_default();
         host.next_allowed_ms = host.next_allowed_ms.max(now + wait);
+        self.reschedule_host(&host_name);
 
         let Some(state) = self.urls.get_mut(&key) else {
             return;
@@ -641,7 +683,7 @@ impl Frontier {
                 Some(now + backoff.min(MAX_BACKOFF.as_millis() as i64))
             }
         };
-        self.dirty.insert(key);
+        self.touch(key);
     }
 
     /// A page was parsed: note its text hash (adapting a list page's revisit
@@ -667,7 +709,7 @@ impl Frontier {
                 state.revisit_ms = adapt_interval(state.revisit_ms, changed, site.revisit);
                 state.next_due_ms = state.last_fetch_ms.map(|t| t + state.revisit_ms);
             }
-            self.dirty.insert(from_key.clone());
+            self.touch(from_key.clone());
         }
         if job.kind() == PageKind::Portal
             && let Some(code) = self.counties.get(&site.id).cloned()
@@ -761,10 +803,14 @@ impl Frontier {
     /// Nothing in flight and nothing due: a one-off crawl is complete (once
     /// the work queues are empty too).
     pub fn is_idle(&self, now: i64) -> bool {
-        self.urls
-            .values()
-            .filter(|s| self.sites.contains_key(&s.site_id))
-            .all(|s| s.status != UrlStatus::InFlight && !s.is_due(now))
+        let in_flight = self.queues.in_flight().any(|(at, key)| {
+            self.urls.get(key).is_some_and(|s| {
+                s.status == UrlStatus::InFlight
+                    && s.dispatched_at_ms.unwrap_or(i64::MIN) == *at
+                    && self.sites.contains_key(&s.site_id)
+            })
+        });
+        !in_flight && !self.queues.any_due(now, |c| is_live(c, &self.urls, &self.sites))
     }
 
     /// Entries changed since the last call, for persistence.
@@ -809,6 +855,29 @@ impl Frontier {
         }
         stats
     }
+}
+
+/// How `state` (of `key`) is queued for its host, if it will be due.
+fn candidate(key: &str, state: &UrlState) -> Option<Candidate> {
+    let due = state.next_due_ms.filter(|_| state.status != UrlStatus::InFlight)?;
+    Some((
+        state.kind() != PageKind::Robots,
+        !report_like(&state.anchor_text),
+        due,
+        key.to_string(),
+    ))
+}
+
+/// Whether the queued entry `c` still says what its URL's state says (a
+/// stale one is dropped), and the URL is of a site being crawled.
+fn is_live(c: &Candidate, urls: &HashMap<String, UrlState>, sites: &HashMap<String, Site>) -> bool {
+    urls.get(&c.3).is_some_and(|state| {
+        state.status != UrlStatus::InFlight
+            && state.next_due_ms == Some(c.2)
+            && (state.kind() != PageKind::Robots) == c.0
+            && report_like(&state.anchor_text) != c.1
+            && sites.contains_key(&state.site_id)
+    })
 }
 
 fn job_of(state: &UrlState, scheduled_at_ms: i64, host_delay_ms: u64, division_code: String) -> FetchJob {

@@ -110,7 +110,7 @@ impl Frontier {
         };
         if let (Some(discovered), Some(state)) = (discovered, self.urls.get_mut(&key)) {
             state.discovery = Some(discovered);
-            self.dirty.insert(key);
+            self.touch(key);
         }
     }
 

@@ -1,0 +1,199 @@
+//! Frontier benchmark: synthetic URLs and outcomes, no fetching.
+//!
+//! `BENCH_URLS` known URLs (default 1,000,000) on `BENCH_HOSTS` hosts
+//! (default 100,000; one site each, a robots.txt already answered, a list
+//! page and articles), of which `BENCH_DUE_PERCENT` (default 5) are due now
+//! and the rest over the next 30 days, as in a crawl that has run a while.
+//! Prints the time to restore them into a frontier (what a scheduler does
+//! at start once the entries are read), the process's resident memory, and
+//! the rate of dispatch decisions: `due_jobs` hands out what is due and
+//! polite, each job is answered at once with a fetched outcome (revisit
+//! and politeness applied), and the clock moves on 50 ms per round, the
+//! dispatcher's tick.
+//!
+//! `cargo bench -p townreports-scheduler --bench frontier`. Under
+//! `cargo test` it runs with 20,000 URLs on 200 hosts as a smoke test.
+
+use std::time::{Duration, Instant};
+
+use townreports_proto::v1::{FetchOutcome, FetchStatus, PageKind};
+use townreports_scheduler::frontier::{Frontier, Mode, UrlState, UrlStatus};
+use townreports_sites::{FetchSettings, Site, SitesFile};
+use url::Url;
+
+const DAY_MS: i64 = 24 * 3600 * 1000;
+/// The dispatcher's tick and batch (see `worker`).
+const TICK_MS: i64 = 50;
+const BATCH: usize = 200;
+
+struct Config {
+    urls: usize,
+    hosts: usize,
+    due_percent: usize,
+    decisions: usize,
+}
+
+impl Config {
+    fn from_env() -> Config {
+        let benching = std::env::args().any(|a| a == "--bench");
+        let var = |name: &str, default: usize, smoke: usize| {
+            std::env::var(name)
+                .ok()
+                .and_then(|v| v.replace(['_', ','], "").parse().ok())
+                .unwrap_or(if benching { default } else { smoke })
+        };
+        Config {
+            urls: var("BENCH_URLS", 1_000_000, 20_000),
+            hosts: var("BENCH_HOSTS", 100_000, 200),
+            due_percent: var("BENCH_DUE_PERCENT", 5, 5),
+            decisions: var("BENCH_DECISIONS", 200_000, 2_000),
+        }
+    }
+}
+
+fn host_url(host: usize) -> String {
+    format!("http://h{host}.example/")
+}
+
+fn sites(config: &Config) -> SitesFile {
+    let sites = (0..config.hosts)
+        .map(|h| {
+            let start = Url::parse(&format!("{}list/", host_url(h))).expect("a valid URL");
+            Site {
+                id: format!("s{h}"),
+                name: format!("镇{h}"),
+                division_code: None,
+                allowed_hosts: vec![start.host_str().unwrap_or_default().to_string()],
+                start_urls: vec![start],
+                revisit: Duration::from_secs(6 * 3600),
+                recheck: Duration::from_secs(30 * 24 * 3600),
+                max_depth: 8,
+                max_pages: usize::MAX,
+            }
+        })
+        .collect();
+    SitesFile {
+        fetch: FetchSettings {
+            min_delay: Duration::from_secs(1),
+            ..FetchSettings::default()
+        },
+        sites,
+        counties: Vec::new(),
+    }
+}
+
+/// The `i`-th URL's state: URL 0 of a host is its robots.txt (answered,
+/// everything allowed), URL 1 its list page, the rest articles.
+fn state(config: &Config, i: usize, now: i64) -> UrlState {
+    let host = i % config.hosts;
+    let nth = i / config.hosts;
+    let (url, kind) = match nth {
+        0 => (format!("{}robots.txt", host_url(host)), PageKind::Robots),
+        1 => (format!("{}list/", host_url(host)), PageKind::List),
+        n => (format!("{}art/{n}.html", host_url(host)), PageKind::Article),
+    };
+    // Spread deterministically: every (100 / due_percent)-th URL is due.
+    let spread = (i as i64).wrapping_mul(2_654_435_761) % 1_000;
+    let due = if (spread as usize) < config.due_percent * 10 {
+        now - spread
+    } else {
+        now + 1 + spread * 30 * DAY_MS / 1_000
+    };
+    UrlState {
+        url,
+        site_id: format!("s{host}"),
+        kind: kind as i32,
+        depth: u32::from(nth > 1),
+        referrer: String::new(),
+        anchor_text: String::new(),
+        status: UrlStatus::Fetched,
+        next_due_ms: Some(due),
+        dispatched_at_ms: None,
+        last_fetch_ms: Some(now - DAY_MS),
+        http_status: 200,
+        etag: "\"5f3a-1a2b\"".into(),
+        last_modified: "Mon, 02 Dec 2026 08:00:00 GMT".into(),
+        text_sha256: "9f2c1e7a0b4d8e6f5a3c2b1d0e9f8a7b6c5d4e3f2a1b0c9d8e7f6a5b4c3d2e1f".into(),
+        revisit_ms: 6 * 3600 * 1000,
+        fetches: 1,
+        failures: 0,
+        error_class: String::new(),
+        error_message: String::new(),
+        robots_txt: (kind == PageKind::Robots).then(|| "User-agent: *\nAllow: /\n".into()),
+        attachment_format: String::new(),
+        discovery: None,
+        found_on: None,
+    }
+}
+
+/// This process's resident memory in MiB (`VmRSS`).
+fn rss_mib() -> f64 {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmRSS:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<f64>().ok())
+        .map_or(0.0, |kb| kb / 1024.0)
+}
+
+fn main() {
+    let config = Config::from_env();
+    let now = 1_800_000_000_000i64;
+    let sites = sites(&config);
+    let before = rss_mib();
+
+    let started = Instant::now();
+    let mut frontier = Frontier::new(&sites, Mode::Continuous);
+    frontier.restore((0..config.urls).map(|i| state(&config, i, now)));
+    frontier.seed(now);
+    drop(frontier.take_dirty());
+    let restore = started.elapsed();
+    let resident = rss_mib();
+
+    let mut clock = now;
+    let mut decisions = 0;
+    let mut rounds = 0;
+    let started = Instant::now();
+    // Until the backlog of due URLs is handed out (a round with nothing
+    // to hand out) or enough decisions are measured.
+    while decisions < config.decisions {
+        let jobs = frontier.due_jobs(clock, BATCH);
+        if jobs.is_empty() {
+            break;
+        }
+        for job in &jobs {
+            let outcome = FetchOutcome {
+                job: Some(job.clone()),
+                status: FetchStatus::Ok as i32,
+                http_status: 200,
+                ..Default::default()
+            };
+            frontier.on_outcome(&outcome, clock);
+        }
+        decisions += jobs.len();
+        drop(frontier.take_dirty());
+        clock += TICK_MS;
+        rounds += 1;
+    }
+    let dispatching = started.elapsed();
+    assert!(decisions > 0, "nothing was dispatched: the bench's frontier is wrong");
+
+    println!(
+        "frontier: {} URLs on {} hosts ({} % due)",
+        config.urls, config.hosts, config.due_percent
+    );
+    println!(
+        "  restore {:.2} s ({:.0} URLs/s), resident {:.0} MiB ({:.0} MiB for the frontier, {:.0} bytes per URL)",
+        restore.as_secs_f64(),
+        config.urls as f64 / restore.as_secs_f64(),
+        resident,
+        resident - before,
+        (resident - before) * 1024.0 * 1024.0 / config.urls as f64
+    );
+    println!(
+        "  dispatch {decisions} decisions in {rounds} rounds, {:.2} s: {:.0} decisions/s",
+        dispatching.as_secs_f64(),
+        decisions as f64 / dispatching.as_secs_f64()
+    );
+    println!("  peak resident {:.0} MiB", rss_mib());
+}
