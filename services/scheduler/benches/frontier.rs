@@ -11,13 +11,20 @@
 //! and politeness applied), and the clock moves on 50 ms per round, the
 //! dispatcher's tick.
 //!
+//! Then `BENCH_BUCKET` entries (default 100,000) are written to the
+//! frontier's key-value bucket on a private nats-server and read back as a
+//! scheduler reads them at start, timed.
+//!
 //! `cargo bench -p townreports-scheduler --bench frontier`. Under
-//! `cargo test` it runs with 20,000 URLs on 200 hosts as a smoke test.
+//! `cargo test` it runs with 20,000 URLs on 200 hosts and 1,000 bucket
+//! entries as a smoke test.
 
 use std::time::{Duration, Instant};
 
+use futures::StreamExt;
 use townreports_proto::v1::{FetchOutcome, FetchStatus, PageKind};
 use townreports_scheduler::frontier::{Frontier, Mode, UrlState, UrlStatus};
+use townreports_scheduler::worker::{FRONTIER_BUCKET, load_states};
 use townreports_sites::{FetchSettings, Site, SitesFile};
 use url::Url;
 
@@ -31,6 +38,7 @@ struct Config {
     hosts: usize,
     due_percent: usize,
     decisions: usize,
+    bucket: usize,
 }
 
 impl Config {
@@ -47,6 +55,7 @@ impl Config {
             hosts: var("BENCH_HOSTS", 100_000, 200),
             due_percent: var("BENCH_DUE_PERCENT", 5, 5),
             decisions: var("BENCH_DECISIONS", 200_000, 2_000),
+            bucket: var("BENCH_BUCKET", 100_000, 1_000),
         }
     }
 }
@@ -196,4 +205,36 @@ fn main() {
         decisions as f64 / dispatching.as_secs_f64()
     );
     println!("  peak resident {:.0} MiB", rss_mib());
+    drop(frontier);
+    load_from_bucket(&config, now);
+}
+
+/// Writes `config.bucket` entries to the frontier's bucket on a private
+/// nats-server and times reading them back as a starting scheduler does.
+fn load_from_bucket(config: &Config, now: i64) {
+    let runtime = tokio::runtime::Runtime::new().expect("a tokio runtime");
+    runtime.block_on(async {
+        let dir = tempfile::tempdir().expect("a temporary directory");
+        let (_server, bus) = townreports_bus::testing::nats(dir.path()).await;
+        let kv = bus.key_value(FRONTIER_BUCKET, 1).await.expect("the frontier's bucket");
+        let puts = (0..config.bucket).map(|i| {
+            let value = serde_json::to_vec(&state(config, i, now)).expect("JSON");
+            let kv = kv.clone();
+            async move { kv.put(format!("k{i:08}"), value.into()).await }
+        });
+        let mut puts = futures::stream::iter(puts).buffer_unordered(64);
+        while let Some(put) = puts.next().await {
+            put.expect("an entry saved");
+        }
+        let started = Instant::now();
+        let states = load_states(&kv).await.expect("the entries read back");
+        let elapsed = started.elapsed();
+        assert_eq!(states.len(), config.bucket, "every entry read back");
+        println!(
+            "  bucket: {} entries read in {:.2} s ({:.0} entries/s)",
+            config.bucket,
+            elapsed.as_secs_f64(),
+            config.bucket as f64 / elapsed.as_secs_f64()
+        );
+    });
 }
