@@ -14,14 +14,17 @@
 //! `read` loads records, `search` finds reports, `panel` exports metrics,
 //! `segment` cuts Chinese into words, `diff` says what an edit changed,
 //! `dedup` tells copies of one report apart from other reports, `coverage`
-//! lays out a division's townships by year, `sql` holds the statements
-//! both databases share; `testing` (feature `testing`, for tests only)
-//! gives each test a scratch database.
+//! lays out a division's townships by year, `frontier` is the crawl
+//! frontier's status index (a row per known URL, read by host partition
+//! and due time), `sql` holds the statements both databases share;
+//! `testing` (feature `testing`, for tests only) gives each test a scratch
+//! database.
 
 mod backend;
 pub mod coverage;
 pub mod dedup;
 pub mod diff;
+pub mod frontier;
 pub mod panel;
 mod read;
 pub mod search;
@@ -35,6 +38,7 @@ use std::path::{Path, PathBuf};
 
 pub use backend::Backend;
 pub use coverage::{Columns, Coverage, TownshipCoverage, coverage};
+pub use frontier::FrontierRow;
 pub use panel::{MetricQuery, MetricRow};
 pub use read::VersionInfo;
 pub use search::{ReportFilter, ReportSummary, SearchPage, SearchQuery};
