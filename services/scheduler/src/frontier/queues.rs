@@ -47,13 +47,7 @@ impl Queues {
         let queue = self.by_host.get(host)?;
         RANKS
             .iter()
-            .filter_map(|&(a, b)| {
-                queue
-                    .range((a, b, i64::MIN, String::new())..)
-                    .next()
-                    .filter(|c| (c.0, c.1) == (a, b))
-                    .map(|c| c.2)
-            })
+            .filter_map(|&rank| in_rank(queue, rank).next().map(|c| c.2))
             .min()
     }
 
@@ -87,11 +81,8 @@ impl Queues {
         };
         let mut due = Vec::new();
         let mut stale = Vec::new();
-        for (a, b) in RANKS {
-            let entries = queue
-                .range((a, b, i64::MIN, String::new())..)
-                .take_while(|c| (c.0, c.1) == (a, b) && c.2 <= now);
-            for candidate in entries {
+        for rank in RANKS {
+            for candidate in in_rank(queue, rank).take_while(|c| c.2 <= now) {
                 if live(candidate) {
                     due.push(candidate.clone());
                 } else {
@@ -111,12 +102,9 @@ impl Queues {
     /// Whether any host has an entry due at `now` for which `live` holds.
     pub fn any_due(&self, now: i64, live: impl Fn(&Candidate) -> bool) -> bool {
         self.by_host.values().any(|queue| {
-            RANKS.iter().any(|&(a, b)| {
-                queue
-                    .range((a, b, i64::MIN, String::new())..)
-                    .take_while(|c| (c.0, c.1) == (a, b) && c.2 <= now)
-                    .any(&live)
-            })
+            RANKS
+                .iter()
+                .any(|&rank| in_rank(queue, rank).take_while(|c| c.2 <= now).any(&live))
         })
     }
 
@@ -139,6 +127,13 @@ impl Queues {
     pub fn in_flight(&self) -> impl Iterator<Item = &(i64, String)> {
         self.in_flight.iter()
     }
+}
+
+/// The entries of `queue` of one rank, earliest due first.
+fn in_rank(queue: &BTreeSet<Candidate>, (a, b): (bool, bool)) -> impl Iterator<Item = &Candidate> {
+    queue
+        .range((a, b, i64::MIN, String::new())..)
+        .take_while(move |c| (c.0, c.1) == (a, b))
 }
 
 #[cfg(test)]
