@@ -66,6 +66,11 @@ const NOT_REPORTS: &[&str] = &[
     "政务公开",
     "人大工作",
     "作政府工作报告",
+    "决议",
+    "心得",
+    "体会",
+    "审议意见",
+    "热议",
     "作《政府工作报告》",
 ];
 
@@ -112,18 +117,59 @@ pub fn names_a_document(line: &str) -> bool {
         .any(|w| line.contains(w))
 }
 
+/// Why a page is not a township report: kept in the record's evidence, so
+/// a user can see why a page was dropped, and counted by `eval`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NotReport {
+    /// The title (or an untitled page's first words) names another kind
+    /// of document: 通知, 信息公开, 述职.
+    OtherKind(&'static str),
+    /// News of a congress, or a person's account of their own year.
+    NewsOrPersonal,
+    /// Neither the title nor the body's headings name a kind of report.
+    NoKind,
+    /// The title names a document, but not one of the report kinds.
+    TitleNamesNoReport,
+    /// A line or two announcing an attached file: the attachment is the report.
+    AttachmentOnly,
+    /// A writing template: every figure a blank, no real place.
+    WritingTemplate,
+    /// Nothing in it speaks as a township (a school's, a company's report).
+    NotTownshipVoice,
+    /// A county's or a city's government speaks.
+    HigherLevel,
+}
+
+impl std::fmt::Display for NotReport {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            NotReport::OtherKind(word) => write!(f, "names another kind of document ({word})"),
+            NotReport::NewsOrPersonal => f.write_str("news of a congress or a personal account"),
+            NotReport::NoKind => f.write_str("neither title nor headings name a kind of report"),
+            NotReport::TitleNamesNoReport => f.write_str("the title names a document that is no report kind"),
+            NotReport::AttachmentOnly => f.write_str("announces an attached file"),
+            NotReport::WritingTemplate => f.write_str("a writing template (every figure blank)"),
+            NotReport::NotTownshipVoice => f.write_str("does not speak as a township"),
+            NotReport::HigherLevel => f.write_str("a county's or city's government speaks"),
+        }
+    }
+}
+
 /// The document type from the title, or from the body when the title is
-/// missing or generic. `None`: not a report.
-pub fn doc_type(title: &str, text: &str) -> Option<DocType> {
+/// missing or generic; or why it is no report.
+pub fn doc_type(title: &str, text: &str) -> Result<DocType, NotReport> {
     let t: String = title.chars().filter(|c| !c.is_whitespace()).collect();
     // Without a title of its own, a page's first words are where a notice
     // or a 述职报告 names itself (glued to its text).
     let first_words: String = text.chars().take(if t.is_empty() { 40 } else { 0 }).collect();
-    if NOT_REPORTS.iter().any(|w| t.contains(w) || first_words.contains(w)) || is_news_or_personal(text) {
-        return None;
+    if let Some(word) = NOT_REPORTS.iter().find(|w| t.contains(*w) || first_words.contains(*w)) {
+        return Err(NotReport::OtherKind(word));
+    }
+    if is_news_or_personal(text) {
+        return Err(NotReport::NewsOrPersonal);
     }
     if t.contains("政府工作报告") {
-        return Some(DocType::GovernmentWorkReport);
+        return Ok(DocType::GovernmentWorkReport);
     }
     // A report delivered to the congress says so in its opening, whatever
     // its title (工作报告, 报告, none).
@@ -131,25 +177,25 @@ pub fn doc_type(title: &str, text: &str) -> Option<DocType> {
     let generic_title = t.is_empty() || t.contains("工作报告") || t == "报告";
     let delivered = DELIVERED.is_match(&opening) || (opening.contains("人民代表大会") && opening.contains("报告工作"));
     if generic_title && delivered {
-        return Some(DocType::GovernmentWorkReport);
+        return Ok(DocType::GovernmentWorkReport);
     }
     if delivered && opening.contains("各位代表") {
-        return Some(DocType::GovernmentWorkReport);
+        return Ok(DocType::GovernmentWorkReport);
     }
     let summary = SUMMARY_WORDS.iter().any(|w| t.contains(w));
     let plan = PLAN_WORDS.iter().any(|w| t.contains(w));
     match (summary, plan) {
-        (true, true) => Some(DocType::WorkSummaryAndPlan),
+        (true, true) => Ok(DocType::WorkSummaryAndPlan),
         // A summary that goes on to next year's plan is both.
-        (true, false) if has_plan_part(text) => Some(DocType::WorkSummaryAndPlan),
-        (true, false) => Some(DocType::WorkSummary),
-        (false, true) if t.contains("工作") => Some(DocType::WorkPlan),
+        (true, false) if has_plan_part(text) => Ok(DocType::WorkSummaryAndPlan),
+        (true, false) => Ok(DocType::WorkSummary),
+        (false, true) if t.contains("工作") => Ok(DocType::WorkPlan),
         // A title that names no kind (none, a news headline, a survey)
         // leaves it to the body's own headings.
-        _ if !names_a_document(&t) || SURVEY_WORDS.iter().any(|w| t.contains(w)) => {
-            from_body(text).or_else(|| t.is_empty().then(|| untitled_slice(text)).flatten())
-        }
-        _ => None,
+        _ if !names_a_document(&t) || SURVEY_WORDS.iter().any(|w| t.contains(w)) => from_body(text)
+            .or_else(|| t.is_empty().then(|| untitled_slice(text)).flatten())
+            .ok_or(NotReport::NoKind),
+        _ => Err(NotReport::TitleNamesNoReport),
     }
 }
 
@@ -170,7 +216,7 @@ static PLAN_HEADING: LazyLock<Regex> = LazyLock::new(|| {
 
 /// News of a congress (people's or party) opening: 第五次会议胜利召开.
 static NEWS: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"(?:人民代表大会|代表大会)第[一二三四五六七八九十\d]{1,3}次(?:全体)?会议(?:胜利|隆重)?(?:召开|开幕|闭幕)|中共[^。，,]{2,10}第[一二三四五六七八九十\d]{1,3}次代表大会|党代表大会")
+    Regex::new(r"(?:人民代表大会|代表大会)第[一二三四五六七八九十\d]{1,3}次(?:全体)?会议(?:胜利|隆重|顺利)?(?:召开|开幕|闭幕)|(?:召开|举行)了?[^。]{0,12}?第[一二三四五六七八九十\d]{1,3}届(?:人民)?代表大会第[一二三四五六七八九十\d]{1,3}次(?:全体)?会议|中共[^。，,]{2,10}第[一二三四五六七八九十\d]{1,3}次代表大会|党代表大会")
         .expect("static regex")
 });
 /// A person speaking of their own duties: 述职, 本人, 我是今年…调入.
@@ -214,16 +260,37 @@ static REVIEW_OPENING: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"^(?:(?:19|20)\d{2}\s*年(?:以来|来|上半年|度)?|今年以来|一年来|过去的一年)[，,]\s*(?:在|全镇|全乡|全街道|我镇|我乡)[^。]{0,40}(?:领导下|上下)")
         .expect("static regex")
 });
-/// How a year's plan opens: 今年工作的总体要求是.
+/// How a year's account goes on when its first lines are a title: the
+/// year, then the township working under its county's (or district's)
+/// leadership, or acting as a whole (全镇上下坚持, 街道办事处围绕): what a
+/// township says of its own year and a news item about it rarely does.
+static LEADERSHIP_OPENING: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(
+        r"(?:(?:19|20)\d{2}\s*年(?:以来|来|上半年|度)?|今年以来|今年|一年来|五年来|过去的?一年|刚刚过去的一年)[，,][^。]{0,60}?(?:在[^。]{0,20}?(?:县|区|市|旗|盟)委[^。]{0,40}?领导下|(?:全镇|全乡|全街道|我镇|我乡|我街道|镇政府|乡政府|街道办事处|镇党委|乡党委|街道党工委)(?:上下|干部群众)?(?:坚持|围绕|紧扣|认真|深入|全面|紧紧))|在(?:县|区|市|旗|盟)委[^。]{0,40}?(?:正确|坚强|有力)领导下[，,][^。]{0,30}?(?:全镇|全乡|全街道|镇党委|乡党委|街道党工委|镇政府|乡政府|街道办事处)",
+    )
+    .expect("static regex")
+});
+/// How a year's plan opens: 今年工作的总体要求是, 总体工作思路是.
 static PLAN_OPENING: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"(?:今年|明年|(?:19|20)\d{2}年)工作的?总体要求|(?:及|和|与|、)(?:下一步|明年|下半年|(?:19|20)\d{2}\s*年)(?:的)?(?:工作)?(?:计划|打算|思路|安排|设想|目标)[^。]{0,8}(?:报告|汇报|公布)")
+    Regex::new(r"(?:今年|明年|(?:19|20)\d{2}年)工作的?总体要求|(?:总体|总的)(?:工作)?思路是|主要预期目标是|(?:及|和|与|、)(?:下一步|明年|下半年|(?:19|20)\d{2}\s*年)(?:的)?(?:工作)?(?:计划|打算|思路|安排|设想|目标)[^。]{0,8}(?:报告|汇报|公布)")
             .expect("static regex")
 });
 /// A report delivered to the congress: 向大会报告工作, 向大会作…报告.
 static DELIVERED: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"向大会(?:报告|作[^。]{0,24}报告)").expect("static regex"));
 /// The voice of a county or a city about itself.
-const HIGHER_VOICE: &[&str] = &["我县", "我市", "我区", "全县人民", "全市人民", "全区人民", "我旗"];
+const HIGHER_VOICE: &[&str] = &[
+    "我县",
+    "我市",
+    "我区",
+    "全县人民",
+    "全市人民",
+    "全区人民",
+    "我旗",
+    "全县上下",
+    "全市上下",
+    "全区上下",
+];
 
 /// Whether a document whose title names no kind of report may still be a
 /// township's: nothing in it speaks as a county or a city.
@@ -245,6 +312,7 @@ fn from_body(text: &str) -> Option<DocType> {
     let opening: String = text.chars().take(6000).collect();
     let review = REVIEW_HEADING.is_match(&opening)
         || REVIEW_OPENING.is_match(&opening)
+        || LEADERSHIP_OPENING.is_match(&opening.chars().take(800).collect::<String>())
         || ((opening.contains("报告如下") || opening.contains("汇报如下"))
             && ["工作", "情况"].iter().all(|w| opening.contains(w)));
     let plan = has_plan_part(&opening);
@@ -292,8 +360,9 @@ fn untitled_slice(text: &str) -> Option<DocType> {
 }
 
 /// The township saying what it will do: 某镇将, 我乡将, 某街道党委将.
-static TOWNSHIP_WILL: LazyLock<Regex> =
-    LazyLock::new(|| Regex::new(r"\p{Han}{1,6}(?:镇|乡|街道)(?:党委|党工委|政府)?将").expect("static regex"));
+static TOWNSHIP_WILL: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"\p{Han}{1,6}(?:镇|乡|街道)(?:党委|党工委|人民政府|政府|办事处)?将").expect("static regex")
+});
 
 /// A plan told as news or an interview (a leader setting out the year's
 /// work): early on the township says what it will do, and the text lays
@@ -373,25 +442,26 @@ pub fn speaks_for_higher_level(text: &str) -> bool {
 mod tests {
     use super::*;
 
+    fn kind(title: &str, text: &str) -> Option<DocType> {
+        doc_type(title, text).ok()
+    }
+
     #[test]
     fn types_from_titles() {
+        assert_eq!(kind("某镇2023年政府工作报告", ""), Some(DocType::GovernmentWorkReport));
         assert_eq!(
-            doc_type("某镇2023年政府工作报告", ""),
-            Some(DocType::GovernmentWorkReport)
-        );
-        assert_eq!(
-            doc_type("某镇2022年工作总结及2023年工作规划", ""),
+            kind("某镇2022年工作总结及2023年工作规划", ""),
             Some(DocType::WorkSummaryAndPlan)
         );
-        assert_eq!(doc_type("某乡2023年工作总结", ""), Some(DocType::WorkSummary));
-        assert_eq!(doc_type("某街道2024年工作要点", ""), Some(DocType::WorkPlan));
-        assert_eq!(doc_type("某镇2023年政府信息公开工作年度报告", ""), None);
-        assert_eq!(doc_type("某镇2023年度政府信息公开工作报告", ""), None);
-        assert_eq!(doc_type("一图读懂｜某镇2024年政府工作报告", ""), None);
-        assert_eq!(doc_type("某镇2022年法治政府建设报告", ""), None);
-        assert_eq!(doc_type("关于印发某镇2024年工作要点的通知", ""), None);
+        assert_eq!(kind("某乡2023年工作总结", ""), Some(DocType::WorkSummary));
+        assert_eq!(kind("某街道2024年工作要点", ""), Some(DocType::WorkPlan));
+        assert_eq!(kind("某镇2023年政府信息公开工作年度报告", ""), None);
+        assert_eq!(kind("某镇2023年度政府信息公开工作报告", ""), None);
+        assert_eq!(kind("一图读懂｜某镇2024年政府工作报告", ""), None);
+        assert_eq!(kind("某镇2022年法治政府建设报告", ""), None);
+        assert_eq!(kind("关于印发某镇2024年工作要点的通知", ""), None);
         assert_eq!(
-            doc_type("", "各位代表：现在，我代表镇人民政府向大会报告工作"),
+            kind("", "各位代表：现在，我代表镇人民政府向大会报告工作"),
             Some(DocType::GovernmentWorkReport)
         );
     }
@@ -400,57 +470,85 @@ mod tests {
     fn types_from_the_body_when_the_title_is_silent() {
         let both =
             "今年来，全乡上下紧紧围绕年初目标。\n一、2023年工作回顾\n（一）经济发展。\n二、2024年工作计划\n抓项目。";
-        assert_eq!(doc_type("", both), Some(DocType::WorkSummaryAndPlan));
+        assert_eq!(kind("", both), Some(DocType::WorkSummaryAndPlan));
         let run_on = "2024年，全镇凝心聚力。 一、2024年工作完成情况 (一)经济。 二、下一步工作打算 (一)项目。";
-        assert_eq!(doc_type("勇立潮头 跨越赶超", run_on), Some(DocType::WorkSummaryAndPlan));
+        assert_eq!(kind("勇立潮头 跨越赶超", run_on), Some(DocType::WorkSummaryAndPlan));
         assert_eq!(
-            doc_type("", "一、2022年主要工作成绩\n全镇完成投资。"),
+            kind("", "一、2022年主要工作成绩\n全镇完成投资。"),
             Some(DocType::WorkSummary)
         );
         // A title that names another kind of document keeps its verdict.
-        assert_eq!(doc_type("某镇2023年政府信息公开工作年度报告", both), None);
-        assert_eq!(doc_type("", "某镇召开会议，部署安全生产。"), None);
+        assert_eq!(kind("某镇2023年政府信息公开工作年度报告", both), None);
+        assert_eq!(kind("", "某镇召开会议，部署安全生产。"), None);
         // A summary that plans the next year is both.
         assert_eq!(
-            doc_type("某镇2023年工作总结", "一、2023年工作回顾\n二、2024年工作打算\n"),
+            kind("某镇2023年工作总结", "一、2023年工作回顾\n二、2024年工作打算\n"),
             Some(DocType::WorkSummaryAndPlan)
         );
         assert_eq!(
-            doc_type("", "现将2023年工作开展情况及2024年工作计划报告如下：全镇上下紧紧围绕"),
+            kind("", "现将2023年工作开展情况及2024年工作计划报告如下：全镇上下紧紧围绕"),
             Some(DocType::WorkSummaryAndPlan)
         );
         assert_eq!(
-            doc_type(
+            kind(
                 "某街道2022年半年度工作总结",
                 "现将上半年工作进度及下半年工作计划公布如下："
             ),
             Some(DocType::WorkSummaryAndPlan)
         );
         assert_eq!(
-            doc_type("某镇半年工作总结", "现将半年工作开展情况及下一步工作计划作简要汇报。"),
+            kind("某镇半年工作总结", "现将半年工作开展情况及下一步工作计划作简要汇报。"),
             Some(DocType::WorkSummaryAndPlan)
         );
+    }
+
+    #[test]
+    fn a_page_that_is_no_report_says_why() {
+        assert_eq!(
+            doc_type("关于印发某镇2024年工作要点的通知", ""),
+            Err(NotReport::OtherKind("通知"))
+        );
+        assert_eq!(doc_type("", "某镇召开会议，部署安全生产。"), Err(NotReport::NoKind));
+        assert_eq!(doc_type("某镇简介", ""), Err(NotReport::NoKind));
+        assert_eq!(doc_type("某镇防汛报告", ""), Err(NotReport::TitleNamesNoReport));
+        let news = "3月30日，某镇第二十届人民代表大会第五次会议胜利召开。";
+        assert_eq!(doc_type("", news), Err(NotReport::NewsOrPersonal));
     }
 
     #[test]
     fn untitled_pages_of_an_account() {
         let done =
             "（六）组织建设进一步加强。一是狠抓了干部培训，全乡选派了30人。二是发展党员32人，植树40亩，公开率95%。";
-        assert_eq!(doc_type("", done), Some(DocType::WorkSummary));
+        assert_eq!(kind("", done), Some(DocType::WorkSummary));
         let ahead = "二是确保全镇新建小康屋64户，年内改造危房220户。三是力争修复提灌站4个。";
-        assert_eq!(doc_type("", ahead), Some(DocType::WorkPlan));
+        assert_eq!(kind("", ahead), Some(DocType::WorkPlan));
         let news = "3月5日，记者从某镇获悉：一是全镇新建道路5公里，二是改造危房20户，植树30亩。";
-        assert_eq!(doc_type("", news), None);
+        assert_eq!(kind("", news), None);
+    }
+
+    #[test]
+    fn accounts_opening_with_the_year_under_the_county() {
+        let text = "某镇2023年工作\n2023年，某镇在县委、县政府的正确领导下，全镇上下团结一心。\n一、以项目为抓手";
+        assert_eq!(kind("凝心聚力谱新篇", text), Some(DocType::WorkSummary));
+        let text = "在区委、区政府的坚强领导下，街道办事处紧紧围绕年初目标。";
+        assert_eq!(kind("凝心聚力谱新篇", text), Some(DocType::WorkSummary));
+        let plan = "某镇工作\n2024年全镇工作的总体思路是：以项目建设为中心。";
+        assert_eq!(kind("凝心聚力谱新篇", plan), Some(DocType::WorkPlan));
+        let will = "会议明确了目标。某街道办事处将以项目为抓手。\n一是抓项目。\n二是抓民生。";
+        assert_eq!(kind("凝心聚力谱新篇", will), Some(DocType::WorkPlan));
+        // A county's own year reads the same, and speaks as a county.
+        let county = "2023年，在市委的领导下，全县上下团结一心。";
+        assert!(!township_voice("凝心聚力谱新篇", county) && !no_higher_voice(county));
     }
 
     #[test]
     fn plans_told_as_news() {
         let text = "会议明确了发展目标。某镇将立足自身优势，着力打造增长极。\n一是加快产业发展。\n二是推进城镇建设。";
-        assert_eq!(doc_type("勇立潮头 跨越赶超", text), Some(DocType::WorkPlan));
-        assert_eq!(doc_type("", text), Some(DocType::WorkPlan));
+        assert_eq!(kind("勇立潮头 跨越赶超", text), Some(DocType::WorkPlan));
+        assert_eq!(kind("", text), Some(DocType::WorkPlan));
         // Towns in general, or a plan not laid out, are not one.
-        assert_eq!(doc_type("", "全市乡镇将加快发展。一是抓项目。二是抓招商。"), None);
-        assert_eq!(doc_type("", "某镇将举办灯会，欢迎游客。"), None);
+        assert_eq!(kind("", "全市乡镇将加快发展。一是抓项目。二是抓招商。"), None);
+        assert_eq!(kind("", "某镇将举办灯会，欢迎游客。"), None);
     }
 
     #[test]
@@ -464,9 +562,11 @@ mod tests {
         // 新农村 is the countryside, not a village of that name.
         assert!(writing_template("推进新农村建设，实现生产总值XX万元，增长X%。"));
         let news = "3月30日，某镇第二十届人民代表大会第五次会议胜利召开。会议听取了镇长作的政府工作报告。";
-        assert_eq!(doc_type("", news), None);
+        assert_eq!(kind("", news), None);
+        let news = "8月2日，某镇召开第十一届人民代表大会第六次会议。会议听取了《某镇2024年上半年政府工作报告》。";
+        assert_eq!(kind("某镇2024年上半年政府工作报告", news), None);
         assert_eq!(
-            doc_type("镇长年度工作总结", "本人继续担任镇长职务，现将本年度工作简要汇报如下"),
+            kind("镇长年度工作总结", "本人继续担任镇长职务，现将本年度工作简要汇报如下"),
             None
         );
         assert!(speaks_for_higher_level("我代表镇原县政府，向大家汇报2024年的工作。"));

@@ -50,6 +50,12 @@ pub struct Report {
     pub reports_found: usize,
     /// Records that call a report what the label says is not one.
     pub false_reports: usize,
+    /// Labelled reports the records dropped, counted by the reason each
+    /// record gives (its `is_report` evidence): which rule loses reports,
+    /// readable without reading the pages.
+    pub missed_by_reason: BTreeMap<String, usize>,
+    /// Non-reports called reports, counted by the kind they were given.
+    pub false_by_kind: BTreeMap<String, usize>,
     pub per_field: BTreeMap<String, (usize, usize)>,
     /// One line per miss, as `score.py --show` prints them.
     pub misses: Vec<String>,
@@ -100,6 +106,22 @@ impl std::fmt::Display for Report {
             .map(|(k, (ok, n))| format!("{k} {ok}/{n}"))
             .collect();
         writeln!(f, "per field: {}", per.join(", "))?;
+        let counts = |m: &BTreeMap<String, usize>| {
+            m.iter()
+                .map(|(k, n)| format!("{k}: {n}"))
+                .collect::<Vec<_>>()
+                .join("; ")
+        };
+        if !self.missed_by_reason.is_empty() {
+            writeln!(f, "reports missed, by reason: {}", counts(&self.missed_by_reason))?;
+        }
+        if !self.false_by_kind.is_empty() {
+            writeln!(
+                f,
+                "non-reports called reports, by kind: {}",
+                counts(&self.false_by_kind)
+            )?;
+        }
         writeln!(
             f,
             "reports found {}/{} (recall {:.3}); non-reports called reports {} (precision {:.3})",
@@ -418,12 +440,39 @@ pub fn score(gold_dir: &Path, records: &[Value]) -> anyhow::Result<Report> {
         report.reports += usize::from(gold_is_report);
         report.reports_found += usize::from(gold_is_report && called_report);
         report.false_reports += usize::from(!gold_is_report && called_report);
+        if gold_is_report && !called_report {
+            *report.missed_by_reason.entry(rejection_reason(record)).or_default() += 1;
+        }
+        if !gold_is_report && called_report {
+            let kind = record
+                .and_then(|r| r.get("doc_type"))
+                .and_then(Value::as_str)
+                .unwrap_or("none");
+            *report.false_by_kind.entry(kind.to_string()).or_default() += 1;
+        }
         report.score_fields(key, gold, record, gold_is_report);
         if gold_is_report {
             report.score_metrics(key, gold, record);
         }
     }
     Ok(report)
+}
+
+/// The reason a record gives for not being a report ("no record" when
+/// there is none).
+fn rejection_reason(record: Option<&Value>) -> String {
+    let Some(record) = record else {
+        return "no record".into();
+    };
+    record
+        .get("evidence")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .find(|e| e.get("field").and_then(Value::as_str) == Some("is_report"))
+        .and_then(|e| e.get("quote").and_then(Value::as_str))
+        .unwrap_or("no reason given")
+        .to_string()
 }
 
 /// A labelled corpus: documents, their gold labels (same file stem) and,

@@ -42,7 +42,7 @@ use townreports_proto::v1::{
     FieldEvidence, Meeting, Metric, ParsedDocument, ReportRecord, Section, Source, Span, Speaker,
 };
 
-use crate::classify::DocType;
+use crate::classify::{DocType, NotReport};
 use crate::text::char_span;
 
 /// Bumped when extraction changes what it produces.
@@ -165,11 +165,13 @@ fn extract_simplified(doc: &ParsedDocument, origin: &Origin) -> ReportRecord {
     let title = title::pick(doc, &chrome, &text);
     let title_str = title.as_ref().map(|t| t.title.as_str()).unwrap_or("");
     ev.title(title.as_ref());
-    let doc_type = report_kind(doc, title.as_ref(), &text);
+    let meeting = meeting::meeting(&text);
+    let verdict = report_kind(doc, title.as_ref(), &text, meeting.as_ref());
+    let doc_type = verdict.ok();
     let is_report = doc_type.is_some();
     // Only a congress report has a congress and a speaker.
     let gwr = doc_type == Some(DocType::GovernmentWorkReport);
-    let meeting = meeting::meeting(&text).filter(|_| gwr);
+    let meeting = meeting.filter(|_| gwr);
     let speaker = meeting::speaker(&text, meeting.as_ref()).filter(|_| gwr);
     let (review, plan) = if is_report {
         years::years(title_str, &text, doc_type, meeting_when(meeting.as_ref()))
@@ -186,7 +188,7 @@ fn extract_simplified(doc: &ParsedDocument, origin: &Origin) -> ReportRecord {
     // either, is a masked report.
     let placeholder = placeholder || (CUT_OUT_TITLE.is_match(title_str) && division.township.is_none());
     let source = source_of(doc, origin, &chrome, publisher.as_ref(), published.as_ref());
-    ev.source_and_kind(publisher.as_ref(), published.as_ref(), doc_type);
+    ev.source_and_kind(publisher.as_ref(), published.as_ref(), verdict);
     ev.years(&review, &plan);
     let meeting_record = meeting.as_ref().map(|m| ev.meeting(m));
     let speaker_record = speaker.as_ref().map(|s| ev.speaker(s));
@@ -236,25 +238,39 @@ fn extract_simplified(doc: &ParsedDocument, origin: &Origin) -> ReportRecord {
     }
 }
 
-/// Which kind of report the page is, or `None` when it is none: the
-/// classifier's kind, kept only for a page that is the township's own
-/// report and carries it (not a template, not a higher level's voice, not
-/// a note announcing an attachment).
-fn report_kind(doc: &ParsedDocument, title: Option<&title::Title>, text: &str) -> Option<DocType> {
+/// Which kind of report the page is, or why it is none: the classifier's
+/// kind, kept only for a page that is the township's own report and
+/// carries it (not a template, not a higher level's voice, not a note
+/// announcing an attachment).
+fn report_kind(
+    doc: &ParsedDocument,
+    title: Option<&title::Title>,
+    text: &str,
+    meeting: Option<&meeting::Meeting>,
+) -> Result<DocType, NotReport> {
     let title_str = title.map(|t| t.title.as_str()).unwrap_or("");
-    // A page of a sentence or two with a file attached ("the full text is
-    // attached") announces a report; the attachment is the report.
-    let substantial = doc.attachments.is_empty() || townreports_parser::has_own_body(text);
     // Without a title, an aggregator's blurb still says what the page holds.
     let blurb = title.is_none().then(|| title::blurb_name(text)).flatten();
     let type_title = blurb.as_deref().unwrap_or(title_str);
-    classify::doc_type(type_title, text).filter(|_| {
-        substantial
-            && !classify::writing_template(text)
-            && (classify::township_voice(type_title, text)
-                || (!classify::names_a_document(type_title) && classify::no_higher_voice(text)))
-            && !classify::speaks_for_higher_level(text)
-    })
+    let kind = classify::doc_type(type_title, text)?;
+    // A page of a sentence or two with a file attached ("the full text is
+    // attached") announces a report; the attachment is the report.
+    if !doc.attachments.is_empty() && !townreports_parser::has_own_body(text) {
+        return Err(NotReport::AttachmentOnly);
+    }
+    if classify::writing_template(text) {
+        return Err(NotReport::WritingTemplate);
+    }
+    if !(classify::township_voice(type_title, text)
+        || (!classify::names_a_document(type_title) && classify::no_higher_voice(text)))
+    {
+        return Err(NotReport::NotTownshipVoice);
+    }
+    let higher_congress = kind == DocType::GovernmentWorkReport && meeting.is_some_and(meeting::of_higher_level);
+    if classify::speaks_for_higher_level(text) || higher_congress {
+        return Err(NotReport::HigherLevel);
+    }
+    Ok(kind)
 }
 
 /// The meeting's year and month with its line, which date a congress report.
@@ -373,7 +389,7 @@ impl Evidence<'_> {
         &mut self,
         publisher: Option<&meta::Sourced>,
         published: Option<&meta::Sourced>,
-        doc_type: Option<DocType>,
+        verdict: Result<DocType, NotReport>,
     ) {
         if let Some((p, o)) = publisher {
             self.meta("source.publisher", p, o);
@@ -381,8 +397,9 @@ impl Evidence<'_> {
         if let Some((d, o)) = published {
             self.meta("source.published_date", d, o);
         }
-        if let Some(t) = doc_type {
-            self.meta("doc_type", t.as_str(), "classification of the title and opening");
+        match verdict {
+            Ok(t) => self.meta("doc_type", t.as_str(), "classification of the title and opening"),
+            Err(why) => self.meta("is_report", &format!("not a report: {why}"), "classification"),
         }
     }
 

@@ -136,6 +136,24 @@ pub fn meeting(text: &str) -> Option<Meeting> {
     })
 }
 
+/// Whether the congress is a county's, a district's or a city's (在鄂州市第九届
+/// 人民代表大会, 在自治县第九届…): its place ends in a higher unit and names
+/// no township.
+pub fn of_higher_level(meeting: &Meeting) -> bool {
+    static PLACE: LazyLock<Regex> =
+        LazyLock::new(|| Regex::new(r"^(.*?)第[一二三四五六七八九十百\d]{1,4}届").expect("static regex"));
+    let Some(place) = meeting
+        .body
+        .as_deref()
+        .and_then(|b| PLACE.captures(b))
+        .map(|c| c[1].to_string())
+    else {
+        return false;
+    };
+    !["镇", "乡", "街道"].iter().any(|w| place.contains(w))
+        && ["县", "市", "区", "旗", "州", "盟"].iter().any(|w| place.ends_with(w))
+}
+
 /// The date of the meeting line `at`: its own, or that of a date line
 /// next to it (and that line).
 fn dated(lines: &[&str], at: usize) -> (Option<String>, Option<String>) {
@@ -258,6 +276,16 @@ fn speaker_line(line: &str) -> Option<Speaker> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn congresses_above_a_township() {
+        let higher = |line: &str| of_higher_level(&meeting(line).unwrap());
+        assert!(higher("——2024年1月16日在鄂州市第九届人民代表大会第四次会议上"));
+        assert!(higher("2023年1月10日在自治县第九届人民代表大会第二次会议上"));
+        assert!(!higher("——2024年3月30日在某镇第十八届人民代表大会第六次会议上"));
+        assert!(!higher("在某区某街道第一届人民代表大会第三次会议上"));
+        assert!(!higher("在镇第十七届人民代表大会第十次会议上"));
+    }
 
     #[test]
     fn a_regular_meeting_line() {
