@@ -195,7 +195,9 @@ pub fn doc_type(title: &str, text: &str) -> Result<DocType, NotReport> {
         _ if !names_a_document(&t) || SURVEY_WORDS.iter().any(|w| t.contains(w)) => from_body(text)
             .or_else(|| t.is_empty().then(|| untitled_slice(text)).flatten())
             .ok_or(NotReport::NoKind),
-        _ => Err(NotReport::TitleNamesNoReport),
+        // A title that names a document of no report kind (某镇发展报告,
+        // 某乡“十四五”规划) is one only if the body is laid out as one.
+        _ => from_body(text).ok_or(NotReport::TitleNamesNoReport),
     }
 }
 

@@ -34,10 +34,10 @@ fn test_split_holds_its_floors() {
     let r = scored("test");
     assert!(r.reports >= 80 && r.documents - r.reports >= 25, "{r}");
     assert!(r.field_accuracy() >= 0.87, "{r}");
-    assert!(r.metric_recall() >= 0.77, "{r}");
-    assert!(r.report_recall() >= 0.86 && r.report_precision() >= 0.89, "{r}");
+    assert!(r.metric_recall() >= 0.79, "{r}");
+    assert!(r.report_recall() >= 0.88 && r.report_precision() >= 0.89, "{r}");
     assert!(r.wrong_codes <= 1, "{r}");
     // Reports found by newer rules bring their fields, some wrong: the share
-    // rose from 6.4 % to 6.6 % when three more reports were found.
-    assert!(r.wrong_share() <= 0.067, "{r}");
+    // rose from 6.4 % to 6.9 % when six more reports were found.
+    assert!(r.wrong_share() <= 0.07, "{r}");
 }
