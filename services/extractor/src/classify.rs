@@ -132,7 +132,7 @@ pub enum NotReport {
     TitleNamesNoReport,
     /// A line or two announcing an attached file: the attachment is the report.
     AttachmentOnly,
-    /// A writing template: every figure a blank, no real place.
+    /// A writing template: every figure a blank, or no figure and no place at all.
     WritingTemplate,
     /// Nothing in it speaks as a township (a school's, a company's report).
     NotTownshipVoice,
@@ -148,7 +148,9 @@ impl std::fmt::Display for NotReport {
             NotReport::NoKind => f.write_str("neither title nor headings name a kind of report"),
             NotReport::TitleNamesNoReport => f.write_str("the title names a document that is no report kind"),
             NotReport::AttachmentOnly => f.write_str("announces an attached file"),
-            NotReport::WritingTemplate => f.write_str("a writing template (every figure blank)"),
+            NotReport::WritingTemplate => {
+                f.write_str("a writing template (every figure blank, or none and no place named)")
+            }
             NotReport::NotTownshipVoice => f.write_str("does not speak as a township"),
             NotReport::HigherLevel => f.write_str("a county's or city's government speaks"),
         }
@@ -247,6 +249,15 @@ pub fn writing_template(text: &str) -> bool {
         return false;
     }
     MASKED_FIGURE.find_iter(text).take(2).count() >= 2 && !names_a_real_village(text)
+}
+
+/// Whether the text prints no figure at all, real or blank: a generated
+/// essay about "our township" (我们乡镇在上级领导下…) reads like a report but
+/// has nothing in it. Only a page that also names no place is one.
+pub fn figureless(text: &str) -> bool {
+    static NUMBER: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"\d+(?:\.\d+)?\s*(\S)").expect("static regex"));
+    let no_number = NUMBER.captures_iter(text).all(|c| matches!(&c[1], "年" | "月" | "日"));
+    no_number && !MASKED_FIGURE.is_match(text)
 }
 
 /// Whether the text names a village of the national table. 新农村, 和农村
@@ -561,6 +572,12 @@ mod tests {
         assert!(!writing_template(
             "全镇粮食播种面积4.5万亩，实现财政收入XX万元，增长8%，XX万元。"
         ));
+        // A generated essay prints no figure; a real account does.
+        assert!(figureless(
+            "2023年，我们乡镇在上级领导的正确引导下，坚持不懈地开展了各项工作。"
+        ));
+        assert!(!figureless("2023年，全镇完成投资3.2亿元。"));
+        assert!(!figureless("全镇实现财政收入XX万元。"));
         // 新农村 is the countryside, not a village of that name.
         assert!(writing_template("推进新农村建设，实现生产总值XX万元，增长X%。"));
         let news = "3月30日，某镇第二十届人民代表大会第五次会议胜利召开。会议听取了镇长作的政府工作报告。";

@@ -281,6 +281,17 @@ pub fn resolve(inputs: &Inputs) -> Division {
     division
 }
 
+/// Whether the title or the text names any unit of the national table.
+pub fn names_a_place(title: &str, text: &str) -> bool {
+    let scan = scan_text(&Inputs {
+        title,
+        text,
+        issuers: Vec::new(),
+        placeholder: false,
+    });
+    !Gazetteer::global().find_places(&scan).is_empty()
+}
+
 /// The township of the site the page was published on (`code`, 9 digits:
 /// a township found on its county's portal, or given in the sites file),
 /// for a text that leaves its township open: it names none, or a name

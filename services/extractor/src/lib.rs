@@ -258,7 +258,7 @@ fn report_kind(
     if !doc.attachments.is_empty() && !townreports_parser::has_own_body(text) {
         return Err(NotReport::AttachmentOnly);
     }
-    if classify::writing_template(text) {
+    if classify::writing_template(text) || (classify::figureless(text) && !division::names_a_place(title_str, text)) {
         return Err(NotReport::WritingTemplate);
     }
     if !(classify::township_voice(type_title, text)
