@@ -216,9 +216,12 @@ fn workers_refuse_a_bad_sites_file_before_connecting() {
         for worker in ["scheduler", "fetcher"] {
             let trap = Trap::new();
             let warc = dir.path().join(format!("warc-{i}-{worker}"));
+            let data = dir.path().join(format!("data-{i}-{worker}"));
             let mut args = vec![worker];
             if worker == "fetcher" {
                 args.extend(["--warc-dir", warc.to_str().unwrap()]);
+            } else {
+                args.extend(["--data-dir", data.to_str().unwrap()]);
             }
             let (output, took) = townreports(
                 &args,
@@ -228,6 +231,7 @@ fn workers_refuse_a_bad_sites_file_before_connecting() {
             assert_refused(&what, &file, case, &output, took);
             assert_eq!(trap.connections(), 0, "{what}: connected to NATS");
             assert!(!warc.exists(), "{what}: wrote {}", warc.display());
+            assert!(!data.exists(), "{what}: opened a database in {}", data.display());
             slowest = slowest.max(took);
         }
     }
@@ -269,6 +273,8 @@ fn the_base_file_is_valid() {
     let trap = Trap::new();
     let mut child = Command::new(env!("CARGO_BIN_EXE_townreports"))
         .args(["scheduler", "--once"])
+        .env("DATA_DIR", dir.path().join("data"))
+        .env_remove("DATABASE_URL")
         .env("NATS_URL", trap.url())
         .env("SITES_FILE", &file)
         .env("RUST_LOG", "warn")

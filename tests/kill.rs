@@ -33,7 +33,8 @@ impl Workers {
         let mut command = Command::new(env!("CARGO_BIN_EXE_townreports"));
         command.arg(worker);
         match worker {
-            "indexer" => {
+            // The scheduler's status index and the reports share the database.
+            "indexer" | "scheduler" => {
                 command.arg("--data-dir").arg(&self.data);
             }
             "fetcher" => {

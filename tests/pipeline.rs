@@ -187,6 +187,20 @@ async fn crawl_announces_every_report_exactly_once() {
     assert_eq!(faults.failed_by_class.get("too_large"), Some(&2), "{faults:?}");
     assert_eq!(status.reports_by_site[townreports_portals::faults::ID], 5);
     assert!(status.queues.iter().all(|(_, n)| *n == 0), "{:?}", status.queues);
+    // The frontier's status index holds every URL the bucket holds, site by site.
+    let index = Store::open_sqlite(&townreports_store::sqlite_path(&data))
+        .await
+        .unwrap();
+    let indexed: BTreeMap<String, usize> = index
+        .frontier_sites()
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|(site, n)| (site, n as usize))
+        .collect();
+    let known: BTreeMap<String, usize> = status.sites.iter().map(|(site, s)| (site.clone(), s.known)).collect();
+    assert_eq!(indexed, known);
+    index.close().await;
 
     // The archive replays to the same records without fetching.
     let replayed = dir.path().join("replayed");

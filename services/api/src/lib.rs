@@ -20,7 +20,6 @@ mod web;
 
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
-use std::path::PathBuf;
 use std::sync::Arc;
 
 use axum::extract::{FromRequestParts, Path, Query, State};
@@ -33,7 +32,7 @@ use serde::Serialize;
 use townreports_bus::{Bus, NatsOptions, Shutdown};
 use townreports_scheduler::frontier::SiteStats;
 use townreports_scheduler::worker::{site_stats_in, township_columns_in};
-use townreports_store::{Location, MetricRow, Store, StoreError, VersionInfo};
+use townreports_store::{DatabaseArgs, Location, MetricRow, Store, StoreError, VersionInfo};
 
 use crate::params::Params;
 
@@ -270,13 +269,9 @@ async fn report_text(State(store): State<Arc<Store>>, ReportId(id): ReportId) ->
 /// Flags of `townreports serve`.
 #[derive(Debug, Clone, clap::Args)]
 pub struct ServeArgs {
-    /// The data directory whose SQLite database to serve (unless
-    /// --database-url is given).
-    #[arg(long, env = "DATA_DIR", default_value = "./data")]
-    pub data_dir: PathBuf,
-    /// The database: `postgres://USER:PASSWORD@HOST/DB` or `sqlite://PATH`.
-    #[arg(long, env = "DATABASE_URL")]
-    pub database_url: Option<String>,
+    /// The database to serve.
+    #[command(flatten)]
+    pub database: DatabaseArgs,
     /// Where to listen.
     #[arg(long, env = "LISTEN", default_value = "127.0.0.1:8080")]
     pub listen: SocketAddr,
@@ -288,7 +283,7 @@ pub struct ServeArgs {
 
 /// Serves the API until shutdown.
 pub async fn serve(args: ServeArgs, shutdown: Shutdown) -> anyhow::Result<()> {
-    let location = Location::from_args(args.database_url.as_deref(), &args.data_dir)?;
+    let location = Location::from_args(args.database.database_url.as_deref(), &args.database.data_dir)?;
     let store = Arc::new(Store::open(&location).await?);
     let listener = tokio::net::TcpListener::bind(args.listen)
         .await

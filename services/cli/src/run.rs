@@ -151,9 +151,10 @@ impl Pipeline {
         } else {
             Leading::Wait
         };
-        let (scheduler, lease) = townreports_scheduler::worker::lead(&bus, &sites, mode, leading, shutdown)
-            .await?
-            .context("interrupted while waiting for the scheduler lease")?;
+        let (scheduler, lease) =
+            townreports_scheduler::worker::lead(&bus, &sites, mode, leading, store.clone(), shutdown)
+                .await?
+                .context("interrupted while waiting for the scheduler lease")?;
         let before = counts(&bus, &store, &scheduler).await?;
         let workers = shutdown.child();
         let grace_period = args.service.worker.grace_period;

@@ -13,7 +13,7 @@ use townreports_proto::now_ms;
 use townreports_proto::topology::{EventKind, StageName, report_event_subject};
 use townreports_proto::v1::{ReportEvent, ReportEventKind, ReportRecord};
 
-use townreports_store::{Change, Location, Store, StoreError, diff};
+use townreports_store::{Change, DatabaseArgs, Store, StoreError, diff};
 
 use crate::batch::WriteQueue;
 use crate::validate;
@@ -110,13 +110,8 @@ impl Stage for IndexStage {
 /// Flags of an indexer process.
 #[derive(Debug, Clone, clap::Args)]
 pub struct Args {
-    /// Where the SQLite database lives (unless --database-url is given).
-    #[arg(long, env = "DATA_DIR", default_value = "./data")]
-    pub data_dir: std::path::PathBuf,
-    /// The database: `postgres://USER:PASSWORD@HOST/DB` for PostgreSQL
-    /// (production), `sqlite://PATH`; default: SQLite in the data directory.
-    #[arg(long, env = "DATABASE_URL")]
-    pub database_url: Option<String>,
+    #[command(flatten)]
+    pub database: DatabaseArgs,
     #[command(flatten)]
     pub service: ServiceArgs,
 }
@@ -143,8 +138,7 @@ pub fn readiness(bus: &Bus, store: &Arc<Store>) -> Readiness {
 
 /// An indexer process: open the store, connect, serve health, run.
 pub async fn serve(args: Args, shutdown: Shutdown) -> anyhow::Result<()> {
-    let location = Location::from_args(args.database_url.as_deref(), &args.data_dir)?;
-    let store = Arc::new(Store::open(&location).await?);
+    let store = Arc::new(args.database.open().await?);
     let bus = service::connect(&args.service, "townreports-indexer").await?;
     service::serve_health(&args.service, readiness(&bus, &store), &shutdown).await?;
     run(bus, store.clone(), args.service.worker, shutdown).await?;

@@ -18,8 +18,10 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
 use townreports_proto::v1::{DiscoveredLinks, FetchJob, FetchOutcome, FetchStatus, Link, PageContext, PageKind};
 use townreports_sites::{Site, SitesFile};
+use townreports_store::FrontierRow;
 use url::Url;
 
 use crate::canon::{canonical, host_key};
@@ -43,6 +45,40 @@ const IN_FLIGHT_LEASE: Duration = Duration::from_secs(15 * 60);
 pub enum Mode {
     Continuous,
     Once,
+}
+
+/// Host partitions of the status index (README, "At country scale"): all
+/// of a host's URLs fall in one, so whoever owns a partition owns its
+/// hosts' politeness.
+pub const PARTITIONS: u64 = 64;
+
+/// The partition of `host`: a stable hash, the same in every process.
+pub fn partition_of(host: &str) -> i64 {
+    let digest = Sha256::digest(host.as_bytes());
+    let first = u64::from_be_bytes(digest[..8].try_into().expect("a SHA-256 digest has 32 bytes"));
+    (first % PARTITIONS) as i64
+}
+
+impl UrlState {
+    /// Its row in the status index: its host's partition, when it is due
+    /// (none while in flight), and the whole state as JSON.
+    pub fn index_row(&self) -> Result<FrontierRow, serde_json::Error> {
+        let host = Url::parse(&self.url).map(|u| host_key(&u)).unwrap_or_default();
+        let status = match serde_json::to_value(self.status)? {
+            serde_json::Value::String(s) => s,
+            other => other.to_string(),
+        };
+        // (`in_flight`, as the index names a dispatched job.)
+        let in_flight = self.status == UrlStatus::InFlight;
+        Ok(FrontierRow {
+            key: self.url.clone(),
+            partition: partition_of(&host),
+            site: self.site_id.clone(),
+            status,
+            due_ms: self.next_due_ms.filter(|_| !in_flight),
+            state: serde_json::to_string(self)?,
+        })
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -819,6 +855,11 @@ impl Frontier {
         keys.into_iter().filter_map(|k| self.urls.get(&k).cloned()).collect()
     }
 
+    /// A copy of every entry.
+    pub fn all_states(&self) -> Vec<UrlState> {
+        self.urls.values().cloned().collect()
+    }
+
     /// Every entry, to be saved again: the store lost some it had
     /// acknowledged (see `Bus::connections`).
     pub fn mark_all_dirty(&mut self) {
@@ -1011,6 +1052,30 @@ start_urls = ["http://127.0.0.1:2000/"]
             http_status: 200,
             ..Default::default()
         }
+    }
+
+    #[test]
+    fn index_rows_keep_a_host_in_one_partition_and_no_due_time_in_flight() {
+        let mut f = Frontier::new(&sites("0s"), Mode::Continuous);
+        f.seed(0);
+        let jobs = f.due_jobs(0, 100);
+        let states = f.take_dirty();
+        let rows: Vec<FrontierRow> = states.iter().map(|s| s.index_row().unwrap()).collect();
+        assert_eq!(rows.len(), 4, "two start URLs, two robots.txt");
+        for row in &rows {
+            let host = host_key(&Url::parse(&row.key).unwrap());
+            assert_eq!(row.partition, partition_of(&host));
+            assert!((0..PARTITIONS as i64).contains(&row.partition));
+            let state: UrlState = serde_json::from_str(&row.state).unwrap();
+            assert_eq!(state.url, row.key);
+            let dispatched = jobs.iter().any(|j| j.url == row.key);
+            assert_eq!(row.status == "in_flight", dispatched, "{row:?}");
+            assert_eq!(row.due_ms.is_none(), dispatched, "{row:?}");
+        }
+        // The same host is always the same partition; hosts spread.
+        assert_eq!(partition_of("127.0.0.1:1000"), partition_of("127.0.0.1:1000"));
+        let spread: HashSet<i64> = (0..1000).map(|i| partition_of(&format!("h{i}.gov.cn"))).collect();
+        assert_eq!(spread.len(), PARTITIONS as usize);
     }
 
     /// Hands out and answers every host's robots.txt at `now` (`None`: 404).

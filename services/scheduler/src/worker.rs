@@ -19,6 +19,7 @@ use townreports_proto::topology::{self as names, StageName};
 use townreports_proto::v1::frontier_update::Update;
 use townreports_proto::v1::{FetchJob, FrontierUpdate};
 use townreports_sites::SitesFile;
+use townreports_store::{DatabaseArgs, FrontierRow, Store, StoreError};
 
 use crate::frontier::{Frontier, Mode, SiteStats, UrlState};
 use crate::lease::{self, Lease};
@@ -36,6 +37,10 @@ const LOAD_QUIET: Duration = Duration::from_secs(30);
 pub struct Scheduler {
     frontier: Mutex<Frontier>,
     kv: kv::Store,
+    /// The status index in the store's database (README, "At country
+    /// scale"): every entry saved to the bucket is written there too, so
+    /// schedulers can come to read only what is due from it.
+    index: Arc<Store>,
     wake: Notify,
 }
 
@@ -45,19 +50,40 @@ fn kv_key(url: &str) -> String {
 
 impl Scheduler {
     /// Loads the persisted frontier, adds the sites' start URLs and saves.
-    pub async fn start(bus: &Bus, sites: &SitesFile, mode: Mode) -> Result<Arc<Scheduler>, BusError> {
+    pub async fn start(
+        bus: &Bus,
+        sites: &SitesFile,
+        mode: Mode,
+        index: Arc<Store>,
+    ) -> Result<Arc<Scheduler>, BusError> {
         let kv = bus.key_value(FRONTIER_BUCKET, 1).await?;
         let states = load_states(&kv).await?;
         tracing::info!(restored = states.len(), "frontier loaded");
+        let indexed: i64 = index
+            .frontier_sites()
+            .await
+            .map_err(index_err)?
+            .iter()
+            .map(|(_, n)| n)
+            .sum();
         let mut frontier = Frontier::new(sites, mode);
+        // A bucket written before the index existed (or beside a new
+        // database) is copied into it once.
+        let backfill = usize::try_from(indexed).unwrap_or(0) < states.len();
         frontier.restore(states);
         frontier.seed(now_ms());
         let scheduler = Arc::new(Scheduler {
             frontier: Mutex::new(frontier),
             kv,
+            index,
             wake: Notify::new(),
         });
         let mut frontier = scheduler.frontier.lock().await;
+        if backfill {
+            let rows = index_rows(&frontier.all_states())?;
+            tracing::info!(rows = rows.len(), indexed, "copying the frontier into the status index");
+            scheduler.index.save_frontier(&rows).await.map_err(index_err)?;
+        }
         scheduler.persist(&mut frontier).await?;
         let in_flight = frontier.in_flight_jobs();
         drop(frontier);
@@ -89,6 +115,14 @@ impl Scheduler {
                 return Err(e);
             }
             saved += 1;
+        }
+        let written = match index_rows(&states) {
+            Ok(rows) => self.index.save_frontier(&rows).await.map_err(index_err),
+            Err(e) => Err(e),
+        };
+        if let Err(e) = written {
+            frontier.unsaved(&states);
+            return Err(e);
         }
         Ok(())
     }
@@ -227,6 +261,19 @@ pub async fn site_stats_in(bus: &Bus) -> Result<BTreeMap<String, crate::frontier
     Ok(crate::frontier::stats_of(&load_states(&kv).await?))
 }
 
+/// The index rows of `states`.
+fn index_rows(states: &[UrlState]) -> Result<Vec<FrontierRow>, BusError> {
+    states
+        .iter()
+        .map(UrlState::index_row)
+        .collect::<Result<_, _>>()
+        .map_err(|e| BusError::Other(format!("a frontier entry cannot be written as JSON: {e}")))
+}
+
+fn index_err(e: StoreError) -> BusError {
+    BusError::Other(format!("the frontier status index: {e}"))
+}
+
 /// Township code → its report columns, as the frontier in `bus` holds
 /// them (see [`crate::frontier::township_columns`]).
 pub async fn township_columns_in(bus: &Bus) -> Result<BTreeMap<String, Vec<String>>, BusError> {
@@ -282,6 +329,9 @@ pub struct Args {
     /// (instead of revisiting continuously).
     #[arg(long)]
     pub once: bool,
+    /// The database of the frontier's status index (the store's).
+    #[command(flatten)]
+    pub database: DatabaseArgs,
     #[command(flatten)]
     pub service: ServiceArgs,
 }
@@ -296,13 +346,15 @@ impl townreports_bus::service::WorkerArgs for Args {
 /// replicas stand by), load the frontier, run.
 pub async fn serve(args: Args, shutdown: Shutdown) -> anyhow::Result<()> {
     let sites = SitesFile::load(&args.sites)?;
+    let index = Arc::new(args.database.open().await?);
     let bus = service::connect(&args.service, "townreports-scheduler").await?;
     service::serve_health(&args.service, Readiness::nats(&bus), &shutdown).await?;
     let mode = if args.once { Mode::Once } else { Mode::Continuous };
-    let Some((scheduler, lease)) = lead(&bus, &sites, mode, Leading::Wait, &shutdown).await? else {
+    let Some((scheduler, lease)) = lead(&bus, &sites, mode, Leading::Wait, index.clone(), &shutdown).await? else {
         return Ok(());
     };
     run(bus, scheduler, lease, args.service.worker, shutdown).await?;
+    index.close().await;
     Ok(())
 }
 
@@ -325,6 +377,7 @@ pub async fn lead(
     sites: &SitesFile,
     mode: Mode,
     leading: Leading,
+    index: Arc<Store>,
     shutdown: &Shutdown,
 ) -> Result<Option<(Arc<Scheduler>, Lease)>, BusError> {
     let lease = match leading {
@@ -346,7 +399,10 @@ pub async fn lead(
             Lease::take_over(bus, &lease::holder_id()).await?
         }
     };
-    let scheduler = service::patiently("loading the frontier", || Scheduler::start(bus, sites, mode)).await?;
+    let scheduler = service::patiently("loading the frontier", || {
+        Scheduler::start(bus, sites, mode, index.clone())
+    })
+    .await?;
     Ok(Some((scheduler, lease)))
 }
 

@@ -1,7 +1,9 @@
 //! The frontier survives a scheduler restart through the key-value bucket
 //! (on nats-server 2.9, where buckets need their stream made by hand).
 
+use std::collections::BTreeMap;
 use std::path::Path;
+use std::sync::Arc;
 use std::time::Duration;
 
 use futures::TryStreamExt;
@@ -11,6 +13,7 @@ use townreports_proto::topology::StageName;
 use townreports_scheduler::frontier::Mode;
 use townreports_scheduler::worker::{FRONTIER_BUCKET, Scheduler, load_states};
 use townreports_sites::SitesFile;
+use townreports_store::{FrontierRow, Store};
 
 const SITES: &str = r#"
 [fetch]
@@ -31,19 +34,35 @@ async fn fetch_queue(bus: &Bus) -> u64 {
 }
 
 /// A private nats-server (its store in the returned directory), a bus
-/// connected to it with the topology made, and the sites.
-async fn private_nats() -> (tempfile::TempDir, NatsServerProcess, Bus, SitesFile) {
+/// connected to it with the topology made, the sites, and a SQLite store
+/// in the same directory for the status index.
+async fn private_nats() -> (tempfile::TempDir, NatsServerProcess, Bus, SitesFile, Arc<Store>) {
     let dir = tempfile::tempdir().unwrap();
     let (server, bus) = townreports_bus::testing::nats(dir.path()).await;
     let sites = SitesFile::parse(SITES, Path::new("sites.toml")).unwrap();
-    (dir, server, bus, sites)
+    let index = Arc::new(Store::open_sqlite(&dir.path().join("index.sqlite")).await.unwrap());
+    (dir, server, bus, sites, index)
+}
+
+/// The index's rows of every known URL, by URL.
+async fn indexed(index: &Store, urls: &[&str]) -> BTreeMap<String, FrontierRow> {
+    let keys: Vec<String> = urls.iter().map(|u| u.to_string()).collect();
+    index
+        .frontier_get(&keys)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|r| (r.key.clone(), r))
+        .collect()
 }
 
 #[tokio::test]
 async fn restart_neither_loses_nor_repeats_dispatched_jobs() {
-    let (_dir, mut server, bus, sites) = private_nats().await;
+    let (_dir, mut server, bus, sites, index) = private_nats().await;
 
-    let first = Scheduler::start(&bus, &sites, Mode::Continuous).await.unwrap();
+    let first = Scheduler::start(&bus, &sites, Mode::Continuous, index.clone())
+        .await
+        .unwrap();
     let shutdown = Shutdown::new();
     let dispatcher = tokio::spawn(first.clone().dispatch(bus.clone(), shutdown.clone()));
     for _ in 0..100 {
@@ -57,9 +76,33 @@ async fn restart_neither_loses_nor_repeats_dispatched_jobs() {
     shutdown.trigger();
     dispatcher.await.unwrap();
     drop(first);
+    // The status index holds what the bucket holds: both robots.txt in
+    // flight (no due time), the start URLs waiting for them.
+    let rows = indexed(
+        &index,
+        &[
+            "http://127.0.0.1:1/robots.txt",
+            "http://127.0.0.1:2/robots.txt",
+            "http://127.0.0.1:1/a/index.html",
+            "http://127.0.0.1:2/",
+        ],
+    )
+    .await;
+    assert_eq!(rows.len(), 4, "{rows:?}");
+    for (url, row) in &rows {
+        let robots = url.ends_with("robots.txt");
+        assert_eq!(row.status == "in_flight", robots, "{row:?}");
+        assert_eq!(row.due_ms.is_some(), !robots, "{row:?}");
+    }
+    assert_eq!(
+        rows["http://127.0.0.1:1/robots.txt"].partition, rows["http://127.0.0.1:1/a/index.html"].partition,
+        "a host's URLs share a partition"
+    );
 
     // A replacement scheduler restores the in-flight jobs and does not send them again.
-    let second = Scheduler::start(&bus, &sites, Mode::Continuous).await.unwrap();
+    let second = Scheduler::start(&bus, &sites, Mode::Continuous, index.clone())
+        .await
+        .unwrap();
     let stats = second.stats().await;
     assert_eq!(stats["a"].known, 3, "two start URLs and robots.txt");
     assert_eq!(stats["a"].in_flight, 1);
@@ -75,8 +118,8 @@ async fn restart_neither_loses_nor_repeats_dispatched_jobs() {
 
 #[tokio::test]
 async fn entries_the_server_lost_are_saved_again_after_it_comes_back() {
-    let (_dir, mut server, bus, sites) = private_nats().await;
-    let scheduler = Scheduler::start(&bus, &sites, Mode::Continuous).await.unwrap();
+    let (_dir, mut server, bus, sites, index) = private_nats().await;
+    let scheduler = Scheduler::start(&bus, &sites, Mode::Continuous, index).await.unwrap();
     let shutdown = Shutdown::new();
     let saver = tokio::spawn(scheduler.clone().save_again_on_reconnect(bus.clone(), shutdown.clone()));
     let kv = bus.key_value(FRONTIER_BUCKET, 1).await.unwrap();
@@ -106,5 +149,27 @@ async fn entries_the_server_lost_are_saved_again_after_it_comes_back() {
     );
     shutdown.trigger();
     saver.await.unwrap();
+    server.terminate().await;
+}
+
+#[tokio::test]
+async fn a_bucket_without_its_index_is_copied_into_a_new_one() {
+    let (dir, mut server, bus, sites, index) = private_nats().await;
+    let first = Scheduler::start(&bus, &sites, Mode::Continuous, index).await.unwrap();
+    let known = first.stats().await.values().map(|s| s.known).sum::<usize>();
+    drop(first);
+
+    // The same bucket beside an empty database (an index added later, or a
+    // database replaced): every entry is written to it at start.
+    let fresh = Arc::new(Store::open_sqlite(&dir.path().join("fresh.sqlite")).await.unwrap());
+    let _second = Scheduler::start(&bus, &sites, Mode::Continuous, fresh.clone())
+        .await
+        .unwrap();
+    let per_site = fresh.frontier_sites().await.unwrap();
+    assert_eq!(
+        per_site.iter().map(|(_, n)| *n as usize).sum::<usize>(),
+        known,
+        "{per_site:?}"
+    );
     server.terminate().await;
 }

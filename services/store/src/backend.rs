@@ -89,12 +89,48 @@ pub(crate) async fn connect(location: &Location) -> Result<(AnyPool, Backend), S
         .connect_with(options)
         .await
         .map_err(|e| open_error(e.to_string()))?;
-    let migrated = match backend {
-        Backend::Sqlite => sqlx::migrate!("./migrations/sqlite").run(&pool).await,
-        Backend::Postgres => sqlx::migrate!("./migrations/postgres").run(&pool).await,
+    let migrated = match location {
+        Location::Sqlite(path) => {
+            let _held = migration_lock(path).await.map_err(|e| open_error(e.to_string()))?;
+            sqlx::migrate!("./migrations/sqlite").run(&pool).await
+        }
+        Location::Postgres(_) => sqlx::migrate!("./migrations/postgres").run(&pool).await,
     };
     migrated.map_err(|e| StoreError::Migration(e.to_string()))?;
     Ok((pool, backend))
+}
+
+/// How long a process waits for another to finish migrating the same file.
+const MIGRATION_WAIT: Duration = Duration::from_secs(60);
+
+/// A lock on `PATH.migrate-lock`, held while migrating a SQLite file. sqlx
+/// takes no lock there (PostgreSQL migrations take an advisory lock): two
+/// processes opening a new file at once (a scheduler and an indexer started
+/// together) would both apply the first migration, and one would fail.
+async fn migration_lock(path: &std::path::Path) -> std::io::Result<std::fs::File> {
+    let mut lock_path = path.as_os_str().to_owned();
+    lock_path.push(".migrate-lock");
+    let file = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&lock_path)?;
+    let deadline = tokio::time::Instant::now() + MIGRATION_WAIT;
+    loop {
+        match file.try_lock() {
+            Ok(()) => return Ok(file),
+            Err(std::fs::TryLockError::WouldBlock) if tokio::time::Instant::now() < deadline => {
+                tokio::time::sleep(Duration::from_millis(20)).await
+            }
+            Err(std::fs::TryLockError::WouldBlock) => {
+                return Err(std::io::Error::other(format!(
+                    "another process has been migrating this database for {MIGRATION_WAIT:?} (lock {})",
+                    std::path::Path::new(&lock_path).display()
+                )));
+            }
+            Err(std::fs::TryLockError::Error(e)) => return Err(e),
+        }
+    }
 }
 
 async fn configure_sqlite(conn: &mut AnyConnection) -> Result<(), sqlx::Error> {

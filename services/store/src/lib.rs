@@ -125,6 +125,25 @@ pub enum Location {
     Postgres(String),
 }
 
+/// The flags every process that opens the store takes.
+#[derive(Debug, Clone, clap::Args)]
+pub struct DatabaseArgs {
+    /// Where the SQLite database lives (unless --database-url is given).
+    #[arg(long, env = "DATA_DIR", default_value = "./data")]
+    pub data_dir: PathBuf,
+    /// The database: `postgres://USER:PASSWORD@HOST/DB` for PostgreSQL
+    /// (production), `sqlite://PATH`; default: SQLite in the data directory.
+    #[arg(long, env = "DATABASE_URL")]
+    pub database_url: Option<String>,
+}
+
+impl DatabaseArgs {
+    /// Opens the store the flags name.
+    pub async fn open(&self) -> Result<Store, StoreError> {
+        Store::open(&Location::from_args(self.database_url.as_deref(), &self.data_dir)?).await
+    }
+}
+
 impl Location {
     /// `--database-url` when given (`postgres://…`, `postgresql://…` or
     /// `sqlite://PATH`), else the SQLite file in the data directory.
