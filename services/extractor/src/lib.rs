@@ -173,11 +173,9 @@ fn extract_simplified(doc: &ParsedDocument, origin: &Origin) -> ReportRecord {
     let gwr = doc_type == Some(DocType::GovernmentWorkReport);
     let meeting = meeting.filter(|_| gwr);
     let speaker = meeting::speaker(&text, meeting.as_ref()).filter(|_| gwr);
-    let (review, plan) = if is_report {
-        years::years(title_str, &text, doc_type, meeting_when(meeting.as_ref()))
-    } else {
-        (None, None)
-    };
+    let (review, plan) = doc_type.map_or((None, None), |kind| {
+        years::years(title_str, &text, Some(kind), meeting_when(meeting.as_ref()))
+    });
     let publisher = meta::publisher(doc, &chrome);
     let published = published_date(doc, &chrome, title.as_ref());
     let placeholder =
