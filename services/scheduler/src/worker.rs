@@ -2,7 +2,7 @@
 //! [`FRONTIER_BUCKET`] (one entry per URL), so a restarted or replacement
 //! scheduler continues where the last one stopped.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -282,8 +282,8 @@ pub async fn township_columns_in(bus: &Bus) -> Result<BTreeMap<String, Vec<Strin
 }
 
 /// Every frontier entry in the bucket (unreadable ones skipped and logged),
-/// read in one pass: the last value of every key streamed by one ordered
-/// consumer, not a request per key (100,000 entries in a second or two
+/// read in one pass: the bucket's messages (one per key) streamed by one
+/// ordered consumer, not a request per key (100,000 entries in a second or two
 /// instead of a minute; BENCHMARKS.md, frontier).
 pub async fn load_states(kv: &kv::Store) -> Result<Vec<UrlState>, BusError> {
     let kv_err = |e: &dyn std::fmt::Display| BusError::Kv {
@@ -293,12 +293,20 @@ pub async fn load_states(kv: &kv::Store) -> Result<Vec<UrlState>, BusError> {
     // An empty bucket sends nothing at all: the watch would wait for the
     // first new entry.
     // (Asked now: the store's cached stream info is from when it was opened.)
-    let stored = kv.stream.get_info().await.map_err(|e| kv_err(&e))?.state.messages;
+    let stream = kv.stream.get_info().await.map_err(|e| kv_err(&e))?.state;
+    let (stored, last_written) = (stream.messages, stream.last_sequence);
     if stored == 0 {
         return Ok(Vec::new());
     }
-    let mut entries = kv.watch_with_history(">").await.map_err(|e| kv_err(&e))?;
-    let mut states = Vec::with_capacity(stored as usize);
+    // Every message from the first: the bucket keeps one value per key, so
+    // that is each key's value once, then what is written meanwhile. (A
+    // last-value-per-key watch on 2.9 was seen to hand out one key's value
+    // in another's place while the keys were being rewritten.)
+    let mut entries = kv.watch_all_from_revision(1).await.map_err(|e| kv_err(&e))?;
+    // By key: an entry written again while the bucket is read (a running
+    // crawl read by `status`) comes a second time, and the later value is
+    // the one that holds.
+    let mut states = HashMap::with_capacity(stored as usize);
     loop {
         let entry = tokio::time::timeout(LOAD_QUIET, entries.next())
             .await
@@ -307,14 +315,22 @@ pub async fn load_states(kv: &kv::Store) -> Result<Vec<UrlState>, BusError> {
             .map_err(|e| kv_err(&e))?;
         if entry.operation == kv::Operation::Put {
             match serde_json::from_slice::<UrlState>(&entry.value) {
-                Ok(state) => states.push(state),
+                Ok(state) => {
+                    states.insert(entry.key, state);
+                }
                 Err(e) => tracing::warn!(key = entry.key, error = %e, "unreadable frontier entry skipped"),
             }
+        } else {
+            states.remove(&entry.key);
         }
-        // The last key's value: everything written before the watch began
-        // has been read (this scheduler, holding the lease, is the only writer).
-        if entry.delta == 0 {
-            return Ok(states);
+        // Past everything written before the read began, and caught up or
+        // holding as many keys as there were (a crawl that keeps writing
+        // keeps the reader a message or two behind). A value rewritten
+        // meanwhile leaves its old place (one value per key) and comes
+        // later, so being past the old last one is not enough by itself.
+        let complete = entry.delta == 0 || states.len() as u64 >= stored;
+        if entry.revision >= last_written && complete {
+            return Ok(states.into_values().collect());
         }
     }
 }

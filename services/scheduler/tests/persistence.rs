@@ -173,3 +173,40 @@ async fn a_bucket_without_its_index_is_copied_into_a_new_one() {
     );
     server.terminate().await;
 }
+
+#[tokio::test]
+async fn the_bucket_read_while_it_is_written_gives_each_url_once() {
+    let (_dir, mut server, bus, sites, index) = private_nats().await;
+    let scheduler = Scheduler::start(&bus, &sites, Mode::Continuous, index).await.unwrap();
+    let known = scheduler.stats().await.values().map(|s| s.known).sum::<usize>();
+    let kv = bus.key_value(FRONTIER_BUCKET, 1).await.unwrap();
+    let entries: Vec<(String, bytes::Bytes)> = {
+        let keys: Vec<String> = kv.keys().await.unwrap().try_collect().await.unwrap();
+        let mut entries = Vec::new();
+        for key in keys {
+            entries.push((key.clone(), kv.get(&key).await.unwrap().unwrap()));
+        }
+        entries
+    };
+    // Another process (a running crawl) writes the same entries again and
+    // again while `status` reads the bucket: a write every millisecond or
+    // two, more than a crawl makes.
+    let writer = {
+        let kv = kv.clone();
+        tokio::spawn(async move {
+            loop {
+                for (key, value) in &entries {
+                    kv.put(key, value.clone()).await.unwrap();
+                    tokio::time::sleep(Duration::from_millis(1)).await;
+                }
+            }
+        })
+    };
+    for _ in 0..20 {
+        let states = load_states(&kv).await.unwrap();
+        let urls: std::collections::BTreeSet<&str> = states.iter().map(|s| s.url.as_str()).collect();
+        assert_eq!((states.len(), urls.len()), (known, known), "each URL once");
+    }
+    writer.abort();
+    server.terminate().await;
+}
