@@ -186,8 +186,10 @@ pub fn doc_type(title: &str, text: &str) -> Result<DocType, NotReport> {
     }
     let summary = SUMMARY_WORDS.iter().any(|w| t.contains(w));
     let plan = PLAN_WORDS.iter().any(|w| t.contains(w));
+    // 某镇2021年发展情况及2022年工作规划: an account and a plan.
+    let account = summary || t.contains("情况");
     match (summary, plan) {
-        (true, true) => Ok(DocType::WorkSummaryAndPlan),
+        (_, true) if account => Ok(DocType::WorkSummaryAndPlan),
         // A summary that goes on to next year's plan is both.
         (true, false) if has_plan_part(text) => Ok(DocType::WorkSummaryAndPlan),
         (true, false) => Ok(DocType::WorkSummary),
@@ -213,7 +215,7 @@ static REVIEW_HEADING: LazyLock<Regex> = LazyLock::new(|| {
 });
 static PLAN_HEADING: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(
-        r"(?m)(?:^|[一二三四五六七八九十][、.．]\s*)(?:(?:19|20)\d{2}\s*年(?:度)?|下半年|明年|下一步|新的一年)[^。\n]{0,12}?(?:工作计划|工作打算|工作思路|工作安排|工作重点|重点工作|工作谋划|工作要点|主要目标|目标任务)|(?m)^[一二三四五六七八九十][、.．]\s*下一步(?:工作)?(?:计划|打算|思路|安排)",
+        r"(?m)(?:^|[一二三四五六七八九十][、.．]\s*)(?:(?:19|20)\d{2}\s*年(?:度)?|下半年|明年|下一步|下步|下阶段|今后|新的一年)[^。\n]{0,12}?(?:工作计划|工作打算|工作思路|工作安排|工作重点|重点工作|工作谋划|工作要点|主要目标|目标任务)|(?m)^(?:[一二三四五六七八九十]{1,2}[、.．]|[（(][一二三四五六七八九十]{1,2}[)）])\s*[^。\n]{0,10}?(?:下一步|下步|下部|下阶段|今后)的?(?:工作)?(?:计划|打算|思路|安排|重点|措施|举措)",
     )
     .expect("static regex")
 });
@@ -285,7 +287,7 @@ static LEADERSHIP_OPENING: LazyLock<Regex> = LazyLock::new(|| {
 });
 /// How a year's plan opens: 今年工作的总体要求是, 总体工作思路是.
 static PLAN_OPENING: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"(?:今年|明年|(?:19|20)\d{2}年)工作的?总体要求|(?:总体|总的)(?:工作)?思路是|主要预期目标是|(?:及|和|与|、)(?:下一步|明年|下半年|(?:19|20)\d{2}\s*年)(?:的)?(?:工作)?(?:计划|打算|思路|安排|设想|目标)[^。]{0,8}(?:报告|汇报|公布)")
+    Regex::new(r"(?:今年|明年|(?:19|20)\d{2}年)工作的?总体要求|(?:总体|总的)(?:工作)?思路是|主要预期目标是|(?:及|和|与|、)(?:下一步|下步|下部|下阶段|今后|明年|下半年|(?:19|20)\d{2}\s*年)(?:的)?(?:工作)?(?:计划|打算|思路|安排|设想|目标)[^。]{0,12}(?:报告|汇报|公布)")
             .expect("static regex")
 });
 /// A report delivered to the congress: 向大会报告工作, 向大会作…报告.
@@ -526,6 +528,18 @@ mod tests {
         assert_eq!(doc_type("某镇防汛报告", ""), Err(NotReport::TitleNamesNoReport));
         let news = "3月30日，某镇第二十届人民代表大会第五次会议胜利召开。";
         assert_eq!(doc_type("", news), Err(NotReport::NewsOrPersonal));
+    }
+
+    #[test]
+    fn plan_parts_however_they_are_headed() {
+        assert_eq!(
+            kind("某镇2021年经济社会发展情况及2022年工作规划", ""),
+            Some(DocType::WorkSummaryAndPlan)
+        );
+        let text = "一、主要工作\n全镇完成投资。\n（三）下步工作打算\n抓项目。";
+        assert_eq!(kind("某镇2023年工作总结", text), Some(DocType::WorkSummaryAndPlan));
+        let text = "就我乡今年的工作情况、存在问题，及下部工作打算向各位领导作汇报：";
+        assert_eq!(kind("政府汇报材料", text), Some(DocType::WorkSummaryAndPlan));
     }
 
     #[test]

@@ -251,6 +251,14 @@ fn report_kind(
     let blurb = title.is_none().then(|| title::blurb_name(text)).flatten();
     let type_title = blurb.as_deref().unwrap_or(title_str);
     let kind = classify::doc_type(type_title, text)?;
+    // A report opening with the township congress it is delivered to is
+    // the government's report to it, whatever its title calls it.
+    let to_congress = meeting.is_some_and(|m| !meeting::of_higher_level(m)) && text.contains("各位代表");
+    let kind = if to_congress {
+        DocType::GovernmentWorkReport
+    } else {
+        kind
+    };
     // A page of a sentence or two with a file attached ("the full text is
     // attached") announces a report; the attachment is the report.
     if !doc.attachments.is_empty() && !townreports_parser::has_own_body(text) {
@@ -264,7 +272,8 @@ fn report_kind(
     {
         return Err(NotReport::NotTownshipVoice);
     }
-    let higher_congress = kind == DocType::GovernmentWorkReport && meeting.is_some_and(meeting::of_higher_level);
+    let higher_congress = (kind == DocType::GovernmentWorkReport || text.contains("各位代表"))
+        && meeting.is_some_and(meeting::of_higher_level);
     if classify::speaks_for_higher_level(text) || higher_congress {
         return Err(NotReport::HigherLevel);
     }
@@ -571,5 +580,38 @@ mod tests {
         assert!(CUT_OUT_TITLE.is_match("镇“十四五”工作谋划报告"));
         assert!(!CUT_OUT_TITLE.is_match("镇长工作报告"));
         assert!(!CUT_OUT_TITLE.is_match("乡镇2023年工作总结"));
+    }
+
+    #[test]
+    fn a_report_to_the_township_congress_is_its_government_report_whatever_its_title() {
+        let text = "甲镇2023年工作报告\n——在甲镇第十八届人民代表大会第三次会议上\n各位代表：\n一年来，全镇上下团结一心，完成投资3亿元，新建道路5公里。";
+        let doc = document_from_bytes(text.as_bytes(), "a.txt", None);
+        let record = extract(
+            &doc,
+            &Origin::File {
+                path: "a.txt".into(),
+                url: None,
+            },
+        );
+        assert_eq!(record.doc_type.as_deref(), Some("government_work_report"));
+        // A county's congress keeps it from being a township's at all.
+        let county = text.replace("在甲镇第十八届", "在乙县第十八届");
+        let doc = document_from_bytes(county.as_bytes(), "b.txt", None);
+        let record = extract(
+            &doc,
+            &Origin::File {
+                path: "b.txt".into(),
+                url: None,
+            },
+        );
+        assert_eq!(record.is_report, Some(false));
+        assert!(
+            record
+                .evidence
+                .iter()
+                .any(|e| e.field == "is_report" && e.quote.contains("county")),
+            "{:?}",
+            record.evidence
+        );
     }
 }
