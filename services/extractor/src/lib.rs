@@ -585,25 +585,17 @@ mod tests {
     #[test]
     fn a_report_to_the_township_congress_is_its_government_report_whatever_its_title() {
         let text = "甲镇2023年工作报告\n——在甲镇第十八届人民代表大会第三次会议上\n各位代表：\n一年来，全镇上下团结一心，完成投资3亿元，新建道路5公里。";
-        let doc = document_from_bytes(text.as_bytes(), "a.txt", None);
-        let record = extract(
-            &doc,
-            &Origin::File {
+        let record_of = |text: &str| {
+            let doc = document_from_bytes(text.as_bytes(), "a.txt", None);
+            let origin = Origin::File {
                 path: "a.txt".into(),
                 url: None,
-            },
-        );
-        assert_eq!(record.doc_type.as_deref(), Some("government_work_report"));
+            };
+            extract(&doc, &origin)
+        };
+        assert_eq!(record_of(text).doc_type.as_deref(), Some("government_work_report"));
         // A county's congress keeps it from being a township's at all.
-        let county = text.replace("在甲镇第十八届", "在乙县第十八届");
-        let doc = document_from_bytes(county.as_bytes(), "b.txt", None);
-        let record = extract(
-            &doc,
-            &Origin::File {
-                path: "b.txt".into(),
-                url: None,
-            },
-        );
+        let record = record_of(&text.replace("在甲镇第十八届", "在乙县第十八届"));
         assert_eq!(record.is_report, Some(false));
         assert!(
             record
