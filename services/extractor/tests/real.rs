@@ -33,11 +33,12 @@ fn dev_split() {
 fn test_split_holds_its_floors() {
     let r = scored("test");
     assert!(r.reports >= 80 && r.documents - r.reports >= 25, "{r}");
-    assert!(r.field_accuracy() >= 0.87, "{r}");
+    assert!(r.field_accuracy() >= 0.88, "{r}");
     assert!(r.metric_recall() >= 0.79, "{r}");
-    assert!(r.report_recall() >= 0.88 && r.report_precision() >= 0.89, "{r}");
+    assert!(r.report_recall() >= 0.88 && r.report_precision() >= 0.91, "{r}");
     assert!(r.wrong_codes <= 1, "{r}");
     // Reports found by newer rules bring their fields, some wrong: the share
-    // rose from 6.4 % to 6.9 % when six more reports were found.
-    assert!(r.wrong_share() <= 0.07, "{r}");
+    // rose from 6.4 % to 6.9 % when six more reports were found, then came
+    // back to 6.5 %.
+    assert!(r.wrong_share() <= 0.066, "{r}");
 }
