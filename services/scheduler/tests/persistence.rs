@@ -75,6 +75,7 @@ async fn restart_neither_loses_nor_repeats_dispatched_jobs() {
     assert_eq!(fetch_queue(&bus).await, 2);
     shutdown.trigger();
     dispatcher.await.unwrap();
+    first.flush_index().await.unwrap();
     drop(first);
     // The status index holds what the bucket holds: both robots.txt in
     // flight (no due time), the start URLs waiting for them.
