@@ -32,7 +32,7 @@ use serde::Serialize;
 use townreports_bus::{Bus, NatsOptions, Shutdown};
 use townreports_scheduler::frontier::SiteStats;
 use townreports_scheduler::worker::{site_stats_in, township_columns_in};
-use townreports_store::{DatabaseArgs, Location, MetricRow, Store, StoreError, VersionInfo};
+use townreports_store::{DatabaseArgs, MetricRow, Store, StoreError, VersionInfo};
 
 use crate::params::Params;
 
@@ -283,7 +283,7 @@ pub struct ServeArgs {
 
 /// Serves the API until shutdown.
 pub async fn serve(args: ServeArgs, shutdown: Shutdown) -> anyhow::Result<()> {
-    let location = Location::from_args(args.database.database_url.as_deref(), &args.database.data_dir)?;
+    let location = args.database.location()?;
     let store = Arc::new(Store::open(&location).await?);
     let listener = tokio::net::TcpListener::bind(args.listen)
         .await

@@ -251,9 +251,11 @@ fn report_kind(
     let blurb = title.is_none().then(|| title::blurb_name(text)).flatten();
     let type_title = blurb.as_deref().unwrap_or(title_str);
     let kind = classify::doc_type(type_title, text)?;
+    let addresses_deputies = text.contains("各位代表");
+    let higher_congress = meeting.is_some_and(meeting::of_higher_level);
     // A report opening with the township congress it is delivered to is
     // the government's report to it, whatever its title calls it.
-    let to_congress = meeting.is_some_and(|m| !meeting::of_higher_level(m)) && text.contains("各位代表");
+    let to_congress = meeting.is_some() && !higher_congress && addresses_deputies;
     let kind = if to_congress {
         DocType::GovernmentWorkReport
     } else {
@@ -272,9 +274,8 @@ fn report_kind(
     {
         return Err(NotReport::NotTownshipVoice);
     }
-    let higher_congress = (kind == DocType::GovernmentWorkReport || text.contains("各位代表"))
-        && meeting.is_some_and(meeting::of_higher_level);
-    if classify::speaks_for_higher_level(text) || higher_congress {
+    let to_higher_congress = higher_congress && (kind == DocType::GovernmentWorkReport || addresses_deputies);
+    if classify::speaks_for_higher_level(text) || to_higher_congress {
         return Err(NotReport::HigherLevel);
     }
     Ok(kind)

@@ -89,9 +89,13 @@ impl Scheduler {
         });
         let mut frontier = scheduler.frontier.lock().await;
         if backfill {
-            let rows = index_rows(&frontier.all_states())?;
-            tracing::info!(rows = rows.len(), indexed, "copying the frontier into the status index");
-            scheduler.index.save_frontier(&rows).await.map_err(index_err)?;
+            let states = frontier.all_states();
+            tracing::info!(
+                rows = states.len(),
+                indexed,
+                "copying the frontier into the status index"
+            );
+            scheduler.queue_for_index(&states)?;
         }
         scheduler.persist(&mut frontier).await?;
         scheduler.flush_index().await?;
@@ -126,7 +130,16 @@ impl Scheduler {
             }
             saved += 1;
         }
-        let rows = index_rows(&states)?;
+        self.queue_for_index(&states)
+    }
+
+    /// Queues the index rows of `states` for the next flush.
+    fn queue_for_index(&self, states: &[UrlState]) -> Result<(), BusError> {
+        let rows = states
+            .iter()
+            .map(UrlState::index_row)
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|e| BusError::Other(format!("a frontier entry cannot be written as JSON: {e}")))?;
         let mut pending = self.index_pending.lock().expect("index queue lock");
         pending.extend(rows.into_iter().map(|row| (row.key.clone(), row)));
         Ok(())
@@ -301,15 +314,6 @@ impl Stage for Scheduler {
 pub async fn site_stats_in(bus: &Bus) -> Result<BTreeMap<String, crate::frontier::SiteStats>, BusError> {
     let kv = bus.key_value(FRONTIER_BUCKET, 1).await?;
     Ok(crate::frontier::stats_of(&load_states(&kv).await?))
-}
-
-/// The index rows of `states`.
-fn index_rows(states: &[UrlState]) -> Result<Vec<FrontierRow>, BusError> {
-    states
-        .iter()
-        .map(UrlState::index_row)
-        .collect::<Result<_, _>>()
-        .map_err(|e| BusError::Other(format!("a frontier entry cannot be written as JSON: {e}")))
 }
 
 fn index_err(e: StoreError) -> BusError {

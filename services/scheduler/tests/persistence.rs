@@ -44,6 +44,11 @@ async fn private_nats() -> (tempfile::TempDir, NatsServerProcess, Bus, SitesFile
     (dir, server, bus, sites, index)
 }
 
+/// How many URLs `scheduler` knows.
+async fn known(scheduler: &Scheduler) -> usize {
+    scheduler.stats().await.values().map(|s| s.known).sum()
+}
+
 /// The index's rows of every known URL, by URL.
 async fn indexed(index: &Store, urls: &[&str]) -> BTreeMap<String, FrontierRow> {
     let keys: Vec<String> = urls.iter().map(|u| u.to_string()).collect();
@@ -157,7 +162,7 @@ async fn entries_the_server_lost_are_saved_again_after_it_comes_back() {
 async fn a_bucket_without_its_index_is_copied_into_a_new_one() {
     let (dir, mut server, bus, sites, index) = private_nats().await;
     let first = Scheduler::start(&bus, &sites, Mode::Continuous, index).await.unwrap();
-    let known = first.stats().await.values().map(|s| s.known).sum::<usize>();
+    let known = known(&first).await;
     drop(first);
 
     // The same bucket beside an empty database (an index added later, or a
@@ -179,7 +184,7 @@ async fn a_bucket_without_its_index_is_copied_into_a_new_one() {
 async fn the_bucket_read_while_it_is_written_gives_each_url_once() {
     let (_dir, mut server, bus, sites, index) = private_nats().await;
     let scheduler = Scheduler::start(&bus, &sites, Mode::Continuous, index).await.unwrap();
-    let known = scheduler.stats().await.values().map(|s| s.known).sum::<usize>();
+    let known = known(&scheduler).await;
     let kv = bus.key_value(FRONTIER_BUCKET, 1).await.unwrap();
     let entries: Vec<(String, bytes::Bytes)> = {
         let keys: Vec<String> = kv.keys().await.unwrap().try_collect().await.unwrap();

@@ -138,9 +138,14 @@ pub struct DatabaseArgs {
 }
 
 impl DatabaseArgs {
+    /// The database the flags name.
+    pub fn location(&self) -> Result<Location, StoreError> {
+        Location::from_args(self.database_url.as_deref(), &self.data_dir)
+    }
+
     /// Opens the store the flags name.
     pub async fn open(&self) -> Result<Store, StoreError> {
-        Store::open(&Location::from_args(self.database_url.as_deref(), &self.data_dir)?).await
+        Store::open(&self.location()?).await
     }
 }
 
