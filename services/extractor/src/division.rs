@@ -165,11 +165,29 @@ fn clause_around(chars: &[char], start: usize, end: usize) -> String {
 }
 
 /// Whether a mention is of someone else's place (learnt from, visited,
-/// bordering) rather than the document's own.
+/// bordering; one of a list of places: 南通、上海等地) rather than the
+/// document's own.
 fn foreign(chars: &[char], m: &PlaceMention) -> bool {
     let clause = clause_around(chars, m.start, m.end);
-    !OWN_CUES.iter().any(|w| clause.contains(w)) && FOREIGN_CUES.iter().any(|w| clause.contains(w))
+    let listed = (m.start > 0 && chars[m.start - 1] == '、') || chars.get(m.end) == Some(&'、');
+    !OWN_CUES.iter().any(|w| clause.contains(w))
+        && (FOREIGN_CUES.iter().any(|w| clause.contains(w)) || (listed && clause.contains('等')))
 }
+
+/// Whether a mention opens a company's name (湖南某某食品有限公司): firms
+/// from anywhere invest in a township, so their names say nothing of where
+/// the document is from.
+fn names_a_company(chars: &[char], m: &PlaceMention) -> bool {
+    let tail: String = chars[m.end.min(chars.len())..]
+        .iter()
+        .take(14)
+        .take_while(|c| !matches!(c, '。' | '，' | ',' | '；' | '、' | '\n' | '：' | '（' | '('))
+        .collect();
+    COMPANY_WORDS.iter().any(|w| tail.contains(w))
+}
+
+/// What ends a company's name.
+const COMPANY_WORDS: &[&str] = &["公司", "集团", "有限", "银行", "股份"];
 
 /// The text resolution looks at: the title, the opening and the sign-off.
 fn scan_text(inputs: &Inputs) -> String {
@@ -198,7 +216,9 @@ fn higher_places(inputs: &Inputs, scan: &str, mentions: &[PlaceMention]) -> (Hig
     let mut evidence = Vec::new();
     for m in mentions {
         let Some(level) = level_digits(m.level) else { continue };
-        if foreign(&chars, m) {
+        if names_a_company(&chars, m) {
+            evidence.push(format!("{} is part of a company's name", m.name));
+        } else if foreign(&chars, m) {
             evidence.push(format!("{} is named as someone else's place", m.name));
         } else {
             higher.add(level, m.codes.iter().cloned());
@@ -652,6 +672,25 @@ mod tests {
         assert_eq!(
             (d.township.as_deref(), d.province, d.code),
             (Some("花桥镇"), None, None)
+        );
+    }
+
+    #[test]
+    fn a_company_or_a_list_of_destinations_names_no_province() {
+        let unplaced = |text: &str| resolve(&inputs("某镇2023年工作总结", text, false));
+        for text in [
+            "引进湖南鸭当家食品有限公司，建成天麻种植基地。",
+            "招商主攻江阴、昆山、南通、上海等长三角地区。",
+        ] {
+            let d = unplaced(text);
+            assert_eq!(d.province, None, "{text}: {:?}", d.evidence);
+        }
+        // The province the leader visited is the document's own.
+        assert_eq!(
+            unplaced("深入贯彻习近平总书记考察湖南重要讲话精神。")
+                .province
+                .as_deref(),
+            Some("湖南省")
         );
     }
 
