@@ -183,8 +183,8 @@ pub fn pick(doc: &ParsedDocument, chrome: &Chrome, text: &str) -> Option<Title> 
         return Some(meta(page_title, "page"));
     }
     let mut best: Option<(String, u32, usize, &str)> = None;
-    for (i, line) in text.lines().take(OPENING_LINES).enumerate() {
-        let mut t = strip(line);
+    for (i, line) in opening_lines(text).into_iter().take(OPENING_LINES).enumerate() {
+        let mut t = strip(&line.replace(['\n', '\r'], ""));
         // A first line that runs on into the text (颛桥镇人民政府半年工作情况报告
         // ——2022年7月28日在…) starts with its title.
         if !title_like(&t)
@@ -220,6 +220,44 @@ pub fn pick(doc: &ParsedDocument, chrome: &Chrome, text: &str) -> Option<Title> 
             .filter(|t| title_like(t))
             .map(|t| meta(t, "found_on:title")),
     }
+}
+
+/// The text's lines, except that a run of fragments at the very top (a
+/// PDF's title broken after each word: XX / 镇2023 / 年政府工作报告) is
+/// one line with the line it runs into; each item is a slice of `text`.
+fn opening_lines(text: &str) -> Vec<&str> {
+    // Too few characters to be a title on its own (`title_like` wants four
+    // Han characters), so joining costs no title.
+    const FRAGMENT: usize = 8;
+    let han = |t: &str| t.chars().filter(|c| ('\u{4e00}'..='\u{9fff}').contains(c)).count();
+    let mut lines: Vec<&str> = Vec::new();
+    let mut run_start: Option<usize> = None;
+    let mut offset = 0;
+    for line in text.split_inclusive('\n') {
+        let body = line.trim_end_matches(['\n', '\r']);
+        let short = {
+            let t = body.trim();
+            !t.is_empty()
+                && t.chars().count() <= FRAGMENT
+                && han(t) < 4
+                && t.chars().all(|c| c.is_alphanumeric() || c == '*')
+        };
+        let at_top = lines.is_empty();
+        match run_start {
+            Some(start) if !short => {
+                lines.push(&text[start..offset + body.len()]);
+                run_start = None;
+            }
+            Some(_) => {}
+            None if short && at_top => run_start = Some(offset),
+            None => lines.push(body),
+        }
+        offset += line.len();
+    }
+    if let Some(start) = run_start {
+        lines.push(text[start..].trim_end());
+    }
+    lines
 }
 
 /// What an aggregator's blurb says the page holds (its own words, not the
@@ -293,6 +331,15 @@ mod tests {
         let crumbs = ">> 政府信息公开 >> 工作信息 >> 计划总结\n发布机构: 某镇 公开日期: 2025-01-09\n\
                       某镇2024年工作总结和2025年工作思路\n正文。";
         assert_eq!(pick_from(crumbs).as_deref(), Some("某镇2024年工作总结和2025年工作思路"));
+    }
+
+    #[test]
+    fn a_title_broken_into_fragments_at_the_top_is_one_title() {
+        let page = "XX\n镇2023\n年政府工作报告\n各位代表:\n现在,我代表XX镇人民政府向大会报告工作。";
+        assert_eq!(pick_from(page).as_deref(), Some("XX镇2023年政府工作报告"));
+        // Marks and separators are not fragments of a title.
+        let page = "|\n政府工作报告\n各位代表:\n现在,我代表镇人民政府向大会报告工作。";
+        assert_eq!(pick_from(page).as_deref(), Some("政府工作报告"));
     }
 
     #[test]
