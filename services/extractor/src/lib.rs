@@ -58,11 +58,12 @@ pub enum Origin {
     Url { url: String, site_id: String },
 }
 
-/// A township's name blanked out: XX镇, xx 镇, *街道, **乡, ooo乡, _镇,
-/// 〔...〕乡, 某镇; or a title opening on the bare level word before a year.
+/// A township's or village's name blanked out: XX镇, xx 镇, *街道, **“乡,
+/// ooo乡, _镇, 〔...〕乡, 某镇, xx村; or a title opening on the bare level
+/// word before a year.
 static PLACEHOLDER: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(
-        r"(?:[xXＸ×]{1,4}|[*＊]{1,4}|[_＿]{1,4}|o{2,4}|[〇○]{2,4}|某某|某|〔(?:\.{3}|…{1,2})〕)\s?(?:镇|乡|街道)|^(?:镇|乡|街道)(?:\d{4}|上半年|下半年)",
+        r"(?:[xXＸ×]{1,4}|[*＊]{1,4}|[_＿]{1,4}|o{2,4}|[〇○]{2,4}|某某|〔(?:\.{3}|…{1,2})〕)\s?[“”]?(?:镇|乡|街道|村|社区)|某\s?(?:镇|乡|街道)|^(?:镇|乡|街道)(?:\d{4}|上半年|下半年)",
     )
     .expect("static regex")
 });
@@ -571,10 +572,12 @@ mod tests {
             "_镇党委",
             "〔...〕乡",
             "XX镇",
+            "**“乡党委",
+            "完成xx村通组公路",
         ] {
             assert!(PLACEHOLDER.is_match(masked), "{masked}");
         }
-        for real in ["城关镇人民政府", "乡镇企业", "2023年，全镇上下"] {
+        for real in ["城关镇人民政府", "乡镇企业", "2023年，全镇上下", "某村民小组"] {
             assert!(!PLACEHOLDER.is_match(real), "{real}");
         }
         assert!(CUT_OUT_TITLE.is_match("镇政府2023年工作总结"));
