@@ -277,6 +277,10 @@ pub struct Frontier {
     /// Links refused as traps, per site and reason.
     trap_links: HashMap<String, BTreeMap<String, usize>>,
     queues: Queues,
+    /// What the entries evicted to the status index add to each site's
+    /// counts ([`Frontier::evict_cold`]), so that [`Frontier::stats`] still
+    /// counts every known URL.
+    evicted: HashMap<String, SiteStats>,
 }
 
 impl Frontier {
@@ -303,6 +307,7 @@ impl Frontier {
             calendar_pages: HashMap::new(),
             trap_links: HashMap::new(),
             queues: Queues::default(),
+            evicted: HashMap::new(),
         }
     }
 
@@ -849,6 +854,75 @@ impl Frontier {
         !in_flight && !self.queues.any_due(now, |c| is_live(c, &self.urls, &self.sites))
     }
 
+    /// Drops from memory the articles and attachments that are neither in
+    /// flight, nor changed since they were saved, nor due before
+    /// `now + window`: the status index holds them, and they come back by
+    /// [`Frontier::unknown_keys`] lookups and the due window's refills
+    /// ([`Frontier::warm`]). Robots.txt entries, lists and county portals
+    /// stay: every host's politeness and every revisit decision reads them.
+    /// Only a continuous crawl evicts: a one-off crawl's summary counts its
+    /// entries. The caller makes sure the index has every saved entry.
+    pub fn evict_cold(&mut self, now: i64, window: Duration) -> usize {
+        if self.mode != Mode::Continuous {
+            return 0;
+        }
+        let horizon = now.saturating_add(window.as_millis() as i64);
+        let cold: Vec<String> = self
+            .urls
+            .iter()
+            .filter(|(key, s)| {
+                !matches!(s.kind(), PageKind::Robots | PageKind::List | PageKind::Portal)
+                    && s.discovery.is_none()
+                    && s.status != UrlStatus::InFlight
+                    && s.next_due_ms.is_none_or(|due| due > horizon)
+                    && !self.dirty.contains(*key)
+            })
+            .map(|(key, _)| key.clone())
+            .collect();
+        for key in &cold {
+            if let Some(state) = self.urls.remove(key) {
+                self.evicted.entry(state.site_id.clone()).or_default().tally(&state, 1);
+            }
+        }
+        cold.len()
+    }
+
+    /// The keys an update would read that are not in memory: the page it is
+    /// about and the links it has. Known ones are in the status index.
+    pub fn unknown_keys(&self, links: &DiscoveredLinks) -> Vec<String> {
+        let job = links.job.iter().map(|j| j.url.as_str());
+        job.chain(links.links.iter().map(|l| l.url.as_str()))
+            .filter_map(|u| Some(canonical(&Url::parse(u).ok()?).to_string()))
+            .filter(|key| !self.urls.contains_key(key))
+            .collect::<HashSet<_>>()
+            .into_iter()
+            .collect()
+    }
+
+    /// Takes back entries read from the status index (evicted ones looked
+    /// up, or due soon). What memory holds is newer and stays.
+    pub fn warm(&mut self, states: impl IntoIterator<Item = UrlState>) {
+        for state in states {
+            let Ok(url) = Url::parse(&state.url) else {
+                continue;
+            };
+            let key = canonical(&url).to_string();
+            if self.urls.contains_key(&key) {
+                continue;
+            }
+            if let Some(evicted) = self.evicted.get_mut(&state.site_id) {
+                evicted.tally(&state, -1);
+            }
+            self.urls.insert(key.clone(), state);
+            self.enqueue(&key);
+        }
+    }
+
+    /// Entries in memory (the rest are in the status index).
+    pub fn in_memory(&self) -> usize {
+        self.urls.len()
+    }
+
     /// Entries changed since the last call, for persistence.
     pub fn take_dirty(&mut self) -> Vec<UrlState> {
         let keys: Vec<String> = self.dirty.drain().collect();
@@ -888,6 +962,11 @@ impl Frontier {
         let known = self.urls.values().filter(|s| self.sites.contains_key(&s.site_id));
         for (site, site_stats) in stats_of(known) {
             stats.insert(site, site_stats);
+        }
+        for (site, evicted) in &self.evicted {
+            if let Some(s) = stats.get_mut(site) {
+                s.merge(evicted);
+            }
         }
         for (site, reasons) in &self.trap_links {
             if let Some(s) = stats.get_mut(site) {
@@ -943,33 +1022,60 @@ fn job_of(state: &UrlState, scheduled_at_ms: i64, host_delay_ms: u64, division_c
 pub fn stats_of<'a>(states: impl IntoIterator<Item = &'a UrlState>) -> BTreeMap<String, SiteStats> {
     let mut stats: BTreeMap<String, SiteStats> = BTreeMap::new();
     for state in states {
-        let s = stats.entry(state.site_id.clone()).or_default();
-        s.known += 1;
-        s.fetches += u64::from(state.fetches);
+        stats.entry(state.site_id.clone()).or_default().tally(state, 1);
+    }
+    stats
+}
+
+impl SiteStats {
+    /// Counts `state` in (`delta` 1) or out (-1). Counted out, a state
+    /// leaves the latest success and the earliest next visit as they were:
+    /// an evicted entry counted out again is back in memory, where the
+    /// merged figures find the same times.
+    fn tally(&mut self, state: &UrlState, delta: isize) {
+        fn add(n: &mut usize, delta: isize) {
+            *n = n.saturating_add_signed(delta);
+        }
+        fn add_to(map: &mut BTreeMap<String, usize>, key: &str, delta: isize) {
+            let n = map.entry(key.to_string()).or_default();
+            add(n, delta);
+            if *n == 0 {
+                map.remove(key);
+            }
+        }
+        add(&mut self.known, delta);
+        let fetches = u64::from(state.fetches);
+        self.fetches = if delta < 0 {
+            self.fetches.saturating_sub(fetches)
+        } else {
+            self.fetches + fetches
+        };
         match state.status {
             UrlStatus::Fetched | UrlStatus::NotModified => {
-                s.fetched += 1;
+                add(&mut self.fetched, delta);
                 if !state.attachment_format.is_empty() {
-                    *s.attachments_read.entry(state.attachment_format.clone()).or_default() += 1;
+                    add_to(&mut self.attachments_read, &state.attachment_format, delta);
                 }
-                s.last_success_ms = s.last_success_ms.max(state.last_fetch_ms);
+                if delta > 0 {
+                    self.last_success_ms = self.last_success_ms.max(state.last_fetch_ms);
+                }
             }
-            UrlStatus::Pending => s.pending += 1,
-            UrlStatus::InFlight => s.in_flight += 1,
+            UrlStatus::Pending => add(&mut self.pending, delta),
+            UrlStatus::InFlight => add(&mut self.in_flight, delta),
             UrlStatus::Blocked => {
-                s.blocked += 1;
-                *s.blocked_by.entry(state.error_message.clone()).or_default() += 1;
+                add(&mut self.blocked, delta);
+                add_to(&mut self.blocked_by, &state.error_message, delta);
             }
-            UrlStatus::Disallowed => s.disallowed += 1,
-            UrlStatus::Unsupported => *s.unsupported.entry(state.error_class.clone()).or_default() += 1,
-            UrlStatus::ImageOnly => *s.image_only.entry(state.error_class.clone()).or_default() += 1,
+            UrlStatus::Disallowed => add(&mut self.disallowed, delta),
+            UrlStatus::Unsupported => add_to(&mut self.unsupported, &state.error_class, delta),
+            UrlStatus::ImageOnly => add_to(&mut self.image_only, &state.error_class, delta),
             UrlStatus::NotFound | UrlStatus::Refused | UrlStatus::Failed => {
                 let class = if state.error_class.is_empty() {
                     format!("{:?}", state.status).to_lowercase()
                 } else {
                     state.error_class.clone()
                 };
-                *s.failed_by_class.entry(class).or_default() += 1;
+                add_to(&mut self.failed_by_class, &class, delta);
             }
         }
         if let Some(Discovered::County {
@@ -978,16 +1084,45 @@ pub fn stats_of<'a>(states: impl IntoIterator<Item = &'a UrlState>) -> BTreeMap<
             not_found,
         }) = &state.discovery
         {
-            s.townships += findings.townships.len();
-            s.not_found.extend(not_found.iter().cloned());
-            s.unresolved.extend(findings.unresolved.iter().map(|u| u.name.clone()));
-            s.gone.extend(gone.iter().map(|g| g.name.clone()));
+            // (Entries with findings are never evicted: only counted in.)
+            self.townships += findings.townships.len();
+            self.not_found.extend(not_found.iter().cloned());
+            self.unresolved
+                .extend(findings.unresolved.iter().map(|u| u.name.clone()));
+            self.gone.extend(gone.iter().map(|g| g.name.clone()));
         }
-        if let Some(due) = state.next_due_ms {
-            s.next_visit_ms = Some(s.next_visit_ms.map_or(due, |n| n.min(due)));
+        if delta > 0
+            && let Some(due) = state.next_due_ms
+        {
+            self.next_visit_ms = Some(self.next_visit_ms.map_or(due, |n| n.min(due)));
         }
     }
-    stats
+
+    /// Adds the counts of `other` (entries held elsewhere) to these.
+    fn merge(&mut self, other: &SiteStats) {
+        fn merge_map(into: &mut BTreeMap<String, usize>, from: &BTreeMap<String, usize>) {
+            for (k, n) in from {
+                *into.entry(k.clone()).or_default() += n;
+            }
+        }
+        self.known += other.known;
+        self.fetches += other.fetches;
+        self.fetched += other.fetched;
+        self.pending += other.pending;
+        self.in_flight += other.in_flight;
+        self.blocked += other.blocked;
+        self.disallowed += other.disallowed;
+        merge_map(&mut self.blocked_by, &other.blocked_by);
+        merge_map(&mut self.attachments_read, &other.attachments_read);
+        merge_map(&mut self.unsupported, &other.unsupported);
+        merge_map(&mut self.image_only, &other.image_only);
+        merge_map(&mut self.failed_by_class, &other.failed_by_class);
+        self.last_success_ms = self.last_success_ms.max(other.last_success_ms);
+        self.next_visit_ms = match (self.next_visit_ms, other.next_visit_ms) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        };
+    }
 }
 
 /// What the parser made of an attachment: read (its format), image-only
@@ -1076,6 +1211,54 @@ start_urls = ["http://127.0.0.1:2000/"]
         assert_eq!(partition_of("127.0.0.1:1000"), partition_of("127.0.0.1:1000"));
         let spread: HashSet<i64> = (0..1000).map(|i| partition_of(&format!("h{i}.gov.cn"))).collect();
         assert_eq!(spread.len(), PARTITIONS as usize);
+    }
+
+    #[test]
+    fn evicted_entries_keep_their_counts_and_come_back_as_they_were() {
+        let (mut f, list) = list_fetched(Mode::Continuous);
+        let arts = [
+            ("http://127.0.0.1:1000/art/1.html", PageKind::Article),
+            ("http://127.0.0.1:1000/art/2.html", PageKind::Article),
+        ];
+        f.on_links(&links(&list, "h", &arts), 0);
+        let mut now = 0;
+        while let Some(job) = f.due_jobs(now, 10).into_iter().find(|j| j.kind() == PageKind::Article) {
+            let status = if job.url.ends_with("1.html") {
+                FetchStatus::Ok
+            } else {
+                FetchStatus::Blocked
+            };
+            f.on_outcome(&outcome(&job, status), now);
+            now += 1;
+        }
+        let saved = f.take_dirty();
+        let before = f.stats();
+        let held = f.in_memory();
+        // Blocked backs off an hour, fetched waits for its recheck.
+        assert_eq!(f.evict_cold(now, Duration::from_secs(60)), 2);
+        assert_eq!(f.in_memory(), held - 2);
+        assert_eq!(f.stats()["a"], before["a"]);
+        let unknown = f.unknown_keys(&links(&list, "h", &arts));
+        assert_eq!(unknown.len(), 2, "{unknown:?}");
+        f.warm(saved.into_iter().filter(|s| unknown.iter().any(|k| k == &s.url)));
+        assert_eq!(f.in_memory(), held);
+        assert_eq!(f.stats()["a"], before["a"]);
+        assert!(f.unknown_keys(&links(&list, "h", &arts)).is_empty());
+        // A one-off crawl's summary counts what it holds: it evicts nothing.
+        let mut once = Frontier::new(&sites("0s"), Mode::Once);
+        once.seed(0);
+        assert_eq!(once.evict_cold(i64::MAX / 2, Duration::ZERO), 0);
+    }
+
+    /// A frontier (no delay) whose site `a` list has been fetched at 0,
+    /// and that list's job.
+    fn list_fetched(mode: Mode) -> (Frontier, FetchJob) {
+        let mut f = Frontier::new(&sites("0s"), mode);
+        f.seed(0);
+        answer_robots(&mut f, 0, None);
+        let list = f.due_jobs(0, 10).into_iter().find(|j| j.site_id == "a").unwrap();
+        f.on_outcome(&outcome(&list, FetchStatus::Ok), 0);
+        (f, list)
     }
 
     /// Hands out and answers every host's robots.txt at `now` (`None`: 404).
@@ -1348,11 +1531,7 @@ start_urls = ["http://127.0.0.1:2000/"]
 
     #[test]
     fn links_that_name_a_report_go_first() {
-        let mut f = Frontier::new(&sites("0s"), Mode::Once);
-        f.seed(0);
-        answer_robots(&mut f, 0, None);
-        let list = f.due_jobs(0, 10).into_iter().find(|j| j.site_id == "a").unwrap();
-        f.on_outcome(&outcome(&list, FetchStatus::Ok), 0);
+        let (mut f, list) = list_fetched(Mode::Once);
         let mut found = links(
             &list,
             "h",

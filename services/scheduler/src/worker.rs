@@ -4,6 +4,7 @@
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use futures::StreamExt;
@@ -17,11 +18,11 @@ use townreports_bus::{Bus, BusError, Publish, Shutdown, Stage, StageError, Worke
 use townreports_proto::now_ms;
 use townreports_proto::topology::{self as names, StageName};
 use townreports_proto::v1::frontier_update::Update;
-use townreports_proto::v1::{FetchJob, FrontierUpdate};
+use townreports_proto::v1::{DiscoveredLinks, FetchJob, FrontierUpdate};
 use townreports_sites::SitesFile;
 use townreports_store::{DatabaseArgs, FrontierRow, Store, StoreError};
 
-use crate::frontier::{Frontier, Mode, SiteStats, UrlState};
+use crate::frontier::{Frontier, Mode, PARTITIONS, SiteStats, UrlState};
 use crate::lease::{self, Lease};
 
 pub const FRONTIER_BUCKET: &str = "townreports_frontier";
@@ -46,8 +47,16 @@ pub struct Scheduler {
     /// transaction per update cost 40 % of the crawl rate (BENCHMARKS.md).
     /// The bucket stays the record until the index is read.
     index_pending: std::sync::Mutex<HashMap<String, FrontierRow>>,
+    /// How far ahead memory holds what is due ([`Scheduler::keep_memory`]),
+    /// in milliseconds.
+    due_window_ms: AtomicU64,
     wake: Notify,
 }
+
+/// The default of `--due-window`.
+pub const DUE_WINDOW: Duration = Duration::from_secs(600);
+/// Due entries read back from the status index per partition and sweep.
+const REFILL_PER_PARTITION: i64 = 10_000;
 
 /// How often saved entries are written to the status index.
 const INDEX_FLUSH: Duration = Duration::from_millis(250);
@@ -85,6 +94,7 @@ impl Scheduler {
             kv,
             index,
             index_pending: std::sync::Mutex::default(),
+            due_window_ms: AtomicU64::new(DUE_WINDOW.as_millis() as u64),
             wake: Notify::new(),
         });
         let mut frontier = scheduler.frontier.lock().await;
@@ -215,6 +225,81 @@ impl Scheduler {
         }
     }
 
+    /// Holds in memory only what is due within `window` (and what is
+    /// in flight, lists, robots.txt); the rest is read from the status
+    /// index when needed.
+    pub fn set_due_window(&self, window: Duration) {
+        self.due_window_ms.store(window.as_millis() as u64, Ordering::Relaxed);
+    }
+
+    fn due_window(&self) -> Duration {
+        Duration::from_millis(self.due_window_ms.load(Ordering::Relaxed))
+    }
+
+    /// Every quarter of the due window (at least each second, at most each
+    /// minute) until `stop`: reads back from the status index what comes
+    /// due within the window, and evicts from memory what does not. Both
+    /// happen under the frontier's lock right after the index is written,
+    /// so an evicted entry is always in the index when a lookup asks.
+    pub async fn keep_memory(self: Arc<Self>, stop: Shutdown) {
+        loop {
+            let sweep = (self.due_window() / 4).clamp(Duration::from_secs(1), Duration::from_secs(60));
+            tokio::select! {
+                _ = stop.wait() => return,
+                _ = tokio::time::sleep(sweep) => {}
+            }
+            if let Err(e) = self.sweep_memory().await {
+                tracing::warn!(error = %e, "frontier memory not swept; retried at the next sweep");
+            }
+        }
+    }
+
+    /// One sweep of [`Scheduler::keep_memory`].
+    pub async fn sweep_memory(&self) -> Result<(), BusError> {
+        let mut frontier = self.frontier.lock().await;
+        self.flush_index().await?;
+        let now = now_ms();
+        let window = self.due_window();
+        let until = now.saturating_add(window.as_millis() as i64);
+        for partition in 0..PARTITIONS as i64 {
+            let rows = self
+                .index
+                .frontier_due(partition, until, REFILL_PER_PARTITION)
+                .await
+                .map_err(index_err)?;
+            frontier.warm(states_of(&rows));
+        }
+        let evicted = frontier.evict_cold(now, window);
+        metrics::gauge!("townreports_frontier_in_memory").set(frontier.in_memory() as f64);
+        if evicted > 0 {
+            tracing::debug!(
+                evicted,
+                in_memory = frontier.in_memory(),
+                "frontier entries left to the index"
+            );
+        }
+        drop(frontier);
+        self.wake.notify_one();
+        Ok(())
+    }
+
+    /// Brings back from the status index the entries `links` reads that
+    /// were evicted (`frontier` stays locked: nothing is evicted meanwhile).
+    async fn look_up(&self, frontier: &mut Frontier, links: &DiscoveredLinks) -> Result<(), BusError> {
+        let keys = frontier.unknown_keys(links);
+        if keys.is_empty() {
+            return Ok(());
+        }
+        let rows = self.index.frontier_get(&keys).await.map_err(index_err)?;
+        frontier.warm(states_of(&rows));
+        Ok(())
+    }
+
+    /// Entries in memory (the rest are in the status index only).
+    pub async fn in_memory(&self) -> usize {
+        self.frontier.lock().await.in_memory()
+    }
+
     pub async fn is_idle(&self) -> bool {
         self.frontier.lock().await.is_idle(now_ms())
     }
@@ -294,7 +379,10 @@ impl Stage for Scheduler {
         let now = now_ms();
         match &input.update {
             Some(Update::Outcome(outcome)) => frontier.on_outcome(outcome, now),
-            Some(Update::Links(links)) => frontier.on_links(links, now),
+            Some(Update::Links(links)) => {
+                self.look_up(&mut frontier, links).await?;
+                frontier.on_links(links, now);
+            }
             None => {
                 return Err(StageError::permanent(
                     "invalid_update",
@@ -314,6 +402,19 @@ impl Stage for Scheduler {
 pub async fn site_stats_in(bus: &Bus) -> Result<BTreeMap<String, crate::frontier::SiteStats>, BusError> {
     let kv = bus.key_value(FRONTIER_BUCKET, 1).await?;
     Ok(crate::frontier::stats_of(&load_states(&kv).await?))
+}
+
+/// The states of index rows (an unreadable one is logged and left out).
+fn states_of(rows: &[FrontierRow]) -> Vec<UrlState> {
+    rows.iter()
+        .filter_map(|row| match serde_json::from_str(&row.state) {
+            Ok(state) => Some(state),
+            Err(e) => {
+                tracing::warn!(url = row.key, error = %e, "unreadable status index row skipped");
+                None
+            }
+        })
+        .collect()
 }
 
 fn index_err(e: StoreError) -> BusError {
@@ -394,6 +495,10 @@ pub struct Args {
     /// The database of the frontier's status index (the store's).
     #[command(flatten)]
     pub database: DatabaseArgs,
+    /// How far ahead memory holds the URLs that will be due; later ones
+    /// stay in the status index until they come near (`10m`, `1h`).
+    #[arg(long, env = "DUE_WINDOW", default_value = "10m", value_parser = humantime::parse_duration)]
+    pub due_window: Duration,
     #[command(flatten)]
     pub service: ServiceArgs,
 }
@@ -415,6 +520,7 @@ pub async fn serve(args: Args, shutdown: Shutdown) -> anyhow::Result<()> {
     let Some((scheduler, lease)) = lead(&bus, &sites, mode, Leading::Wait, index.clone(), &shutdown).await? else {
         return Ok(());
     };
+    scheduler.set_due_window(args.due_window);
     run(bus, scheduler, lease, args.service.worker, shutdown).await?;
     index.close().await;
     Ok(())
@@ -481,6 +587,7 @@ pub async fn run(
     let mut keeper = tokio::spawn(lease.keep(workers.clone()));
     let dispatcher = tokio::spawn(scheduler.clone().dispatch(bus.clone(), workers.clone()));
     let index_writer = tokio::spawn(scheduler.clone().write_index(workers.clone()));
+    tokio::spawn(scheduler.clone().keep_memory(workers.clone()));
     // One sweeper per deployment, the leader: a crashed nats-server can
     // leave acknowledged messages that would keep the queues from draining.
     tokio::spawn(bus.clone().sweep_acknowledged(workers.clone()));

@@ -216,3 +216,87 @@ async fn the_bucket_read_while_it_is_written_gives_each_url_once() {
     writer.abort();
     server.terminate().await;
 }
+
+#[tokio::test]
+async fn entries_left_to_the_index_come_back_when_linked_or_due() {
+    use townreports_bus::Stage;
+    use townreports_proto::v1::frontier_update::Update;
+    use townreports_proto::v1::{DiscoveredLinks, FetchJob, FetchOutcome, FetchStatus, FrontierUpdate, Link, PageKind};
+    let (_dir, mut server, bus, sites, index) = private_nats().await;
+    let scheduler = Scheduler::start(&bus, &sites, Mode::Continuous, index.clone())
+        .await
+        .unwrap();
+    let list = FetchJob {
+        url: "http://127.0.0.1:1/a/index.html".into(),
+        site_id: "a".into(),
+        kind: PageKind::List as i32,
+        ..Default::default()
+    };
+    let article = |n: u32| format!("http://127.0.0.1:1/a/art/{n}.html");
+    let links_to = |n: u32| {
+        let links = (1..=n)
+            .map(|i| Link {
+                url: article(i),
+                kind: PageKind::Article as i32,
+                ..Default::default()
+            })
+            .collect();
+        FrontierUpdate {
+            update: Some(Update::Links(DiscoveredLinks {
+                job: Some(list.clone()),
+                clean_text_sha256: "list".into(),
+                links,
+                ..Default::default()
+            })),
+        }
+    };
+    scheduler.process(links_to(3), &bus).await.unwrap();
+    for n in 1..=3 {
+        let fetched = FrontierUpdate {
+            update: Some(Update::Outcome(FetchOutcome {
+                job: Some(FetchJob {
+                    url: article(n),
+                    site_id: "a".into(),
+                    kind: PageKind::Article as i32,
+                    ..Default::default()
+                }),
+                status: FetchStatus::Ok as i32,
+                http_status: 200,
+                etag: format!("\"v{n}\""),
+                ..Default::default()
+            })),
+        };
+        scheduler.process(fetched, &bus).await.unwrap();
+    }
+    let (known_before, held_before) = (known(&scheduler).await, scheduler.in_memory().await);
+
+    // Fetched articles are next due at their recheck, days away: out of a
+    // one-minute window they leave memory, and every count still has them.
+    scheduler.set_due_window(Duration::from_secs(60));
+    scheduler.sweep_memory().await.unwrap();
+    assert_eq!(scheduler.in_memory().await, held_before - 3);
+    assert_eq!(known(&scheduler).await, known_before);
+    assert_eq!(scheduler.stats().await["a"].fetched, 3);
+
+    // The list shows them again with one new article: only that one is new,
+    // and the evicted ones keep what they had (not pending again).
+    scheduler.process(links_to(4), &bus).await.unwrap();
+    assert_eq!(known(&scheduler).await, known_before + 1);
+    scheduler.flush_index().await.unwrap();
+    let rows = indexed(&index, &[&article(1), &article(4)]).await;
+    assert_eq!(rows[&article(1)].status, "fetched", "{rows:?}");
+    assert!(rows[&article(1)].state.contains("\\\"v1\\\""), "{rows:?}");
+    assert_eq!(rows[&article(4)].status, "pending");
+
+    // Looked up, they were back in memory; left again, a window that
+    // reaches their recheck reads them back from the index.
+    let held = scheduler.in_memory().await;
+    assert_eq!(held, held_before + 1);
+    scheduler.sweep_memory().await.unwrap();
+    assert_eq!(scheduler.in_memory().await, held - 3);
+    scheduler.set_due_window(Duration::from_secs(400 * 24 * 3600));
+    scheduler.sweep_memory().await.unwrap();
+    assert_eq!(scheduler.in_memory().await, held);
+    assert_eq!(known(&scheduler).await, known_before + 1);
+    server.terminate().await;
+}
