@@ -15,6 +15,10 @@
 //! frontier's key-value bucket on a private nats-server and read back as a
 //! scheduler reads them at start, timed.
 //!
+//! With `BENCH_DUE_WINDOW` (`10m`) the entries are restored in chunks and
+//! what is not due within the window evicted after each, as the running
+//! scheduler's memory sweeps leave it (the rest is in the status index).
+//!
 //! `cargo bench -p townreports-scheduler --bench frontier`. Under
 //! `cargo test` it runs with 20,000 URLs on 200 hosts and 1,000 bucket
 //! entries as a smoke test.
@@ -32,6 +36,8 @@ const DAY_MS: i64 = 24 * 3600 * 1000;
 /// The dispatcher's tick and batch (see `worker`).
 const TICK_MS: i64 = 50;
 const BATCH: usize = 200;
+/// Entries restored between two evictions under `BENCH_DUE_WINDOW`.
+const RESTORE_CHUNK: usize = 100_000;
 
 struct Config {
     urls: usize,
@@ -39,6 +45,9 @@ struct Config {
     due_percent: usize,
     decisions: usize,
     bucket: usize,
+    /// `BENCH_DUE_WINDOW` (`10m`): restore in chunks, evicting after each
+    /// what is not due within it, as a running scheduler's sweeps do.
+    window: Option<Duration>,
 }
 
 impl Config {
@@ -56,6 +65,9 @@ impl Config {
             due_percent: var("BENCH_DUE_PERCENT", 5, 5),
             decisions: var("BENCH_DECISIONS", 200_000, 2_000),
             bucket: var("BENCH_BUCKET", 100_000, 1_000),
+            window: std::env::var("BENCH_DUE_WINDOW")
+                .ok()
+                .map(|w| humantime::parse_duration(&w).expect("BENCH_DUE_WINDOW: a duration such as 10m")),
         }
     }
 }
@@ -153,11 +165,20 @@ fn main() {
 
     let started = Instant::now();
     let mut frontier = Frontier::new(&sites, Mode::Continuous);
-    frontier.restore((0..config.urls).map(|i| state(&config, i, now)));
+    match config.window {
+        None => frontier.restore((0..config.urls).map(|i| state(&config, i, now))),
+        Some(window) => {
+            for chunk in (0..config.urls).collect::<Vec<_>>().chunks(RESTORE_CHUNK) {
+                frontier.restore(chunk.iter().map(|&i| state(&config, i, now)));
+                frontier.evict_cold(now, window);
+            }
+        }
+    }
     frontier.seed(now);
     drop(frontier.take_dirty());
     let restore = started.elapsed();
     let resident = rss_mib();
+    let held = frontier.in_memory();
 
     let mut clock = now;
     let mut decisions = 0;
@@ -192,13 +213,20 @@ fn main() {
         config.urls, config.hosts, config.due_percent
     );
     println!(
-        "  restore {:.2} s ({:.0} URLs/s), resident {:.0} MiB ({:.0} MiB for the frontier, {:.0} bytes per URL)",
+        "  restore {:.2} s ({:.0} URLs/s), resident {:.0} MiB ({:.0} MiB for the frontier, {:.0} bytes per known URL)",
         restore.as_secs_f64(),
         config.urls as f64 / restore.as_secs_f64(),
         resident,
         resident - before,
         (resident - before) * 1024.0 * 1024.0 / config.urls as f64
     );
+    if let Some(window) = config.window {
+        println!(
+            "  due window {}: {held} entries in memory of {} known",
+            humantime::format_duration(window),
+            config.urls
+        );
+    }
     println!(
         "  dispatch {decisions} decisions in {rounds} rounds, {:.2} s: {:.0} decisions/s",
         dispatching.as_secs_f64(),
