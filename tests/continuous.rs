@@ -3,7 +3,8 @@
 //! announced within one revisit interval, and an edited report is announced
 //! as an update of the same report, never as a second one, saying what
 //! changed. A durable `townreports subscribe`, stopped mid-crawl and
-//! started again, ends with every event exactly once.
+//! started again, ends with every event exactly once. The scheduler holds
+//! only a one-second due window in memory meanwhile.
 
 mod common;
 
@@ -107,12 +108,12 @@ async fn published_and_edited_reports_are_announced_within_a_revisit() {
     let sites = dir.path().join("sites.toml");
     std::fs::write(&sites, portals.sites_toml_every("0s", "2s", "3s")).unwrap();
     let shutdown = Shutdown::new();
-    let pipeline = Pipeline::start(
-        &run_args(&sites, &dir.path().join("data"), &server.url(), false),
-        &shutdown,
-    )
-    .await
-    .unwrap();
+    let mut args = run_args(&sites, &dir.path().join("data"), &server.url(), false);
+    // A one-second due window: fetched articles (rechecked every 3 s) leave
+    // memory for the status index and come back when due, and every list
+    // revisit links them again, so what follows holds across evictions.
+    args.memory.due_window = Duration::from_secs(1);
+    let pipeline = Pipeline::start(&args, &shutdown).await.unwrap();
     let bus = townreports_bus::testing::client(&server.url()).await;
 
     // A durable subscriber, stopped (SIGTERM) once it has printed an event.
@@ -249,6 +250,10 @@ async fn published_and_edited_reports_are_announced_within_a_revisit() {
     let mut published: Vec<_> = all.iter().map(|(_, e)| event_key(e)).collect();
     published.sort();
     assert_eq!(seen, published, "every event once, none twice");
+    assert!(
+        pipeline.frontier_evictions().await > 0,
+        "articles left memory meanwhile (a one-second due window)"
+    );
 
     shutdown.trigger();
     pipeline.stop().await.unwrap();

@@ -48,6 +48,8 @@ pub struct RunArgs {
     #[arg(long)]
     pub once: bool,
     #[command(flatten)]
+    pub memory: townreports_scheduler::worker::MemoryArgs,
+    #[command(flatten)]
     pub service: ServiceArgs,
 }
 
@@ -155,6 +157,7 @@ impl Pipeline {
             townreports_scheduler::worker::lead(&bus, &sites, mode, leading, store.clone(), shutdown)
                 .await?
                 .context("interrupted while waiting for the scheduler lease")?;
+        scheduler.set_due_window(args.memory.due_window);
         let before = counts(&bus, &store, &scheduler).await?;
         let workers = shutdown.child();
         let grace_period = args.service.worker.grace_period;
@@ -217,6 +220,12 @@ impl Pipeline {
         }
         progress.finish();
         Ok(())
+    }
+
+    /// Frontier entries the scheduler has left to its status index so far
+    /// (`--due-window`).
+    pub async fn frontier_evictions(&self) -> u64 {
+        self.scheduler.evictions().await
     }
 
     /// What this run did so far.
@@ -478,6 +487,7 @@ pub async fn demo(args: DemoArgs, shutdown: Shutdown) -> anyhow::Result<()> {
         data_dir: args.data_dir.clone(),
         database_url: None,
         once: true,
+        memory: Default::default(),
         service: demo_service_args(),
     };
     let sites = SitesFile::load(&run_args.sites)?;

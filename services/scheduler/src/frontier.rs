@@ -281,6 +281,8 @@ pub struct Frontier {
     /// counts ([`Frontier::evict_cold`]), so that [`Frontier::stats`] still
     /// counts every known URL.
     evicted: HashMap<String, SiteStats>,
+    /// Entries evicted since start (some may be back).
+    evictions: u64,
 }
 
 impl Frontier {
@@ -308,6 +310,7 @@ impl Frontier {
             trap_links: HashMap::new(),
             queues: Queues::default(),
             evicted: HashMap::new(),
+            evictions: 0,
         }
     }
 
@@ -884,6 +887,7 @@ impl Frontier {
                 self.evicted.entry(state.site_id.clone()).or_default().tally(&state, 1);
             }
         }
+        self.evictions += cold.len() as u64;
         cold.len()
     }
 
@@ -921,6 +925,11 @@ impl Frontier {
     /// Entries in memory (the rest are in the status index).
     pub fn in_memory(&self) -> usize {
         self.urls.len()
+    }
+
+    /// Entries evicted since start, counted each time.
+    pub fn evictions(&self) -> u64 {
+        self.evictions
     }
 
     /// Entries changed since the last call, for persistence.

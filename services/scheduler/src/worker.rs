@@ -53,7 +53,7 @@ pub struct Scheduler {
     wake: Notify,
 }
 
-/// The default of `--due-window`.
+/// The default of `--due-window` (its flag's default spells it `10m`).
 pub const DUE_WINDOW: Duration = Duration::from_secs(600);
 /// Due entries read back from the status index per partition and sweep.
 const REFILL_PER_PARTITION: i64 = 10_000;
@@ -300,6 +300,11 @@ impl Scheduler {
         self.frontier.lock().await.in_memory()
     }
 
+    /// Entries left to the status index since start, counted each time.
+    pub async fn evictions(&self) -> u64 {
+        self.frontier.lock().await.evictions()
+    }
+
     pub async fn is_idle(&self) -> bool {
         self.frontier.lock().await.is_idle(now_ms())
     }
@@ -482,6 +487,21 @@ pub async fn load_states(kv: &kv::Store) -> Result<Vec<UrlState>, BusError> {
     }
 }
 
+/// What a scheduler holds in memory (the flags of `scheduler` and `run`).
+#[derive(Debug, Clone, clap::Args)]
+pub struct MemoryArgs {
+    /// How far ahead memory holds the URLs that will be due; later ones
+    /// stay in the status index until they come near (`10m`, `1h`).
+    #[arg(long, env = "DUE_WINDOW", default_value = "10m", value_parser = humantime::parse_duration)]
+    pub due_window: Duration,
+}
+
+impl Default for MemoryArgs {
+    fn default() -> MemoryArgs {
+        MemoryArgs { due_window: DUE_WINDOW }
+    }
+}
+
 /// Flags of a scheduler process.
 #[derive(Debug, Clone, clap::Args)]
 pub struct Args {
@@ -495,10 +515,8 @@ pub struct Args {
     /// The database of the frontier's status index (the store's).
     #[command(flatten)]
     pub database: DatabaseArgs,
-    /// How far ahead memory holds the URLs that will be due; later ones
-    /// stay in the status index until they come near (`10m`, `1h`).
-    #[arg(long, env = "DUE_WINDOW", default_value = "10m", value_parser = humantime::parse_duration)]
-    pub due_window: Duration,
+    #[command(flatten)]
+    pub memory: MemoryArgs,
     #[command(flatten)]
     pub service: ServiceArgs,
 }
@@ -520,7 +538,7 @@ pub async fn serve(args: Args, shutdown: Shutdown) -> anyhow::Result<()> {
     let Some((scheduler, lease)) = lead(&bus, &sites, mode, Leading::Wait, index.clone(), &shutdown).await? else {
         return Ok(());
     };
-    scheduler.set_due_window(args.due_window);
+    scheduler.set_due_window(args.memory.due_window);
     run(bus, scheduler, lease, args.service.worker, shutdown).await?;
     index.close().await;
     Ok(())
@@ -614,5 +632,26 @@ pub async fn run(
         Ok(Err(lost)) => Err(lost),
         Err(e) => Err(BusError::Other(format!("the lease keeper failed: {e}"))),
         Ok(Ok(())) => result,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::Parser;
+
+    #[test]
+    fn the_due_window_flag_defaults_to_the_schedulers_default() {
+        #[derive(Parser)]
+        struct Flags {
+            #[command(flatten)]
+            memory: MemoryArgs,
+        }
+        assert_eq!(
+            Flags::parse_from(["t"]).memory.due_window,
+            MemoryArgs::default().due_window
+        );
+        let set = Flags::parse_from(["t", "--due-window", "90s"]).memory.due_window;
+        assert_eq!(set, Duration::from_secs(90));
     }
 }
