@@ -883,9 +883,13 @@ impl Frontier {
             .map(|(key, _)| key.clone())
             .collect();
         for key in &cold {
-            if let Some(state) = self.urls.remove(key) {
-                self.evicted.entry(state.site_id.clone()).or_default().tally(&state, 1);
+            let Some(state) = self.urls.remove(key) else { continue };
+            // Its queue entry goes too: the queues would otherwise keep one
+            // per known URL (stale entries are only dropped when due).
+            if let (Some(queued), Ok(url)) = (candidate(key, &state), Url::parse(key)) {
+                self.queues.remove(&host_key(&url), &queued);
             }
+            self.evicted.entry(state.site_id.clone()).or_default().tally(&state, 1);
         }
         self.evictions += cold.len() as u64;
         cold.len()
@@ -925,6 +929,11 @@ impl Frontier {
     /// Entries in memory (the rest are in the status index).
     pub fn in_memory(&self) -> usize {
         self.urls.len()
+    }
+
+    /// Whether memory holds the entry of `url` (in any spelling).
+    pub fn holds(&self, url: &str) -> bool {
+        self.get(url).is_some()
     }
 
     /// Entries evicted since start, counted each time.

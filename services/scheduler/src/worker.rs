@@ -55,6 +55,8 @@ pub struct Scheduler {
 
 /// The default of `--due-window` (its flag's default spells it `10m`).
 pub const DUE_WINDOW: Duration = Duration::from_secs(600);
+/// Index rows read at once when every entry is saved again.
+const RESAVE_PAGE: i64 = 10_000;
 /// Due entries read back from the status index per partition and sweep.
 const REFILL_PER_PARTITION: i64 = 10_000;
 
@@ -216,12 +218,43 @@ impl Scheduler {
                 _ = stop.wait() => return,
                 changed = connections.changed() => if changed.is_err() { return },
             }
-            let mut frontier = self.frontier.lock().await;
-            frontier.mark_all_dirty();
-            match self.persist(&mut frontier).await {
+            match self.save_all().await {
                 Ok(()) => tracing::info!("frontier saved again after reconnecting"),
                 Err(e) => tracing::warn!(error = %e, "frontier not saved again yet; retried with the next change"),
             }
+        }
+    }
+
+    /// Saves every entry to the bucket again: those in memory, then those
+    /// left to the status index (whose rows are current: an entry leaves
+    /// memory only once its row is written, and the frontier's lock is held
+    /// while a page of them is saved, so none changes meanwhile).
+    pub async fn save_all(&self) -> Result<(), BusError> {
+        {
+            let mut frontier = self.frontier.lock().await;
+            frontier.mark_all_dirty();
+            self.persist(&mut frontier).await?;
+        }
+        let mut after = String::new();
+        loop {
+            let frontier = self.frontier.lock().await;
+            let rows = self
+                .index
+                .frontier_after(&after, RESAVE_PAGE)
+                .await
+                .map_err(index_err)?;
+            let Some(last) = rows.last() else { return Ok(()) };
+            after = last.key.clone();
+            let evicted: Vec<UrlState> = states_of(&rows)
+                .into_iter()
+                .filter(|s| !frontier.holds(&s.url))
+                .collect();
+            let saves: Vec<_> = evicted.iter().map(|state| self.save(state)).collect();
+            let mut saves = futures::stream::iter(saves).buffer_unordered(SAVES_IN_FLIGHT);
+            while let Some(saved) = saves.next().await {
+                saved?;
+            }
+            drop(frontier);
         }
     }
 

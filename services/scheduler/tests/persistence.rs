@@ -297,6 +297,23 @@ async fn entries_left_to_the_index_come_back_when_linked_or_due() {
     scheduler.set_due_window(Duration::from_secs(400 * 24 * 3600));
     scheduler.sweep_memory().await.unwrap();
     assert_eq!(scheduler.in_memory().await, held);
+
+    // A server that lost what it had acknowledged gets every entry again,
+    // those left to the index included, as they are.
+    scheduler.set_due_window(Duration::from_secs(60));
+    scheduler.sweep_memory().await.unwrap();
+    assert_eq!(scheduler.in_memory().await, held - 3);
+    let kv = bus.key_value(FRONTIER_BUCKET, 1).await.unwrap();
+    let keys: Vec<String> = kv.keys().await.unwrap().try_collect().await.unwrap();
+    for key in &keys {
+        kv.purge(key).await.unwrap();
+    }
+    assert!(load_states(&kv).await.unwrap().is_empty());
+    scheduler.save_all().await.unwrap();
+    let saved = load_states(&kv).await.unwrap();
+    assert_eq!(saved.len(), known_before + 1);
+    let first = saved.iter().find(|s| s.url == article(1)).unwrap();
+    assert_eq!(first.etag, "\"v1\"", "{first:?}");
     assert_eq!(known(&scheduler).await, known_before + 1);
     server.terminate().await;
 }

@@ -98,6 +98,14 @@ impl Store {
         Ok(rows)
     }
 
+    /// Up to `limit` rows with keys after `after`, in key order: the whole
+    /// index a page at a time.
+    pub async fn frontier_after(&self, after: &str, limit: i64) -> Result<Vec<FrontierRow>, StoreError> {
+        let mut sql = Sql::new(&format!("SELECT {COLUMNS} FROM frontier WHERE url_key > "));
+        sql.bind(after).push(" ORDER BY url_key LIMIT ").bind(limit);
+        self.frontier_rows(&sql).await
+    }
+
     /// URLs known per site.
     pub async fn frontier_sites(&self) -> Result<Vec<(String, i64)>, StoreError> {
         let rows = sqlx::query("SELECT site, COUNT(*) FROM frontier GROUP BY site ORDER BY site")

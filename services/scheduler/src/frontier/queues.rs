@@ -99,6 +99,16 @@ impl Queues {
         due
     }
 
+    /// Takes out `candidate` of `host` (its URL left memory).
+    pub fn remove(&mut self, host: &str, candidate: &Candidate) {
+        if let Some(queue) = self.by_host.get_mut(host) {
+            queue.remove(candidate);
+            if queue.is_empty() {
+                self.by_host.remove(host);
+            }
+        }
+    }
+
     /// Whether any host has an entry due at `now` for which `live` holds.
     pub fn any_due(&self, now: i64, live: impl Fn(&Candidate) -> bool) -> bool {
         self.by_host.values().any(|queue| {
