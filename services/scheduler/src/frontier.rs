@@ -352,7 +352,9 @@ impl Frontier {
     }
 
     /// Adds every site's start URLs. In once mode every known list page is
-    /// due again now (one round over the lists finds what is new).
+    /// due again now (one round over the lists finds what is new). Called
+    /// at start, before anything is evicted: an evicted start URL would be
+    /// taken for a new one.
     pub fn seed(&mut self, now: i64) {
         let starts: Vec<(String, Url, i64, PageKind)> = self
             .sites
