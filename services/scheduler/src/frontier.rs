@@ -900,7 +900,11 @@ impl Frontier {
 
     /// The keys an update would read that are not in memory: the page it is
     /// about and the links it has. Known ones are in the status index.
+    /// None while nothing was ever evicted: memory then holds every known URL.
     pub fn unknown_keys(&self, links: &DiscoveredLinks) -> Vec<String> {
+        if self.evictions == 0 {
+            return Vec::new();
+        }
         let job = links.job.iter().map(|j| j.url.as_str());
         job.chain(links.links.iter().map(|l| l.url.as_str()))
             .filter_map(|u| Some(canonical(&Url::parse(u).ok()?).to_string()))
