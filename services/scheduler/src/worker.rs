@@ -1,6 +1,8 @@
 //! NATS glue: the frontier's state lives in the JetStream key-value bucket
 //! [`FRONTIER_BUCKET`] (one entry per URL), so a restarted or replacement
-//! scheduler continues where the last one stopped.
+//! scheduler continues where the last one stopped, and in the store's status
+//! index, from which a continuous crawl reads back what it left out of
+//! memory (`--due-window`).
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
@@ -258,9 +260,9 @@ impl Scheduler {
         }
     }
 
-    /// Holds in memory only what is due within `window` (and what is
-    /// in flight, lists, robots.txt); the rest is read from the status
-    /// index when needed.
+    /// Holds in memory only what is due within `window` (and what is in
+    /// flight, robots.txt, county portals) in a continuous crawl; the rest
+    /// is read from the status index when needed.
     pub fn set_due_window(&self, window: Duration) {
         self.due_window_ms.store(window.as_millis() as u64, Ordering::Relaxed);
     }
