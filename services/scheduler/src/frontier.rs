@@ -859,7 +859,7 @@ impl Frontier {
         !in_flight && !self.queues.any_due(now, |c| is_live(c, &self.urls, &self.sites))
     }
 
-    /// Drops from memory the articles and attachments that are neither in
+    /// Drops from memory the lists, articles and attachments that are neither in
     /// flight, nor changed since they were saved, nor due before
     /// `now + window`: the status index holds them, and they come back by
     /// [`Frontier::unknown_keys`] lookups and the due window's refills
@@ -869,7 +869,7 @@ impl Frontier {
     /// Only a continuous crawl evicts: a one-off crawl's summary counts its
     /// entries. The caller makes sure the index has every saved entry.
     pub fn evict_cold(&mut self, now: i64, window: Duration) -> usize {
-        if self.mode != Mode::Continuous {
+        if !self.evicts() {
             return 0;
         }
         let horizon = now.saturating_add(window.as_millis() as i64);
@@ -936,6 +936,12 @@ impl Frontier {
     /// Entries in memory (the rest are in the status index).
     pub fn in_memory(&self) -> usize {
         self.urls.len()
+    }
+
+    /// Whether this frontier leaves entries to the index (a continuous
+    /// crawl does; a one-off crawl holds all).
+    pub fn evicts(&self) -> bool {
+        self.mode == Mode::Continuous
     }
 
     /// Whether memory holds the entry of `url` (in any spelling).

@@ -247,10 +247,7 @@ impl Scheduler {
                 .map_err(index_err)?;
             let Some(last) = rows.last() else { return Ok(()) };
             after = last.key.clone();
-            let evicted: Vec<UrlState> = states_of(&rows)
-                .into_iter()
-                .filter(|s| !frontier.holds(&s.url))
-                .collect();
+            let evicted = states_of(rows.iter().filter(|row| !frontier.holds(&row.key)));
             let saves: Vec<_> = evicted.iter().map(|state| self.save(state)).collect();
             let mut saves = futures::stream::iter(saves).buffer_unordered(SAVES_IN_FLIGHT);
             while let Some(saved) = saves.next().await {
@@ -292,6 +289,9 @@ impl Scheduler {
     /// One sweep of [`Scheduler::keep_memory`].
     pub async fn sweep_memory(&self) -> Result<(), BusError> {
         let mut frontier = self.frontier.lock().await;
+        if !frontier.evicts() {
+            return Ok(());
+        }
         self.flush_index().await?;
         let now = now_ms();
         let window = self.due_window();
@@ -302,7 +302,9 @@ impl Scheduler {
                 .frontier_due(partition, until, REFILL_PER_PARTITION)
                 .await
                 .map_err(index_err)?;
-            frontier.warm(states_of(&rows));
+            // (Most are in memory already: only the others are read.)
+            let missing = states_of(rows.iter().filter(|row| !frontier.holds(&row.key)));
+            frontier.warm(missing);
         }
         let evicted = frontier.evict_cold(now, window);
         metrics::gauge!("townreports_frontier_in_memory").set(frontier.in_memory() as f64);
@@ -445,8 +447,8 @@ pub async fn site_stats_in(bus: &Bus) -> Result<BTreeMap<String, crate::frontier
 }
 
 /// The states of index rows (an unreadable one is logged and left out).
-fn states_of(rows: &[FrontierRow]) -> Vec<UrlState> {
-    rows.iter()
+fn states_of<'a>(rows: impl IntoIterator<Item = &'a FrontierRow>) -> Vec<UrlState> {
+    rows.into_iter()
         .filter_map(|row| match serde_json::from_str(&row.state) {
             Ok(state) => Some(state),
             Err(e) => {
