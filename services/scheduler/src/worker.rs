@@ -89,8 +89,11 @@ impl Scheduler {
             .sum();
         let mut frontier = Frontier::new(sites, mode);
         // A bucket written before the index existed (or beside a new
-        // database) is copied into it once.
-        let backfill = usize::try_from(indexed).unwrap_or(0) < states.len();
+        // database) is copied into it. So is every bucket a continuous
+        // crawl starts from: the index lags the bucket by a flush, and a
+        // scheduler that died in between left it older, while what this one
+        // evicts is read back from it.
+        let backfill = frontier.evicts() || usize::try_from(indexed).unwrap_or(0) < states.len();
         frontier.restore(states);
         frontier.seed(now_ms());
         let scheduler = Arc::new(Scheduler {

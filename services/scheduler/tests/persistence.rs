@@ -8,8 +8,10 @@ use std::time::Duration;
 
 use futures::TryStreamExt;
 use townreports_bus::embedded::NatsServerProcess;
-use townreports_bus::{Bus, Shutdown};
+use townreports_bus::{Bus, Shutdown, Stage};
 use townreports_proto::topology::StageName;
+use townreports_proto::v1::frontier_update::Update;
+use townreports_proto::v1::{DiscoveredLinks, FetchJob, FetchOutcome, FetchStatus, FrontierUpdate, Link, PageKind};
 use townreports_scheduler::frontier::Mode;
 use townreports_scheduler::worker::{FRONTIER_BUCKET, Scheduler, load_states};
 use townreports_sites::SitesFile;
@@ -59,6 +61,69 @@ async fn indexed(index: &Store, urls: &[&str]) -> BTreeMap<String, FrontierRow> 
         .into_iter()
         .map(|r| (r.key.clone(), r))
         .collect()
+}
+
+/// What a SIGKILLed nats-server 2.9 was seen to do, on purpose: the
+/// bucket loses every entry it had acknowledged. Returns the bucket.
+async fn lose_every_entry(bus: &Bus) -> townreports_bus::async_nats::jetstream::kv::Store {
+    let kv = bus.key_value(FRONTIER_BUCKET, 1).await.unwrap();
+    let keys: Vec<String> = kv.keys().await.unwrap().try_collect().await.unwrap();
+    for key in &keys {
+        kv.purge(key).await.unwrap();
+    }
+    kv
+}
+
+/// A list page of site a.
+fn list_job() -> FetchJob {
+    FetchJob {
+        url: "http://127.0.0.1:1/a/index.html".into(),
+        site_id: "a".into(),
+        kind: PageKind::List as i32,
+        ..Default::default()
+    }
+}
+
+/// Site a's article `n`.
+fn article(n: u32) -> String {
+    format!("http://127.0.0.1:1/a/art/{n}.html")
+}
+
+/// The list page read, linking articles 1 to `n`.
+fn links_to(n: u32) -> FrontierUpdate {
+    let links = (1..=n)
+        .map(|i| Link {
+            url: article(i),
+            kind: PageKind::Article as i32,
+            ..Default::default()
+        })
+        .collect();
+    FrontierUpdate {
+        update: Some(Update::Links(DiscoveredLinks {
+            job: Some(list_job()),
+            clean_text_sha256: "list".into(),
+            links,
+            ..Default::default()
+        })),
+    }
+}
+
+/// Article `n` fetched, with the ETag `"v{n}"`.
+fn fetched(n: u32) -> FrontierUpdate {
+    FrontierUpdate {
+        update: Some(Update::Outcome(FetchOutcome {
+            job: Some(FetchJob {
+                url: article(n),
+                site_id: "a".into(),
+                kind: PageKind::Article as i32,
+                ..Default::default()
+            }),
+            status: FetchStatus::Ok as i32,
+            http_status: 200,
+            etag: format!("\"v{n}\""),
+            ..Default::default()
+        })),
+    }
 }
 
 #[tokio::test]
@@ -219,54 +284,13 @@ async fn the_bucket_read_while_it_is_written_gives_each_url_once() {
 
 #[tokio::test]
 async fn entries_left_to_the_index_come_back_when_linked_or_due() {
-    use townreports_bus::Stage;
-    use townreports_proto::v1::frontier_update::Update;
-    use townreports_proto::v1::{DiscoveredLinks, FetchJob, FetchOutcome, FetchStatus, FrontierUpdate, Link, PageKind};
     let (_dir, mut server, bus, sites, index) = private_nats().await;
     let scheduler = Scheduler::start(&bus, &sites, Mode::Continuous, index.clone())
         .await
         .unwrap();
-    let list = FetchJob {
-        url: "http://127.0.0.1:1/a/index.html".into(),
-        site_id: "a".into(),
-        kind: PageKind::List as i32,
-        ..Default::default()
-    };
-    let article = |n: u32| format!("http://127.0.0.1:1/a/art/{n}.html");
-    let links_to = |n: u32| {
-        let links = (1..=n)
-            .map(|i| Link {
-                url: article(i),
-                kind: PageKind::Article as i32,
-                ..Default::default()
-            })
-            .collect();
-        FrontierUpdate {
-            update: Some(Update::Links(DiscoveredLinks {
-                job: Some(list.clone()),
-                clean_text_sha256: "list".into(),
-                links,
-                ..Default::default()
-            })),
-        }
-    };
     scheduler.process(links_to(3), &bus).await.unwrap();
     for n in 1..=3 {
-        let fetched = FrontierUpdate {
-            update: Some(Update::Outcome(FetchOutcome {
-                job: Some(FetchJob {
-                    url: article(n),
-                    site_id: "a".into(),
-                    kind: PageKind::Article as i32,
-                    ..Default::default()
-                }),
-                status: FetchStatus::Ok as i32,
-                http_status: 200,
-                etag: format!("\"v{n}\""),
-                ..Default::default()
-            })),
-        };
-        scheduler.process(fetched, &bus).await.unwrap();
+        scheduler.process(fetched(n), &bus).await.unwrap();
     }
     let (known_before, held_before) = (known(&scheduler).await, scheduler.in_memory().await);
 
@@ -305,11 +329,7 @@ async fn entries_left_to_the_index_come_back_when_linked_or_due() {
     scheduler.set_due_window(Duration::from_secs(60));
     scheduler.sweep_memory().await.unwrap();
     assert_eq!(scheduler.in_memory().await, left);
-    let kv = bus.key_value(FRONTIER_BUCKET, 1).await.unwrap();
-    let keys: Vec<String> = kv.keys().await.unwrap().try_collect().await.unwrap();
-    for key in &keys {
-        kv.purge(key).await.unwrap();
-    }
+    let kv = lose_every_entry(&bus).await;
     assert!(load_states(&kv).await.unwrap().is_empty());
     scheduler.save_all().await.unwrap();
     let saved = load_states(&kv).await.unwrap();
@@ -317,5 +337,46 @@ async fn entries_left_to_the_index_come_back_when_linked_or_due() {
     let first = saved.iter().find(|s| s.url == article(1)).unwrap();
     assert_eq!(first.etag, "\"v1\"", "{first:?}");
     assert_eq!(known(&scheduler).await, known_before + 1);
+    server.terminate().await;
+}
+
+/// The index lags the bucket by a flush: a scheduler that dies in between
+/// leaves it older. Its successor writes the index from the bucket before it
+/// leaves anything to it, so nothing comes back from the index as it was.
+#[tokio::test]
+async fn a_successor_does_not_take_back_what_the_index_had_not_caught_up_with() {
+    let (_dir, mut server, bus, sites, index) = private_nats().await;
+    let first = Scheduler::start(&bus, &sites, Mode::Continuous, index.clone())
+        .await
+        .unwrap();
+    first.process(links_to(3), &bus).await.unwrap();
+    first.flush_index().await.unwrap();
+    for n in 1..=3 {
+        first.process(fetched(n), &bus).await.unwrap();
+    }
+    // It dies before its next flush: the index still has them pending.
+    drop(first);
+    assert_eq!(indexed(&index, &[&article(1)]).await[&article(1)].status, "pending");
+
+    let next = Scheduler::start(&bus, &sites, Mode::Continuous, index.clone())
+        .await
+        .unwrap();
+    let held = next.in_memory().await;
+    next.set_due_window(Duration::from_secs(60));
+    // The fetched articles leave memory, and are not read back as due.
+    next.sweep_memory().await.unwrap();
+    next.sweep_memory().await.unwrap();
+    assert_eq!(next.in_memory().await, held - 3);
+    let stats = &next.stats().await["a"];
+    assert_eq!((stats.fetched, stats.known), (3, 5), "{stats:?}");
+    let rows = indexed(&index, &[&article(1), &article(2), &article(3)]).await;
+    assert!(rows.values().all(|r| r.status == "fetched"), "{rows:?}");
+
+    // Nor saved from the index to a bucket that lost them.
+    let kv = lose_every_entry(&bus).await;
+    next.save_all().await.unwrap();
+    let saved = load_states(&kv).await.unwrap();
+    let first_article = saved.iter().find(|s| s.url == article(1)).unwrap();
+    assert_eq!(first_article.etag, "\"v1\"", "{first_article:?}");
     server.terminate().await;
 }
